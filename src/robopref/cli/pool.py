@@ -1,0 +1,132 @@
+"""`robopref pool generate|ingest|show|export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from robopref.cli.config_file import build_config
+from robopref.cli.progress import progress_bar
+from robopref.pool.config import GenerateConfig, IngestConfig
+
+pool_app = typer.Typer(help="Build and inspect trajectory pools.", no_args_is_help=True)
+console = Console()
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file with config fields.")]
+
+
+@pool_app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Pool folder to create or append to.")],
+    tasks: Annotated[list[str] | None, typer.Option("--task", help="Meta-World env (repeat).")] = None,
+    experts: Annotated[int | None, typer.Option(help=f"Expert episodes per task [{GenerateConfig.experts}].")] = None,
+    novices: Annotated[int | None, typer.Option(help=f"Novice episodes per task [{GenerateConfig.novices}].")] = None,
+    checkpoints: Annotated[int | None, typer.Option(help=f"BC checkpoints [{GenerateConfig.checkpoints}].")] = None,
+    max_steps: Annotated[int | None, typer.Option(help=f"Steps per episode [{GenerateConfig.max_steps}].")] = None,
+    frames: Annotated[bool | None, typer.Option("--frames/--no-frames", help="Record camera frames.")] = None,
+    workers: Annotated[int | None, typer.Option(help=f"Worker processes [{GenerateConfig.workers}].")] = None,
+    seed: Annotated[int | None, typer.Option(help=f"Random seed [{GenerateConfig.seed}].")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Generate a Meta-World pool with every quality tier and ground truth.
+
+    Example: robopref pool generate pools/mw --task reach-v3 --task push-v3 --no-frames
+    """
+    from robopref.pool.generate import generate_pool
+
+    cfg = build_config(
+        GenerateConfig, config, tasks=tasks or None, experts=experts, novices=novices,
+        checkpoints=checkpoints, max_steps=max_steps, frames=frames, workers=workers, seed=seed,
+    )
+    with progress_bar("generating episodes") as progress:
+        pool = generate_pool(cfg, out, progress=progress)
+    m = pool.manifest
+    console.print(f"pool {out}: {len(m)} trajectories, {m['task'].nunique()} tasks, success {m['success'].mean():.0%}")
+
+
+@pool_app.command()
+def ingest(
+    fmt: Annotated[str, typer.Argument(help="Format: lerobot, robomimic or npz.")],
+    source: Annotated[Path, typer.Argument(help="Dataset folder or file to read.")],
+    pool: Annotated[Path, typer.Argument(help="Pool folder to create or append to.")],
+    source_label: Annotated[str | None, typer.Option(help="Source tier for all episodes.")] = None,
+    success_key: Annotated[str | None, typer.Option(help="Column/attribute holding success.")] = None,
+    task: Annotated[str | None, typer.Option(help="Instruction for all episodes.")] = None,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip malformed episodes.")] = False,
+    max_episodes: Annotated[int | None, typer.Option(help="Import at most this many.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Import episodes from LeRobot (v2.1/v3), robomimic HDF5 or NPZ into a pool.
+
+    Example: robopref pool ingest lerobot ~/data/koch_pick pools/koch --source-label expert
+    """
+    from robopref.pool.ingest import ingest as run_ingest
+
+    cfg = build_config(
+        IngestConfig, config, source_label=source_label, success_key=success_key, task=task,
+        skip_bad=skip_bad or None, max_episodes=max_episodes,
+    )
+    with progress_bar(f"importing {fmt}") as progress:
+        report = run_ingest(fmt, source, pool, cfg, progress=progress)
+    for episode, reason in report.skipped:
+        console.print(f"[yellow]skipped[/] {episode}: {reason}")
+    console.print(f"pool {pool}: imported {report.imported}, skipped {len(report.skipped)}")
+
+
+@pool_app.command()
+def export(
+    pool: Annotated[Path, typer.Argument(help="Pool folder.")],
+    out: Annotated[Path, typer.Argument(help="LeRobotDataset v3 folder to write.")],
+    repo_id: Annotated[str, typer.Option(help="repo_id written into the dataset.")] = "robopref/pool",
+) -> None:
+    """Export a pool as a LeRobotDataset v3 folder.
+
+    Example: robopref pool export pools/mw exports/mw_lerobot --repo-id me/mw
+    """
+    import robopref.pool as rp
+    from robopref.pool.export import export_lerobot
+
+    with progress_bar("exporting episodes") as progress:
+        n = export_lerobot(rp.open(pool), out, repo_id=repo_id, progress=progress)
+    console.print(f"exported {n} episodes to {out}")
+
+
+@pool_app.command()
+def show(pool: Annotated[Path, typer.Argument(help="Pool folder.")]) -> None:
+    """Print a pool's summary: counts by task × source, success by tier, quartiles, metrics.
+
+    Example: robopref pool show demo-output/pool
+    """
+    import robopref.pool as rp
+    from robopref.pool.summary import summarize
+
+    opened = rp.open(pool)
+    summary = summarize(opened.manifest)
+    console.print(_table("trajectories by task × source", summary.counts))
+    console.print(_table("by tier", summary.by_tier, percent={"success_rate"}))
+    console.print(_table("quality-score quartile boundaries per task", summary.quartile_bounds))
+    console.print(_table("metric ranges", summary.metric_ranges))
+    m = opened.manifest
+    console.print(f"pool {pool}: {len(m)} trajectories, {m['task'].nunique()} tasks, success {m['success'].mean():.0%}")
+
+
+def _table(title: str, frame: pd.DataFrame, percent: set[str] | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(str(frame.index.name or ""))
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    for index, row in frame.iterrows():
+        cells = [_cell(v, str(c) in (percent or set())) for c, v in row.items()]
+        table.add_row(str(index), *cells)
+    return table
+
+
+def _cell(value: object, as_percent: bool) -> str:
+    if isinstance(value, float):
+        return f"{value:.0%}" if as_percent else f"{value:.3g}"
+    return str(value)

@@ -1,0 +1,54 @@
+"""Shared vocabularies used across stages, as `str` enums."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class Source(str, Enum):
+    """Quality tier a trajectory came from (seed 004); policy checkpoints add a number."""
+
+    EXPERT = "expert"
+    NOVICE = "novice"
+    POLICY_CHECKPOINT = "policy_checkpoint"
+    SCRIPTED = "scripted"
+    RANDOM = "random"
+
+
+_CHECKPOINT = re.compile(r"^policy_checkpoint_(\d+)$")
+
+
+def checkpoint_source(index: int) -> str:
+    """Source label of a policy checkpoint.
+
+    >>> checkpoint_source(3)
+    'policy_checkpoint_3'
+    """
+    return f"{Source.POLICY_CHECKPOINT.value}_{index}"
+
+
+def source_tier(source: str) -> str:
+    """The tier of a source label: `policy_checkpoint_N` → `policy_checkpoint`, else unchanged.
+
+    >>> source_tier("policy_checkpoint_12")
+    'policy_checkpoint'
+    >>> source_tier("expert")
+    'expert'
+    """
+    return Source.POLICY_CHECKPOINT.value if _CHECKPOINT.match(source) else source
+
+
+class Choice(str, Enum):
+    """An annotator's answer to a pairwise comparison."""
+
+    A = "A"
+    B = "B"
+    EQUAL = "equal"
+
+
+class Severity(str, Enum):
+    """Severity of a collision event (seed 000: a major collision ranks lowest)."""
+
+    MINOR = "minor"
+    MAJOR = "major"
