@@ -52,3 +52,32 @@ class Severity(str, Enum):
 
     MINOR = "minor"
     MAJOR = "major"
+
+
+class PairKind(str, Enum):
+    """Role of a pair in a batch (seed 004)."""
+
+    REGULAR = "regular"
+    GOLD = "gold"
+    """Distant quartiles: an attention check whose expected answer comes from quality_score."""
+    DUPLICATE = "duplicate"
+    """A repeat of another pair shown to the same annotator in reversed order."""
+    CALIBRATION = "calibration"
+    """A pair with an expert answer, used to certify annotators."""
+
+
+class Stratum(str, Enum):
+    """How far apart the quartiles of a pair's two trajectories are."""
+
+    SAME = "same"
+    ADJACENT = "adjacent"
+    DISTANT = "distant"
+
+
+class BatchKind(str, Enum):
+    """What a batch of pairs is for."""
+
+    CALIBRATION = "calibration"
+    PRODUCTION = "production"
+    ACTIVE = "active"
+    RANKING = "ranking"
