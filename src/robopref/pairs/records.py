@@ -1,0 +1,118 @@
+"""Records a pair selector produces and the store persists: pairs, assignments, batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from robopref.types import BatchKind, Choice, PairKind, Stratum
+
+PAIR_COLUMNS = (
+    "pair_id",
+    "batch_id",
+    "trajectory_a_id",
+    "trajectory_b_id",
+    "task",
+    "kind",
+    "stratum",
+    "quartile_a",
+    "quartile_b",
+    "expected_preference",
+    "duplicate_of",
+)
+"""Columns of a pairs frame (`PairBatch.pairs_frame`, the store's pairs query)."""
+
+ASSIGNMENT_COLUMNS = ("pair_id", "annotator_id", "left_trajectory_id")
+"""Columns of an assignments frame."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairSpec:
+    """One pair to compare.
+
+    Attributes:
+        pair_id: Unique id, stable for a given seed.
+        trajectory_a_id: Trajectory A (preference 1.0 means A preferred).
+        trajectory_b_id: Trajectory B, never equal to A.
+        task: The shared instruction (pairs compare one task by default).
+        kind: Regular, gold, duplicate or calibration.
+        stratum: Quartile distance of A and B (same / adjacent / distant).
+        quartile_a: Quartile of A (1 worst … 4 best).
+        quartile_b: Quartile of B.
+        expected: The answer a careful annotator gives (gold and calibration pairs only);
+            kept server-side, never shown to annotators.
+        duplicate_of: For a reversed duplicate, the pair it repeats (A and B swapped).
+    """
+
+    pair_id: str
+    trajectory_a_id: str
+    trajectory_b_id: str
+    task: str
+    kind: PairKind
+    stratum: Stratum
+    quartile_a: int
+    quartile_b: int
+    expected: Choice | None = None
+    duplicate_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.trajectory_a_id == self.trajectory_b_id:
+            raise ValueError(f"pair {self.pair_id}: trajectory_a_id equals trajectory_b_id")
+        if (self.kind == PairKind.DUPLICATE) != (self.duplicate_of is not None):
+            raise ValueError(f"pair {self.pair_id}: duplicate_of is set iff kind is duplicate")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssignmentSpec:
+    """One annotator's copy of a pair, with the side each trajectory is shown on."""
+
+    pair_id: str
+    annotator_id: str
+    left_trajectory_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingSetSpec:
+    """5–10 trajectories of one instruction to be ranked best → worst."""
+
+    ranking_set_id: str
+    task: str
+    trajectory_ids: tuple[str, ...]
+    annotator_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairBatch:
+    """A batch of pairs and who sees which, ready for the store."""
+
+    batch_id: str
+    kind: BatchKind
+    pairs: tuple[PairSpec, ...]
+    assignments: tuple[AssignmentSpec, ...]
+    ranking_sets: tuple[RankingSetSpec, ...] = ()
+
+    def pairs_frame(self) -> pd.DataFrame:
+        """The pairs as a frame with `PAIR_COLUMNS`."""
+        rows = [
+            {
+                "pair_id": p.pair_id,
+                "batch_id": self.batch_id,
+                "trajectory_a_id": p.trajectory_a_id,
+                "trajectory_b_id": p.trajectory_b_id,
+                "task": p.task,
+                "kind": p.kind.value,
+                "stratum": p.stratum.value,
+                "quartile_a": p.quartile_a,
+                "quartile_b": p.quartile_b,
+                "expected_preference": None if p.expected is None else p.expected.value,
+                "duplicate_of": p.duplicate_of,
+            }
+            for p in self.pairs
+        ]
+        return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
+
+    def assignments_frame(self) -> pd.DataFrame:
+        """The assignments as a frame with `ASSIGNMENT_COLUMNS`."""
+        rows = [(a.pair_id, a.annotator_id, a.left_trajectory_id) for a in self.assignments]
+        return pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
