@@ -49,7 +49,9 @@ class DemoResult:
     pool: Path
 
 
-def run_demo(config: DemoConfig, out: Path, *, progress: ProgressCallback = no_progress) -> DemoResult:
+def run_demo(
+    config: DemoConfig, out: Path, *, progress: ProgressCallback = no_progress
+) -> DemoResult:
     """Run the demo into `out` (replacing an earlier demo there)."""
     from robopref.pool.generate import generate_pool
 

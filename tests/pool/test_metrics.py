@@ -56,8 +56,10 @@ def test_planted_collisions_are_counted_and_graded():
 
 def test_toppled_object_is_a_major_collision():
     contacts = ContactLog(
-        step=np.array([7]), body=np.array(["mug"]),
-        force_n=np.array([1.0], np.float32), toppled=np.array([True]),
+        step=np.array([7]),
+        body=np.array(["mug"]),
+        force_n=np.array([1.0], np.float32),
+        toppled=np.array([True]),
     )
     assert count_collisions(contacts, MetricsConfig())[:2] == (0, 1)
 

@@ -17,19 +17,35 @@ from robopref.pool.config import GenerateConfig, IngestConfig
 pool_app = typer.Typer(help="Build and inspect trajectory pools.", no_args_is_help=True)
 console = Console()
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="YAML file with config fields.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="YAML file with config fields.")
+]
 
 
 @pool_app.command()
 def generate(
     out: Annotated[Path, typer.Argument(help="Pool folder to create or append to.")],
-    tasks: Annotated[list[str] | None, typer.Option("--task", help="Meta-World env (repeat).")] = None,
-    experts: Annotated[int | None, typer.Option(help=f"Expert episodes per task [{GenerateConfig.experts}].")] = None,
-    novices: Annotated[int | None, typer.Option(help=f"Novice episodes per task [{GenerateConfig.novices}].")] = None,
-    checkpoints: Annotated[int | None, typer.Option(help=f"BC checkpoints [{GenerateConfig.checkpoints}].")] = None,
-    max_steps: Annotated[int | None, typer.Option(help=f"Steps per episode [{GenerateConfig.max_steps}].")] = None,
-    frames: Annotated[bool | None, typer.Option("--frames/--no-frames", help="Record camera frames.")] = None,
-    workers: Annotated[int | None, typer.Option(help=f"Worker processes [{GenerateConfig.workers}].")] = None,
+    tasks: Annotated[
+        list[str] | None, typer.Option("--task", help="Meta-World env (repeat).")
+    ] = None,
+    experts: Annotated[
+        int | None, typer.Option(help=f"Expert episodes per task [{GenerateConfig.experts}].")
+    ] = None,
+    novices: Annotated[
+        int | None, typer.Option(help=f"Novice episodes per task [{GenerateConfig.novices}].")
+    ] = None,
+    checkpoints: Annotated[
+        int | None, typer.Option(help=f"BC checkpoints [{GenerateConfig.checkpoints}].")
+    ] = None,
+    max_steps: Annotated[
+        int | None, typer.Option(help=f"Steps per episode [{GenerateConfig.max_steps}].")
+    ] = None,
+    frames: Annotated[
+        bool | None, typer.Option("--frames/--no-frames", help="Record camera frames.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help=f"Worker processes [{GenerateConfig.workers}].")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help=f"Random seed [{GenerateConfig.seed}].")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -40,13 +56,20 @@ def generate(
     from robopref.pool.generate import generate_pool
 
     cfg = build_config(
-        GenerateConfig, config, tasks=tasks or None, experts=experts, novices=novices,
-        checkpoints=checkpoints, max_steps=max_steps, frames=frames, workers=workers, seed=seed,
+        GenerateConfig,
+        config,
+        tasks=tasks or None,
+        experts=experts,
+        novices=novices,
+        checkpoints=checkpoints,
+        max_steps=max_steps,
+        frames=frames,
+        workers=workers,
+        seed=seed,
     )
     with progress_bar("generating episodes") as progress:
         pool = generate_pool(cfg, out, progress=progress)
-    m = pool.manifest
-    console.print(f"pool {out}: {len(m)} trajectories, {m['task'].nunique()} tasks, success {m['success'].mean():.0%}")
+    console.print(summary_line(out, pool.manifest))
 
 
 @pool_app.command()
@@ -55,7 +78,9 @@ def ingest(
     source: Annotated[Path, typer.Argument(help="Dataset folder or file to read.")],
     pool: Annotated[Path, typer.Argument(help="Pool folder to create or append to.")],
     source_label: Annotated[str | None, typer.Option(help="Source tier for all episodes.")] = None,
-    success_key: Annotated[str | None, typer.Option(help="Column/attribute holding success.")] = None,
+    success_key: Annotated[
+        str | None, typer.Option(help="Column/attribute holding success.")
+    ] = None,
     task: Annotated[str | None, typer.Option(help="Instruction for all episodes.")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip malformed episodes.")] = False,
     max_episodes: Annotated[int | None, typer.Option(help="Import at most this many.")] = None,
@@ -68,8 +93,13 @@ def ingest(
     from robopref.pool.ingest import ingest as run_ingest
 
     cfg = build_config(
-        IngestConfig, config, source_label=source_label, success_key=success_key, task=task,
-        skip_bad=skip_bad or None, max_episodes=max_episodes,
+        IngestConfig,
+        config,
+        source_label=source_label,
+        success_key=success_key,
+        task=task,
+        skip_bad=skip_bad or None,
+        max_episodes=max_episodes,
     )
     with progress_bar(f"importing {fmt}") as progress:
         report = run_ingest(fmt, source, pool, cfg, progress=progress)
@@ -82,7 +112,9 @@ def ingest(
 def export(
     pool: Annotated[Path, typer.Argument(help="Pool folder.")],
     out: Annotated[Path, typer.Argument(help="LeRobotDataset v3 folder to write.")],
-    repo_id: Annotated[str, typer.Option(help="repo_id written into the dataset.")] = "robopref/pool",
+    repo_id: Annotated[
+        str, typer.Option(help="repo_id written into the dataset.")
+    ] = "robopref/pool",
 ) -> None:
     """Export a pool as a LeRobotDataset v3 folder.
 
@@ -111,8 +143,13 @@ def show(pool: Annotated[Path, typer.Argument(help="Pool folder.")]) -> None:
     console.print(_table("by tier", summary.by_tier, percent={"success_rate"}))
     console.print(_table("quality-score quartile boundaries per task", summary.quartile_bounds))
     console.print(_table("metric ranges", summary.metric_ranges))
-    m = opened.manifest
-    console.print(f"pool {pool}: {len(m)} trajectories, {m['task'].nunique()} tasks, success {m['success'].mean():.0%}")
+    console.print(summary_line(pool, opened.manifest))
+
+
+def summary_line(path: Path, manifest: pd.DataFrame) -> str:
+    """One-line summary of a pool: size, tasks, success rate."""
+    n_tasks, success = manifest["task"].nunique(), manifest["success"].mean()
+    return f"pool {path}: {len(manifest)} trajectories, {n_tasks} tasks, success {success:.0%}"
 
 
 def _table(title: str, frame: pd.DataFrame, percent: set[str] | None = None) -> Table:

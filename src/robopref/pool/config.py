@@ -141,7 +141,14 @@ class GenerateConfig:
     def __post_init__(self) -> None:
         if not self.tasks:
             raise ValueError("GenerateConfig.tasks must name at least one task")
-        for name in ("experts", "novices", "checkpoints", "per_checkpoint", "scripted_failures", "randoms"):
+        for name in (
+            "experts",
+            "novices",
+            "checkpoints",
+            "per_checkpoint",
+            "scripted_failures",
+            "randoms",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"GenerateConfig.{name} must be >= 0")
         for name in ("max_steps", "image_size", "workers"):
@@ -157,7 +164,7 @@ class IngestConfig:
     """Importing episodes from another format (`robopref pool ingest`)."""
 
     source_label: str | None = None
-    """Source tier for every episode (e.g. `expert`); default: from the data, else the format name."""
+    """Source tier for every episode (e.g. `expert`); default: from the data, else the format."""
     success_key: str | None = None
     """Per-episode column/attribute holding success; default: the format's own, if any."""
     task: str | None = None

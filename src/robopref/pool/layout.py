@@ -77,7 +77,11 @@ def _even(frames: np.ndarray) -> Iterator[np.ndarray]:
     """Frames padded by edge replication to even height and width (yuv420p needs it)."""
     pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
     for frame in frames:
-        yield np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge") if pad_h or pad_w else frame
+        yield (
+            np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+            if pad_h or pad_w
+            else frame
+        )
 
 
 class LazyFrames(Mapping[str, np.ndarray]):
@@ -94,7 +98,9 @@ class LazyFrames(Mapping[str, np.ndarray]):
             path = self._directory / str(info["file"])
             _, frames = read_video(path)
             if len(frames) != info["n_frames"]:
-                raise InputError(path, "n_frames", f"decoded {len(frames)}, expected {info['n_frames']}")
+                raise InputError(
+                    path, "n_frames", f"decoded {len(frames)}, expected {info['n_frames']}"
+                )
             self._cache[camera] = frames[:, : info["height"], : info["width"]]
         return self._cache[camera]
 

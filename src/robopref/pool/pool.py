@@ -103,7 +103,9 @@ def _read_info(root: Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(path, "pool.json", f"unreadable: {exc}") from exc
     if info.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(path, "schema_version", f"{info.get('schema_version')!r} is not {SCHEMA_VERSION}")
+        raise InputError(
+            path, "schema_version", f"{info.get('schema_version')!r} is not {SCHEMA_VERSION}"
+        )
     return info
 
 
@@ -188,7 +190,9 @@ class PoolTransaction:
         """Record rows of trajectories a worker already wrote under `self.staging`."""
         for row in rows:
             if any(r["trajectory_id"] == row["trajectory_id"] for r in self._rows):
-                raise InputError(self.root, "trajectory_id", f"{row['trajectory_id']!r} added twice")
+                raise InputError(
+                    self.root, "trajectory_id", f"{row['trajectory_id']!r} added twice"
+                )
             self._rows.append(row)
 
     def commit(self) -> Pool:
@@ -197,7 +201,9 @@ class PoolTransaction:
             old = _existing_manifest(self.root)
             clash = set(old["trajectory_id"]) & {r["trajectory_id"] for r in self._rows}
             if clash:
-                raise InputError(self.root / MANIFEST, "trajectory_id", f"already in pool: {sorted(clash)[:5]}")
+                raise InputError(
+                    self.root / MANIFEST, "trajectory_id", f"already in pool: {sorted(clash)[:5]}"
+                )
             new = pd.DataFrame(self._rows, columns=MANIFEST_SCHEMA.names)
             merged = pd.concat([old, new], ignore_index=True) if len(old) else new
             scored = score_manifest(merged, self.config)
@@ -228,7 +234,11 @@ def _write_info(root: Path, config: PoolConfig) -> None:
     from dataclasses import asdict
 
     path = root / POOL_INFO
-    info = json.loads(path.read_text()) if path.exists() else {"created_at": datetime.now(UTC).isoformat()}
+    info = (
+        json.loads(path.read_text())
+        if path.exists()
+        else {"created_at": datetime.now(UTC).isoformat()}
+    )
     info.update(schema_version=SCHEMA_VERSION, robopref_version=__version__, config=asdict(config))
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(info, indent=1))
@@ -245,7 +255,9 @@ def write_manifest(root: Path, table: pa.Table) -> None:
 
 
 @contextmanager
-def pool_transaction(path: str | Path, config: PoolConfig | None = None) -> Iterator[PoolTransaction]:
+def pool_transaction(
+    path: str | Path, config: PoolConfig | None = None
+) -> Iterator[PoolTransaction]:
     """A transaction on the pool at `path` (created if missing): commit on success, else abort."""
     root = Path(path)
     if config is None:
@@ -258,7 +270,9 @@ def pool_transaction(path: str | Path, config: PoolConfig | None = None) -> Iter
         tx.abort()
 
 
-def append_to_pool(path: str | Path, trajectories: Iterable[Trajectory], config: PoolConfig | None = None) -> Pool:
+def append_to_pool(
+    path: str | Path, trajectories: Iterable[Trajectory], config: PoolConfig | None = None
+) -> Pool:
     """Add trajectories to the pool at `path` atomically; returns the new pool."""
     with pool_transaction(path, config) as tx:
         for traj in trajectories:
@@ -274,8 +288,12 @@ def set_manifest_column(pool: Pool, column: str, values: Mapping[str, Any]) -> P
         manifest = open_pool(pool.root).manifest
         unknown = set(values) - set(manifest["trajectory_id"])
         if unknown:
-            raise InputError(pool.root / MANIFEST, "trajectory_id", f"unknown: {sorted(unknown)[:5]}")
+            raise InputError(
+                pool.root / MANIFEST, "trajectory_id", f"unknown: {sorted(unknown)[:5]}"
+            )
         mask = manifest["trajectory_id"].isin(list(values))
         manifest.loc[mask, column] = manifest.loc[mask, "trajectory_id"].map(values)
-        write_manifest(pool.root, pa.Table.from_pandas(manifest, schema=MANIFEST_SCHEMA, preserve_index=False))
+        write_manifest(
+            pool.root, pa.Table.from_pandas(manifest, schema=MANIFEST_SCHEMA, preserve_index=False)
+        )
     return open_pool(pool.root)

@@ -1,4 +1,4 @@
-"""The rubric score (seed 000): success first, then collisions, safety margin, efficiency, naturalness.
+"""The rubric score (seed 000): success, then collisions, safety margin, efficiency, naturalness.
 
 score = success·w_s − 0.5·minor collisions − 0.5·[clearance < 5 cm]
         + w_e·efficiency + w_n·naturalness + w_p·progress,

@@ -42,7 +42,9 @@ def summarize(manifest: pd.DataFrame) -> PoolSummary:
         quality_mean=("quality_score", "mean"),
         collisions_mean=("collisions", "mean"),
     )
-    order = [t for t in TIER_ORDER if t in by_tier.index] + sorted(set(by_tier.index) - set(TIER_ORDER))
+    order = [t for t in TIER_ORDER if t in by_tier.index] + sorted(
+        set(by_tier.index) - set(TIER_ORDER)
+    )
     by_tier = by_tier.loc[order]
     bounds = {
         task: {
