@@ -48,7 +48,8 @@ def test_manifest_matches_schema_and_contract(tmp_path, rng):
 def test_arrays_are_readable_with_numpy_alone(tmp_path, rng):
     rp.append_to_pool(tmp_path / "p", _trajs(rng, 2))
     with np.load(tmp_path / "p" / "trajectories" / "t1" / "arrays.npz", allow_pickle=False) as z:
-        assert {"state", "action", "gripper", "ee_pos", "timestamps_s", "contact_step"} <= set(z.files)
+        names = set(z.files)
+    assert {"state", "action", "gripper", "ee_pos", "timestamps_s", "contact_step"} <= names
     meta = json.loads((tmp_path / "p" / "trajectories" / "t1" / "meta.json").read_text())
     assert meta["cameras"]["front"]["n_frames"] == 20
 
@@ -113,7 +114,7 @@ def test_set_manifest_column_updates_only_named_rows(tmp_path, rng):
 
 
 def test_open_rejects_non_pool_and_unknown_version(tmp_path, rng):
-    with pytest.raises(InputError, match="manifest.parquet"):
+    with pytest.raises(InputError, match=r"manifest\.parquet"):
         rp.open(tmp_path)
     rp.append_to_pool(tmp_path / "p", _trajs(rng, 2))
     info = json.loads((tmp_path / "p" / "pool.json").read_text())

@@ -7,11 +7,24 @@ from robopref.pool import MetricsConfig, RubricConfig, TrajectoryMetrics, rubric
 
 def _m(**kw) -> TrajectoryMetrics:
     base = TrajectoryMetrics(
-        success=True, time_to_success_s=5.0, collisions=0, minor_collisions=0,
-        major_collisions=0, peak_force_n=0.0, min_clearance_m=0.2, frac_under_5cm=0.0,
-        frac_under_2cm=0.0, path_length_m=1.0, straight_line_m=0.8, path_efficiency=0.8,
-        jerk=1.0, jerk_log_dimensionless=4.0, gripper_changes=2, gripper_closed_frac=0.5,
-        progress=1.0, final_goal_distance_m=0.01,
+        success=True,
+        time_to_success_s=5.0,
+        collisions=0,
+        minor_collisions=0,
+        major_collisions=0,
+        peak_force_n=0.0,
+        min_clearance_m=0.2,
+        frac_under_5cm=0.0,
+        frac_under_2cm=0.0,
+        path_length_m=1.0,
+        straight_line_m=0.8,
+        path_efficiency=0.8,
+        jerk=1.0,
+        jerk_log_dimensionless=4.0,
+        gripper_changes=2,
+        gripper_closed_frac=0.5,
+        progress=1.0,
+        final_goal_distance_m=0.01,
     )
     return replace(base, **kw)
 
@@ -28,19 +41,33 @@ def test_near_miss_under_5cm_deducts_half_a_point():
     assert _score(_m()) - _score(_m(min_clearance_m=0.04)) == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("change", [{"major_collisions": 1, "collisions": 1}, {"min_clearance_m": 0.01}])
+@pytest.mark.parametrize(
+    "change", [{"major_collisions": 1, "collisions": 1}, {"min_clearance_m": 0.01}]
+)
 def test_disqualified_ranks_below_every_failure(change):
     disqualified = rubric_score(_m(**change), horizon_s=10.0)
-    worst_failure = _m(success=False, time_to_success_s=None, progress=0.0, path_efficiency=0.0,
-                       jerk_log_dimensionless=20.0, minor_collisions=6, collisions=6)
+    worst_failure = _m(
+        success=False,
+        time_to_success_s=None,
+        progress=0.0,
+        path_efficiency=0.0,
+        jerk_log_dimensionless=20.0,
+        minor_collisions=6,
+        collisions=6,
+    )
     assert disqualified.disqualified
     assert disqualified.quality_score < _score(worst_failure)
 
 
 def test_efficient_failure_never_beats_slow_success():
     slow_success = _m(time_to_success_s=9.9, path_efficiency=0.2, jerk_log_dimensionless=12.0)
-    efficient_failure = _m(success=False, time_to_success_s=None, progress=0.95,
-                           path_efficiency=1.0, jerk_log_dimensionless=2.0)
+    efficient_failure = _m(
+        success=False,
+        time_to_success_s=None,
+        progress=0.95,
+        path_efficiency=1.0,
+        jerk_log_dimensionless=2.0,
+    )
     assert _score(slow_success) > _score(efficient_failure)
 
 

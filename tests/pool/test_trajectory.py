@@ -49,8 +49,10 @@ def test_success_step_without_success_is_refused(rng):
 
 def test_contact_steps_must_be_in_range(rng):
     contacts = ContactLog(
-        step=np.array([12]), body=np.array(["table"]),
-        force_n=np.array([1.0], np.float32), toppled=np.array([False]),
+        step=np.array([12]),
+        body=np.array(["table"]),
+        force_n=np.array([1.0], np.float32),
+        toppled=np.array([False]),
     )
-    with pytest.raises(InputError, match="contacts.step"):
+    with pytest.raises(InputError, match=r"contacts\.step"):
         Trajectory(**_fields(rng, contacts=contacts))
