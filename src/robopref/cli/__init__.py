@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import logging
-import sys
+from typing import Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from robopref.cli.demo import demo
 from robopref.cli.pool import pool_app
 from robopref.errors import InputError
 
+
+class _Verbs(TyperGroup):
+    """Maps bad input (`InputError`) to a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
+
+
 app = typer.Typer(
     name="robopref",
+    cls=_Verbs,
     help="RLHF for robots: trajectory pool → review clips → preferences → reward model → release.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -23,24 +38,6 @@ app.command()(demo)
 
 
 def main() -> None:
-    """Entry point: run the app, mapping bad input to exit code 2 with a one-line message."""
+    """Entry point of the `robopref` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        app(standalone_mode=False)
-    except InputError as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
-    except ValueError as exc:  # a config's __post_init__ names the field
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click's own usage errors carry their exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    app()

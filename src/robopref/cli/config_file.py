@@ -36,4 +36,7 @@ def build_config(cls: type[C], config_file: Path | None, **flags: Any) -> C:
     for key, value in values.items():
         if isinstance(value, list):
             values[key] = tuple(value)
-    return cls(**values)
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as exc:  # __post_init__ names the field
+        raise InputError(config_file or "command line", cls.__name__, str(exc)) from exc

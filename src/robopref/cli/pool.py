@@ -53,8 +53,6 @@ def generate(
 
     Example: robopref pool generate pools/mw --task reach-v3 --task push-v3 --no-frames
     """
-    from robopref.pool.generate import generate_pool
-
     cfg = build_config(
         GenerateConfig,
         config,
@@ -67,9 +65,11 @@ def generate(
         workers=workers,
         seed=seed,
     )
+    from robopref.pool.generate import generate_pool
+
     with progress_bar("generating episodes") as progress:
         pool = generate_pool(cfg, out, progress=progress)
-    console.print(summary_line(out, pool.manifest))
+    typer.echo(summary_line(out, pool.manifest))
 
 
 @pool_app.command()
@@ -105,7 +105,7 @@ def ingest(
         report = run_ingest(fmt, source, pool, cfg, progress=progress)
     for episode, reason in report.skipped:
         console.print(f"[yellow]skipped[/] {episode}: {reason}")
-    console.print(f"pool {pool}: imported {report.imported}, skipped {len(report.skipped)}")
+    typer.echo(f"pool {pool}: imported {report.imported}, skipped {len(report.skipped)}")
 
 
 @pool_app.command()
@@ -125,7 +125,7 @@ def export(
 
     with progress_bar("exporting episodes") as progress:
         n = export_lerobot(rp.open(pool), out, repo_id=repo_id, progress=progress)
-    console.print(f"exported {n} episodes to {out}")
+    typer.echo(f"exported {n} episodes to {out}")
 
 
 @pool_app.command()
@@ -143,7 +143,7 @@ def show(pool: Annotated[Path, typer.Argument(help="Pool folder.")]) -> None:
     console.print(_table("by tier", summary.by_tier, percent={"success_rate"}))
     console.print(_table("quality-score quartile boundaries per task", summary.quartile_bounds))
     console.print(_table("metric ranges", summary.metric_ranges))
-    console.print(summary_line(pool, opened.manifest))
+    typer.echo(summary_line(pool, opened.manifest))
 
 
 def summary_line(path: Path, manifest: pd.DataFrame) -> str:
