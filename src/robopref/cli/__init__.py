@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import click
 import typer
+from typer._click.core import Context  # Typer ≥ 0.25 vendors click; its Context type
 from typer.core import TyperGroup
 
 from robopref.cli.demo import demo
@@ -17,7 +17,7 @@ from robopref.errors import InputError
 class _Verbs(TyperGroup):
     """Maps bad input (`InputError`) to a one-line message and exit code 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except InputError as exc:
