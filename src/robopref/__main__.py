@@ -1,0 +1,5 @@
+"""`python -m robopref` runs the CLI."""
+
+from robopref.cli import main
+
+main()
