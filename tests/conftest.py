@@ -37,3 +37,63 @@ def tiny_pool(tmp_path: Path) -> Callable[..., object]:
         return build(tmp_path / name, **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+# --- annotation store (robopref.store) ----------------------------------------------------
+
+POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3"
+"""libpq conninfo of the test PostgreSQL server (trust auth)."""
+
+_postgres_state: dict[str, str | None] = {}
+
+
+def _postgres_unreachable() -> str | None:
+    """None when the PostgreSQL test server answers, else why not (checked once)."""
+    if "reason" not in _postgres_state:
+        try:
+            import psycopg
+
+            with psycopg.connect(POSTGRES_ADMIN):
+                _postgres_state["reason"] = None
+        except Exception as exc:  # any failure to connect means: skip, saying why
+            _postgres_state["reason"] = f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}"
+    return _postgres_state["reason"]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """URL of an empty database: a fresh SQLite file, or a fresh PostgreSQL schema
+    (selected through `search_path`) dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    reason = _postgres_unreachable()
+    if reason is not None:
+        pytest.skip(reason)
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield (
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+            f"?options=-csearch_path%3D{schema}"
+        )
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def store(store_url: str) -> object:
+    """An open, empty `robopref.store.Store` on SQLite and on PostgreSQL (tables via
+    `create_all`; the migrations are tested on their own)."""
+    from robopref.store import Base, open_store
+
+    opened = open_store(store_url, upgrade=False)
+    Base.metadata.create_all(opened.engine)
+    yield opened
+    opened.dispose()

@@ -1,0 +1,93 @@
+"""Annotation store: SQLAlchemy 2 models, Alembic migrations, SQLite (WAL) or PostgreSQL.
+
+Typical use::
+
+    store = open_store("sqlite:///robopref.db")          # or postgresql+psycopg://…
+    sync_trajectories(store, robopref.pool.open(path).manifest)
+    create_batch(store, batch)                           # a PairBatch from robopref.pairs
+    submit_annotation(store, Submission(...))            # durable once it returns
+    annotations_frame(store)                             # ANNOTATIONS_SCHEMA columns
+"""
+
+from robopref.store.batches import create_batch
+from robopref.store.models import Base, BatchStatus, Role
+from robopref.store.queries import (
+    ASSIGNMENT_EXTRA_COLUMNS,
+    CERTIFICATION_COLUMNS,
+    TRAJECTORY_COLUMNS,
+    add_annotator,
+    annotations_frame,
+    annotator_for_token,
+    assignments_frame,
+    batch_annotator_ids,
+    batch_ids,
+    certification_history,
+    count_annotations,
+    is_certified,
+    issue_token,
+    pairs_frame,
+    record_certification,
+    set_batch_status,
+    sync_trajectories,
+    trajectories_frame,
+)
+from robopref.store.rankings import RANKING_PAIR_COLUMNS, ranking_preferences, submit_ranking
+from robopref.store.records import (
+    RUBRIC_KEYS,
+    CertificationRecord,
+    QueueItem,
+    RankingSubmission,
+    Submission,
+    SubmitResult,
+)
+from robopref.store.session import DEFAULT_URL, Store, open_store, upgrade_schema
+from robopref.store.submit import (
+    AlreadyAnnotatedError,
+    NotAssignedError,
+    next_assignment,
+    skip_assignment,
+    submit_annotation,
+)
+
+__all__ = [
+    "ASSIGNMENT_EXTRA_COLUMNS",
+    "CERTIFICATION_COLUMNS",
+    "DEFAULT_URL",
+    "RANKING_PAIR_COLUMNS",
+    "RUBRIC_KEYS",
+    "TRAJECTORY_COLUMNS",
+    "AlreadyAnnotatedError",
+    "Base",
+    "BatchStatus",
+    "CertificationRecord",
+    "NotAssignedError",
+    "QueueItem",
+    "RankingSubmission",
+    "Role",
+    "Store",
+    "Submission",
+    "SubmitResult",
+    "add_annotator",
+    "annotations_frame",
+    "annotator_for_token",
+    "assignments_frame",
+    "batch_annotator_ids",
+    "batch_ids",
+    "certification_history",
+    "count_annotations",
+    "create_batch",
+    "is_certified",
+    "issue_token",
+    "next_assignment",
+    "open_store",
+    "pairs_frame",
+    "ranking_preferences",
+    "record_certification",
+    "set_batch_status",
+    "skip_assignment",
+    "submit_annotation",
+    "submit_ranking",
+    "sync_trajectories",
+    "trajectories_frame",
+    "upgrade_schema",
+]

@@ -1,0 +1,144 @@
+"""Persisting a `PairBatch` (pairs, assignments, ranking sets) in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from robopref.errors import InputError
+from robopref.pairs.records import AssignmentSpec, PairBatch, PairSpec, RankingSetSpec
+from robopref.store.models import (
+    Assignment,
+    Batch,
+    BatchStatus,
+    Pair,
+    RankingAssignment,
+    RankingSet,
+    RankingSetMember,
+    TrajectoryRow,
+    utcnow,
+)
+from robopref.store.queries import ensure_annotators
+from robopref.store.session import Store
+
+logger = logging.getLogger(__name__)
+
+
+def create_batch(store: Store, batch: PairBatch) -> int:
+    """Store a batch, its pairs, assignments and ranking sets; returns the number of pairs.
+
+    Annotator ids not yet in the store are registered without a login token (give them one
+    with `add_annotator`). Nothing is written if any check fails.
+
+    Raises:
+        InputError: The batch id exists, a trajectory is not synced (`sync_trajectories`),
+            an assignment names a pair outside the batch or a left trajectory outside its
+            pair, or a pair id is used twice.
+    """
+    pairs = {p.pair_id: p for p in batch.pairs}
+    if len(pairs) != len(batch.pairs):
+        raise InputError(batch.batch_id, "pair_id", "a pair id appears twice in the batch")
+    _check_assignments(batch.batch_id, pairs, batch.assignments)
+    with store.write() as session:
+        if session.get(Batch, batch.batch_id) is not None:
+            raise InputError(batch.batch_id, "batch_id", "a batch with this id already exists")
+        _check_trajectories(session, batch)
+        taken = list(session.scalars(select(Pair.pair_id).where(Pair.pair_id.in_(list(pairs)))))
+        if taken:
+            raise InputError(batch.batch_id, "pair_id", f"already stored: {sorted(taken)[:5]}")
+        new = ensure_annotators(session, [a.annotator_id for a in batch.assignments])
+        new += ensure_annotators(session, [a for r in batch.ranking_sets for a in r.annotator_ids])
+        if new:
+            logger.info("registered %d annotators without tokens: %s", len(new), new[:5])
+        session.add(Batch(batch_id=batch.batch_id, kind=batch.kind.value,
+                          status=BatchStatus.OPEN.value, created_at=utcnow()))
+        session.flush()
+        _insert_pairs(session, batch.batch_id, batch.pairs)
+        _insert_assignments(session, batch.batch_id, batch.assignments)
+        _insert_ranking_sets(session, batch.batch_id, batch.ranking_sets)
+    logger.info("stored batch %s: %d pairs, %d assignments", batch.batch_id,
+                len(batch.pairs), len(batch.assignments))
+    return len(batch.pairs)
+
+
+def _check_assignments(
+    batch_id: str, pairs: dict[str, PairSpec], assignments: tuple[AssignmentSpec, ...]
+) -> None:
+    seen: set[tuple[str, str]] = set()
+    for a in assignments:
+        pair = pairs.get(a.pair_id)
+        if pair is None:
+            raise InputError(batch_id, "pair_id", f"assignment names {a.pair_id!r}, not in batch")
+        if a.left_trajectory_id not in (pair.trajectory_a_id, pair.trajectory_b_id):
+            raise InputError(batch_id, "left_trajectory_id",
+                             f"{a.left_trajectory_id!r} is not in pair {a.pair_id}")
+        key = (a.pair_id, a.annotator_id)
+        if key in seen:
+            raise InputError(batch_id, "annotator_id", f"{key} assigned twice")
+        seen.add(key)
+
+
+def _check_trajectories(session: Session, batch: PairBatch) -> None:
+    wanted = {t for p in batch.pairs for t in (p.trajectory_a_id, p.trajectory_b_id)}
+    wanted |= {t for r in batch.ranking_sets for t in r.trajectory_ids}
+    known = set(session.scalars(
+        select(TrajectoryRow.trajectory_id).where(TrajectoryRow.trajectory_id.in_(list(wanted)))))
+    missing = sorted(wanted - known)
+    if missing:
+        raise InputError(batch.batch_id, "trajectory_id",
+                         f"{len(missing)} not synced (run sync_trajectories): {missing[:5]}")
+
+
+def _insert_pairs(session: Session, batch_id: str, pairs: tuple[PairSpec, ...]) -> None:
+    # originals first: a reversed duplicate's foreign key must find its original
+    ordered = sorted(pairs, key=lambda p: p.duplicate_of is not None)
+    rows: list[dict[str, Any]] = [
+        {
+            "pair_id": p.pair_id, "batch_id": batch_id,
+            "trajectory_a_id": p.trajectory_a_id, "trajectory_b_id": p.trajectory_b_id,
+            "task": p.task, "kind": p.kind.value, "stratum": p.stratum.value,
+            "quartile_a": p.quartile_a, "quartile_b": p.quartile_b,
+            "expected_preference": None if p.expected is None else p.expected.value,
+            "duplicate_of": p.duplicate_of,
+        }
+        for p in ordered
+    ]
+    originals = [r for r in rows if r["duplicate_of"] is None]
+    duplicates = [r for r in rows if r["duplicate_of"] is not None]
+    for chunk in (originals, duplicates):
+        if chunk:
+            session.execute(insert(Pair), chunk)
+
+
+def _insert_assignments(
+    session: Session, batch_id: str, assignments: tuple[AssignmentSpec, ...]
+) -> None:
+    position: dict[str, int] = defaultdict(int)
+    rows = []
+    for a in assignments:
+        rows.append({
+            "pair_id": a.pair_id, "annotator_id": a.annotator_id, "batch_id": batch_id,
+            "position": position[a.annotator_id], "left_trajectory_id": a.left_trajectory_id,
+            "completed": False, "skipped": False,
+        })
+        position[a.annotator_id] += 1
+    if rows:
+        session.execute(insert(Assignment), rows)
+
+
+def _insert_ranking_sets(
+    session: Session, batch_id: str, ranking_sets: tuple[RankingSetSpec, ...]
+) -> None:
+    for r in ranking_sets:
+        if len(set(r.trajectory_ids)) != len(r.trajectory_ids) or len(r.trajectory_ids) < 2:
+            raise InputError(r.ranking_set_id, "trajectory_ids", "need ≥ 2 distinct trajectories")
+        session.add(RankingSet(ranking_set_id=r.ranking_set_id, batch_id=batch_id, task=r.task))
+        session.flush()
+        session.add_all(RankingSetMember(ranking_set_id=r.ranking_set_id, trajectory_id=t,
+                                         position=i) for i, t in enumerate(r.trajectory_ids))
+        session.add_all(RankingAssignment(ranking_set_id=r.ranking_set_id, annotator_id=a,
+                                          completed=False) for a in r.annotator_ids)

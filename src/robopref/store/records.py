@@ -1,0 +1,169 @@
+"""Records that cross the store's boundary: submissions in, results and queue items out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from robopref.errors import InputError
+from robopref.types import Choice
+
+RUBRIC_KEYS = ("success", "collisions", "efficiency", "safety", "naturalness")
+"""Sub-questions an annotator may answer beside the overall preference (seed 000)."""
+
+MAX_TEXT = 4000
+"""Longest free-text reason stored, in characters."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    """One annotator's answer to one assigned pair, as a client sends it.
+
+    `validate()` raises `InputError` naming the field; the store calls it before writing.
+    """
+
+    annotator_id: str
+    """Who answered."""
+    pair_id: str
+    """The pair answered; must be assigned to `annotator_id`."""
+    preference: Choice | str
+    """`A`, `B` or `equal`, about the pair's A/B (not the screen side)."""
+    confidence: int
+    """1 (guess) … 5 (certain)."""
+    response_time_ms: int
+    """Milliseconds from the pair being shown to the answer, ≥ 0."""
+    left_trajectory_id: str
+    """The trajectory shown on the left (presentation order)."""
+    idempotency_key: str
+    """Client-chosen key, unique per annotator: a retry with the same key is stored once."""
+    free_text_reason: str | None = None
+    """Optional reason in the annotator's words."""
+    rubric_answers: Mapping[str, Any] | None = None
+    """Optional sub-answers keyed by `RUBRIC_KEYS` (JSON values)."""
+    interface_version: str | None = None
+    """Version of the page or client that collected the answer."""
+    shown_at: datetime | None = None
+    """When the pair was shown (timezone-aware); the assignment's time if omitted."""
+
+    def validate(self) -> Choice:
+        """Check every field; returns the preference as a `Choice`.
+
+        Raises:
+            InputError: A field is missing, out of range or of the wrong type.
+        """
+        where = f"annotation {self.annotator_id}/{self.pair_id}"
+        for name in ("annotator_id", "pair_id", "left_trajectory_id", "idempotency_key"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value or len(value) > 128:
+                raise InputError(where, name, "must be a non-empty string of ≤ 128 characters")
+        try:
+            choice = Choice(self.preference)
+        except ValueError:
+            allowed = ", ".join(c.value for c in Choice)
+            message = f"{self.preference!r} is not one of {allowed}"
+            raise InputError(where, "preference", message) from None
+        _check_int(where, "confidence", self.confidence, low=1, high=5)
+        _check_int(where, "response_time_ms", self.response_time_ms, low=0, high=None)
+        if self.free_text_reason is not None and (
+            not isinstance(self.free_text_reason, str) or len(self.free_text_reason) > MAX_TEXT
+        ):
+            raise InputError(where, "free_text_reason", f"must be text of ≤ {MAX_TEXT} characters")
+        _check_rubric(where, self.rubric_answers)
+        if self.shown_at is not None and self.shown_at.tzinfo is None:
+            raise InputError(where, "shown_at", "must be timezone-aware")
+        return choice
+
+
+def _check_int(where: str, name: str, value: object, *, low: int, high: int | None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(where, name, f"must be an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}–{high}" if high is not None else f"≥ {low}"
+        raise InputError(where, name, f"{value} is outside {bounds}")
+
+
+def _check_rubric(where: str, answers: Mapping[str, Any] | None) -> None:
+    if answers is None:
+        return
+    if not isinstance(answers, Mapping):
+        raise InputError(where, "rubric_answers", "must be a mapping")
+    unknown = sorted(set(answers) - set(RUBRIC_KEYS))
+    if unknown:
+        raise InputError(where, "rubric_answers", f"unknown keys {unknown}; allowed {RUBRIC_KEYS}")
+    for key, value in answers.items():
+        ok = value is None or isinstance(value, str | bool | int)
+        ok = ok or (isinstance(value, float) and math.isfinite(value))
+        if not ok:
+            raise InputError(where, "rubric_answers", f"{key}: {value!r} is not a JSON scalar")
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What the store acknowledges: the stored id and whether this call created it."""
+
+    annotation_id: str
+    """Id of the stored annotation (or ranking), the original one for a retry."""
+    created: bool
+    """False when the idempotency key had been seen: nothing new was written."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueItem:
+    """The next pair to show an annotator: what the page needs and nothing it must hide.
+
+    Gold answers, pair kinds and trajectory sources are deliberately absent.
+    """
+
+    pair_id: str
+    """The pair to answer."""
+    batch_id: str
+    """The batch it belongs to."""
+    task: str
+    """The instruction both trajectories attempt."""
+    left_trajectory_id: str
+    """Shown on the left."""
+    right_trajectory_id: str
+    """Shown on the right."""
+    left_clip_path: str | None
+    """Review clip of the left trajectory (relative to the pool), if rendered."""
+    right_clip_path: str | None
+    """Review clip of the right trajectory, if rendered."""
+    shown_at: datetime | None
+    """When it was first shown."""
+    remaining: int
+    """Assignments left in this annotator's queue, this one included."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingSubmission:
+    """An annotator's best → worst ordering of a ranking set."""
+
+    annotator_id: str
+    """Who ranked."""
+    ranking_set_id: str
+    """The set ranked; must be assigned to `annotator_id`."""
+    trajectory_ids: tuple[str, ...]
+    """Every trajectory of the set, best first."""
+    response_time_ms: int
+    """Milliseconds spent, ≥ 0."""
+    idempotency_key: str
+    """Client-chosen key, unique per annotator."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CertificationRecord:
+    """One certification attempt."""
+
+    annotator_id: str
+    """Who took it."""
+    calibration_batch_id: str
+    """The calibration batch the kappa was measured on."""
+    kappa: float
+    """Cohen's kappa against the expert answers."""
+    passed: bool
+    """Whether it met the threshold."""
+    at: datetime
+    """When it was recorded (UTC)."""

@@ -1,0 +1,145 @@
+"""Opening a store: the engine (SQLite in WAL mode or PostgreSQL), sessions and migrations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
+
+from robopref.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite:///robopref.db"
+"""The embedded default: a SQLite file in the working directory."""
+
+BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for the lock before failing."""
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+"""Alembic script folder shipped inside the package."""
+
+_WRITE = "robopref_write"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open annotation store; use `open_store(url)`.
+
+    All reads and writes go through the functions of `robopref.store`, which take a Store.
+    """
+
+    url: str
+    """The database URL it was opened with (password hidden in `repr`)."""
+    engine: Engine
+    """Engine for read transactions (plain `BEGIN` on SQLite)."""
+    writer: Engine
+    """The same pool, for write transactions (`BEGIN IMMEDIATE` on SQLite)."""
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded SQLite backend."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; rolled back on exit."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with Session(self.writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close pooled connections (call before a process forks or exits)."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+
+def open_store(url: str = DEFAULT_URL, *, upgrade: bool = True) -> Store:
+    """Open (and by default migrate to the latest schema) the store at `url`.
+
+    Args:
+        url: `sqlite:///path.db` (WAL mode, foreign keys on, 30 s busy timeout) or
+            `postgresql+psycopg://user@host:port/db`. libpq options such as
+            `?options=-csearch_path%3Dmyschema` pass through to the driver.
+        upgrade: Run Alembic migrations to head first (idempotent; cheap once at head).
+
+    Raises:
+        InputError: The URL cannot be parsed or names an unsupported backend.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError(url, "db", f"not a database URL: {exc}") from exc
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InputError(url, "db", "only sqlite:/// and postgresql+psycopg:// are supported")
+    engine = _sqlite_engine(url) if parsed.get_backend_name() == "sqlite" else _pg_engine(url)
+    store = Store(url=url, engine=engine, writer=engine.execution_options(**{_WRITE: True}))
+    if upgrade:
+        upgrade_schema(store)
+    return store
+
+
+def _pg_engine(url: str) -> Engine:
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, pool_size=10)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling begins lazily and cannot BEGIN IMMEDIATE;
+        # take it over (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across app crashes
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the lock up front: a deferred transaction that reads and then
+        # writes fails with SQLITE_BUSY without waiting when another writer got in first.
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def alembic_config(store: Store) -> Any:
+    """An Alembic `Config` pointing at the packaged migrations and this store's URL."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", store.url.replace("%", "%%"))
+    return config
+
+
+def upgrade_schema(store: Store, revision: str = "head") -> None:
+    """Run `alembic upgrade <revision>` on the store (creates every table on an empty one)."""
+    from alembic import command
+
+    config = alembic_config(store)
+    with store.writer.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        connection.commit()
+    logger.info("store %r at revision %s", store, revision)
