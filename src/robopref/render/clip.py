@@ -1,0 +1,161 @@
+"""Rendering one review clip: MP4, poster and sidecar, written atomically and only when stale."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from robopref.errors import InputError
+from robopref.pool.config import MetricsConfig
+from robopref.pool.trajectory import Trajectory
+from robopref.render.compose import compose_frames
+from robopref.render.config import RenderConfig
+from robopref.render.sidecar import (
+    build_sidecar,
+    clip_hash,
+    input_digest,
+    read_sidecar_hash,
+    write_json_atomic,
+)
+from robopref.render.trim import plan_clip
+from robopref.video import write_video
+
+logger = logging.getLogger(__name__)
+
+TMP_SUFFIX = ".tmp"
+"""Suffix of files being written; a clip folder holds none after a run, even a failed one."""
+
+
+class ClipStatus(str, Enum):
+    """What happened to one clip in a render run."""
+
+    RENDERED = "rendered"
+    SKIPPED = "skipped"
+    """Inputs and settings unchanged since the existing clip was made (sidecar hash)."""
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClipResult:
+    """The outcome of rendering one trajectory's clip."""
+
+    trajectory_id: str
+    """The trajectory."""
+    status: ClipStatus
+    """Rendered, skipped as unchanged, or failed."""
+    n_frames: int = 0
+    """Frames in the clip (0 when failed)."""
+    error: str | None = None
+    """Why it failed."""
+
+
+def clip_files(clips_dir: Path, trajectory_id: str) -> tuple[Path, Path, Path]:
+    """Paths of a clip's video, poster and sidecar: `<id>.mp4`, `<id>.jpg`, `<id>.json`."""
+    return tuple(clips_dir / f"{trajectory_id}.{ext}" for ext in ("mp4", "jpg", "json"))  # type: ignore[return-value]
+
+
+def resolve_camera(traj: Trajectory, camera: str | None) -> str:
+    """`camera`, or the trajectory's first camera when None.
+
+    Raises:
+        InputError: The trajectory has no frames, or not from that camera.
+    """
+    if not traj.cameras:
+        raise InputError(
+            f"trajectory {traj.trajectory_id!r}", "frames", "has no camera frames to render"
+        )
+    chosen = camera or traj.cameras[0]
+    if chosen not in traj.frames:
+        raise InputError(
+            f"trajectory {traj.trajectory_id!r}", "camera", f"{chosen!r} not among {traj.cameras}"
+        )
+    return chosen
+
+
+def render_clip(
+    traj: Trajectory,
+    clips_dir: Path,
+    config: RenderConfig,
+    *,
+    camera: str | None = None,
+    metrics: MetricsConfig | None = None,
+) -> ClipResult:
+    """Render the review clip of `traj` into `clips_dir` unless an identical one is there.
+
+    Writes `<id>.mp4` (the clip), `<id>.jpg` (poster: the first frame showing the first
+    action) and `<id>.json` (sidecar). Each is written under a temporary name and renamed
+    into place; the sidecar goes last, so its hash only ever vouches for complete files.
+
+    Args:
+        traj: The trajectory (from a pool, or built in memory).
+        clips_dir: Output folder (created).
+        config: Clip settings.
+        camera: Camera to render; None uses `config.camera`, else the first camera.
+        metrics: Gripper hysteresis thresholds (the pool's); defaults to MetricsConfig().
+
+    Returns:
+        RENDERED or SKIPPED (failures raise).
+
+    Raises:
+        InputError: The trajectory has no frames from the camera, or they do not decode.
+    """
+    metrics = metrics or MetricsConfig()
+    chosen = resolve_camera(traj, camera or config.camera)
+    video_path, poster_path, sidecar_path = clip_files(clips_dir, traj.trajectory_id)
+    digest = input_digest(traj, chosen)
+    wanted = clip_hash(inputs=digest, camera=chosen, config=config, metrics=metrics)
+    if read_sidecar_hash(sidecar_path) == wanted and video_path.is_file() and poster_path.is_file():
+        return ClipResult(trajectory_id=traj.trajectory_id, status=ClipStatus.SKIPPED, n_frames=0)
+    clips_dir.mkdir(parents=True, exist_ok=True)
+    plan = plan_clip(traj, config)
+    tag = uuid.uuid4().hex[:8]
+    tmp = {
+        p: p.with_name(f".{p.name}.{tag}{TMP_SUFFIX}")
+        for p in (video_path, poster_path, sidecar_path)
+    }
+    try:
+        poster: list[np.ndarray] = []
+        frames = compose_frames(traj, plan, camera=chosen, config=config, metrics=metrics)
+        n = write_video(
+            tmp[video_path],
+            _keeping(frames, plan.poster_index, poster),
+            fps=config.fps,
+            crf=config.crf,
+            preset=config.preset,
+            pix_fmt=config.pix_fmt,
+            faststart=config.faststart,
+            codec=config.codec,
+            threads=config.encoder_threads,
+        )
+        if n != plan.n_frames:
+            raise RuntimeError(f"wrote {n} frames, planned {plan.n_frames}")
+        Image.fromarray(poster[0]).save(tmp[poster_path], format="JPEG", quality=90)
+        os.replace(tmp[video_path], video_path)
+        os.replace(tmp[poster_path], poster_path)
+        sidecar = build_sidecar(
+            traj, plan, camera=chosen, config=config, metrics=metrics, digest=digest
+        )
+        write_json_atomic(sidecar_path, sidecar, tmp=tmp[sidecar_path])
+    finally:
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
+    logger.debug("rendered %s: %d frames", video_path, n)
+    return ClipResult(trajectory_id=traj.trajectory_id, status=ClipStatus.RENDERED, n_frames=n)
+
+
+def _keeping(
+    frames: Iterator[np.ndarray], index: int, kept: list[np.ndarray]
+) -> Iterator[np.ndarray]:
+    """Pass `frames` through, copying frame number `index` into `kept`."""
+    for i, frame in enumerate(frames):
+        if i == index:
+            kept.append(frame.copy())
+        yield frame

@@ -1,0 +1,174 @@
+"""Overlays drawn on clip frames: trajectory id watermark, source time and gripper state.
+
+Every overlay sits in a corner of the video area, away from the workspace centre. Text is
+rendered with Pillow's FreeType fonts (DejaVu Sans Mono from matplotlib's data when present,
+else Pillow's scalable default font) once per distinct string, then alpha-blended into
+each frame with integer numpy arithmetic.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+MARGIN_PX = 6
+"""Gap between an overlay and the edge of the video area."""
+MAX_LABEL_FRACTION = 0.45
+"""An overlay may take at most this fraction of the video width."""
+OPEN_RGB = (60, 200, 90)
+"""Indicator colour of an open gripper."""
+CLOSED_RGB = (235, 80, 40)
+"""Indicator colour of a closed gripper."""
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+class Box(NamedTuple):
+    """A pixel rectangle: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+@lru_cache(maxsize=8)
+def load_font(size: int) -> Font:
+    """A monospaced TTF (DejaVu Sans Mono, shipped with matplotlib) or Pillow's default font."""
+    try:
+        import matplotlib
+
+        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
+        return ImageFont.truetype(str(path), size)
+    except (ImportError, OSError):
+        return ImageFont.load_default(size=size)
+
+
+class Patch:
+    """An RGBA image prepared for fast blending: premultiplied colour and inverse alpha."""
+
+    def __init__(self, rgba: np.ndarray) -> None:
+        """Args: rgba: (h, w, 4) uint8."""
+        alpha = rgba[..., 3:].astype(np.uint16)
+        self.premultiplied = rgba[..., :3].astype(np.uint16) * alpha
+        self.inverse_alpha = 255 - alpha
+        self.h, self.w = rgba.shape[:2]
+
+    def paint(self, canvas: np.ndarray, x: int, y: int) -> None:
+        """Blend onto `canvas` ((H, W, 3) uint8, in place) with the top-left corner at (x, y)."""
+        region = canvas[y : y + self.h, x : x + self.w]
+        blended = region * self.inverse_alpha + self.premultiplied
+        region[...] = (blended + 127) // 255
+
+
+def label_patch(
+    text: str,
+    font: Font,
+    *,
+    dot_rgb: tuple[int, int, int] | None = None,
+    min_w: int = 0,
+    align_right: bool = False,
+) -> Patch:
+    """White text on a translucent dark rounded box, optionally led by a coloured dot.
+
+    Args:
+        text: The label.
+        font: Its font.
+        dot_rgb: Colour of a dot drawn before the text, if any.
+        min_w: Minimum patch width in pixels (keeps changing labels the same size).
+        align_right: Right-align the text in a patch wider than it.
+    """
+    _, top, _, bottom = font.getbbox("Ag" + text)
+    text_h = int(bottom - top)
+    pad = max(2, text_h // 4)
+    dot = text_h if dot_rgb else 0
+    text_w = int(font.getbbox(text)[2]) if text else 0
+    w = max(min_w, text_w + dot + (pad if dot else 0) + 2 * pad)
+    h = text_h + 2 * pad
+    image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, w - 1, h - 1), radius=pad, fill=(0, 0, 0, 150))
+    if dot_rgb:
+        draw.ellipse((pad, pad, pad + dot - 1, pad + dot - 1), fill=(*dot_rgb, 255))
+    x = w - pad - text_w if align_right else pad + dot + (pad if dot else 0)
+    draw.text(
+        (x, pad - int(top)),
+        text,
+        font=font,
+        fill=(255, 255, 255, 255),
+    )
+    return Patch(np.asarray(image))
+
+
+def fit_text(text: str, font: Font, max_w: int) -> str:
+    """`text`, shortened with a middle ellipsis until it fits in `max_w` pixels."""
+    if font.getbbox(text)[2] <= max_w:
+        return text
+    keep = len(text)
+    while keep > 2:
+        keep -= 1
+        short = text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]
+        if font.getbbox(short)[2] <= max_w:
+            return short
+    return text[:2]
+
+
+class OverlayPainter:
+    """Draws the three overlays of one clip; text patches are rendered once and cached."""
+
+    def __init__(self, *, trajectory_id: str, video: Box, font_size: int) -> None:
+        """Render the fixed patches.
+
+        Args:
+            trajectory_id: Shown as watermark.
+            video: The letterboxed video area.
+            font_size: Text height in pixels.
+        """
+        self.video = video
+        self.font = load_font(font_size)
+        max_w = int(video.w * MAX_LABEL_FRACTION)
+        self.watermark = label_patch(
+            fit_text(trajectory_id, self.font, max_w - 2 * font_size), self.font
+        )
+        indicator_w = label_patch("gripper closed", self.font, dot_rgb=CLOSED_RGB).w
+        self.gripper = {
+            True: label_patch("gripper open", self.font, dot_rgb=OPEN_RGB, min_w=indicator_w),
+            False: label_patch("gripper closed", self.font, dot_rgb=CLOSED_RGB, min_w=indicator_w),
+        }
+        self._times: dict[str, Patch] = {}
+        self._time_w = label_patch(self._time_text(9999.99), self.font).w
+        self._regions = self._layout()
+
+    @staticmethod
+    def _time_text(time_s: float) -> str:
+        return f"t {time_s:.2f} s"
+
+    def regions(self) -> dict[str, Box]:
+        """Where each overlay is drawn: `watermark`, `time`, `gripper`."""
+        return dict(self._regions)
+
+    def _layout(self) -> dict[str, Box]:
+        v, m = self.video, MARGIN_PX
+        gripper = self.gripper[True]
+        return {
+            "watermark": Box(v.x + m, v.y + m, self.watermark.w, self.watermark.h),
+            "time": Box(v.x + v.w - m - self._time_w, v.y + m, self._time_w, self.watermark.h),
+            "gripper": Box(v.x + m, v.y + v.h - m - gripper.h, gripper.w, gripper.h),
+        }
+
+    def paint(self, canvas: np.ndarray, *, time_s: float, gripper_open: bool) -> None:
+        """Draw all overlays on `canvas` ((H, W, 3) uint8) in place."""
+        regions = self._regions
+        self.watermark.paint(canvas, regions["watermark"].x, regions["watermark"].y)
+        text = self._time_text(time_s)
+        patch = self._times.get(text)
+        if patch is None:
+            patch = self._times[text] = label_patch(
+                text, self.font, min_w=self._time_w, align_right=True
+            )
+        patch.paint(canvas, regions["time"].x, regions["time"].y)
+        self.gripper[gripper_open].paint(canvas, regions["gripper"].x, regions["gripper"].y)
