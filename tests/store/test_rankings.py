@@ -1,0 +1,64 @@
+"""Rankings: idempotent submission and expansion into pairwise preferences."""
+
+from __future__ import annotations
+
+import pytest
+
+from robopref.errors import InputError
+from robopref.store import (
+    NotAssignedError,
+    RankingSubmission,
+    Store,
+    ranking_preferences,
+    submit_ranking,
+)
+
+
+def ranking(**changes: object) -> RankingSubmission:
+    values: dict[str, object] = {
+        "annotator_id": "ann-1", "ranking_set_id": "b1-r1",
+        "trajectory_ids": ("t07", "t06", "t04", "t02", "t00"),
+        "response_time_ms": 40_000, "idempotency_key": "r-1",
+    }
+    values.update(changes)
+    return RankingSubmission(**values)  # type: ignore[arg-type]
+
+
+def test_ranking_expands_into_every_pair_with_provenance(filled: Store) -> None:
+    result = submit_ranking(filled, ranking())
+    assert result.created
+    assert not submit_ranking(filled, ranking()).created
+    prefs = ranking_preferences(filled)
+    assert len(prefs) == 10  # 5 choose 2
+    assert (prefs["trajectory_a_id"] < prefs["trajectory_b_id"]).all()
+    # the ranking is best first and scores rise with the id, so the later id always wins
+    assert set(prefs["preference"]) == {"B"}
+    row = prefs[(prefs.trajectory_a_id == "t00") & (prefs.trajectory_b_id == "t07")].iloc[0]
+    provenance = (row.rank_a, row.rank_b, row.ranking_id, row.batch_id)
+    assert provenance == (4, 0, result.annotation_id, "b1")
+    assert row.pair_id == "b1-r1:t00:t07"
+
+
+def test_two_annotators_rankings_share_pair_ids(filled: Store) -> None:
+    submit_ranking(filled, ranking())
+    submit_ranking(filled, ranking(annotator_id="ann-2",
+                                   trajectory_ids=("t00", "t06", "t04", "t02", "t07")))
+    prefs = ranking_preferences(filled, "b1")
+    assert len(prefs) == 20 and prefs["pair_id"].nunique() == 10
+    pair = prefs[prefs.pair_id == "b1-r1:t00:t07"].set_index("annotator_id")["preference"]
+    assert pair.to_dict() == {"ann-1": "B", "ann-2": "A"}
+
+
+def test_bad_rankings_are_refused(filled: Store) -> None:
+    with pytest.raises(NotAssignedError):
+        submit_ranking(filled, ranking(annotator_id="ann-3"))
+    with pytest.raises(InputError) as info:
+        submit_ranking(filled, ranking(trajectory_ids=("t07", "t06", "t04", "t02")))
+    assert info.value.field == "trajectory_ids"
+    with pytest.raises(InputError) as info:
+        submit_ranking(filled, ranking(trajectory_ids=("t07", "t07", "t04", "t02", "t00")))
+    assert info.value.field == "trajectory_ids"
+    with pytest.raises(InputError) as info:
+        submit_ranking(filled, ranking(response_time_ms=-5))
+    assert info.value.field == "response_time_ms"
+    assert ranking_preferences(filled).empty
