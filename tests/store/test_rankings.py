@@ -30,13 +30,12 @@ def test_ranking_expands_into_every_pair_with_provenance(filled: Store) -> None:
     assert not submit_ranking(filled, ranking()).created
     prefs = ranking_preferences(filled)
     assert len(prefs) == 10  # 5 choose 2
-    assert (prefs["trajectory_a_id"] < prefs["trajectory_b_id"]).all()
     # the ranking is best first and scores rise with the id, so the later id always wins
     assert set(prefs["preference"]) == {"B"}
     row = prefs[(prefs.trajectory_a_id == "t00") & (prefs.trajectory_b_id == "t07")].iloc[0]
-    provenance = (row.rank_a, row.rank_b, row.ranking_id, row.batch_id)
-    assert provenance == (4, 0, result.annotation_id, "b1")
-    assert row.pair_id == "b1-r1:t00:t07"
+    provenance = (row.position_a, row.position_b, row.ranking_id, row.batch_id)
+    assert provenance == (5, 1, result.annotation_id, "b1")
+    assert row.pair_id == "b1-r1-00-04" and row.annotator_id == "ann-1"
 
 
 def test_two_annotators_rankings_share_pair_ids(filled: Store) -> None:
@@ -45,7 +44,7 @@ def test_two_annotators_rankings_share_pair_ids(filled: Store) -> None:
                                    trajectory_ids=("t00", "t06", "t04", "t02", "t07")))
     prefs = ranking_preferences(filled, "b1")
     assert len(prefs) == 20 and prefs["pair_id"].nunique() == 10
-    pair = prefs[prefs.pair_id == "b1-r1:t00:t07"].set_index("annotator_id")["preference"]
+    pair = prefs[prefs.pair_id == "b1-r1-00-04"].set_index("annotator_id")["preference"]
     assert pair.to_dict() == {"ann-1": "B", "ann-2": "A"}
 
 

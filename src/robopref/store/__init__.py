@@ -31,7 +31,11 @@ from robopref.store.queries import (
     sync_trajectories,
     trajectories_frame,
 )
-from robopref.store.rankings import RANKING_PAIR_COLUMNS, ranking_preferences, submit_ranking
+from robopref.store.rankings import (
+    RANKING_PREFERENCE_COLUMNS,
+    ranking_preferences,
+    submit_ranking,
+)
 from robopref.store.records import (
     RUBRIC_KEYS,
     CertificationRecord,
@@ -53,7 +57,7 @@ __all__ = [
     "ASSIGNMENT_EXTRA_COLUMNS",
     "CERTIFICATION_COLUMNS",
     "DEFAULT_URL",
-    "RANKING_PAIR_COLUMNS",
+    "RANKING_PREFERENCE_COLUMNS",
     "RUBRIC_KEYS",
     "TRAJECTORY_COLUMNS",
     "AlreadyAnnotatedError",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from robopref.errors import InputError
+from robopref.pairs.ranking import RANKING_PAIR_COLUMNS, expand_ranking
+from robopref.pairs.records import RankingSetSpec
 from robopref.store.models import (
     Ranking,
     RankingAssignment,
@@ -22,11 +22,8 @@ from robopref.store.records import RankingSubmission, SubmitResult
 from robopref.store.session import Store
 from robopref.store.submit import NotAssignedError, stored_id
 
-RANKING_PAIR_COLUMNS = (
-    "pair_id", "trajectory_a_id", "trajectory_b_id", "annotator_id", "preference",
-    "ranking_id", "ranking_set_id", "batch_id", "rank_a", "rank_b", "created_at",
-)
-"""Columns of `ranking_preferences`: one implied comparison per row, with its provenance."""
+RANKING_PREFERENCE_COLUMNS = (*RANKING_PAIR_COLUMNS, "ranking_id", "batch_id", "created_at")
+"""Columns of `ranking_preferences`: `robopref.pairs.expand_ranking`'s rows plus provenance."""
 
 
 def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
@@ -78,42 +75,34 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
 
 
 def ranking_preferences(store: Store, batch_id: str | None = None) -> pd.DataFrame:
-    """Every ranking expanded into its k·(k−1)/2 pairwise preferences.
+    """Every stored ranking expanded into its k·(k−1)/2 pairwise preferences.
 
-    Each row orients the pair canonically (`trajectory_a_id` < `trajectory_b_id`, so the
-    same two trajectories from different rankings share a `pair_id`), says which one the
-    ranking put higher (`A`/`B`), and keeps the provenance: ranking, set, batch, annotator
-    and both ranks (0 = best). Columns: `RANKING_PAIR_COLUMNS`.
+    The expansion is `robopref.pairs.expand_ranking` (A/B in the set's own order, so pair
+    ids agree across annotators; positions 1 = best); each row also keeps the ranking it
+    came from, its batch and when it was submitted. Columns: `RANKING_PREFERENCE_COLUMNS`.
     """
     query = (
-        select(Ranking, RankingSet.batch_id)
+        select(Ranking, RankingSet)
         .join(RankingSet, RankingSet.ranking_set_id == Ranking.ranking_set_id)
         .order_by(Ranking.created_at, Ranking.ranking_id)
     )
     if batch_id is not None:
         query = query.where(RankingSet.batch_id == batch_id)
-    rows: list[dict[str, Any]] = []
+    frames = []
     with store.read() as session:
-        for ranking, batch in session.execute(query):
-            ordered = list(session.scalars(select(RankingItem.trajectory_id).where(
-                RankingItem.ranking_id == ranking.ranking_id).order_by(RankingItem.rank)))
-            rows.extend(_expand(ranking, batch, ordered))
-    return pd.DataFrame(rows, columns=list(RANKING_PAIR_COLUMNS))
-
-
-def _expand(ranking: Ranking, batch_id: str, ordered: list[str]) -> list[dict[str, Any]]:
-    rank = {t: i for i, t in enumerate(ordered)}
-    rows = []
-    for i, first in enumerate(ordered):
-        for second in ordered[i + 1 :]:
-            a, b = sorted((first, second))
-            rows.append({
-                "pair_id": f"{ranking.ranking_set_id}:{a}:{b}",
-                "trajectory_a_id": a, "trajectory_b_id": b,
-                "annotator_id": ranking.annotator_id,
-                "preference": "A" if rank[a] < rank[b] else "B",
-                "ranking_id": ranking.ranking_id, "ranking_set_id": ranking.ranking_set_id,
-                "batch_id": batch_id, "rank_a": rank[a], "rank_b": rank[b],
-                "created_at": as_utc(ranking.created_at),
-            })
-    return rows
+        for ranking, ranking_set in session.execute(query):
+            members = session.scalars(select(RankingSetMember.trajectory_id).where(
+                RankingSetMember.ranking_set_id == ranking_set.ranking_set_id,
+            ).order_by(RankingSetMember.position))
+            ordered = session.scalars(select(RankingItem.trajectory_id).where(
+                RankingItem.ranking_id == ranking.ranking_id).order_by(RankingItem.rank))
+            spec = RankingSetSpec(ranking_set_id=ranking_set.ranking_set_id,
+                                  task=ranking_set.task, trajectory_ids=tuple(members),
+                                  annotator_ids=(ranking.annotator_id,))
+            rows = expand_ranking(spec, list(ordered), annotator_id=ranking.annotator_id)
+            frames.append(rows.assign(ranking_id=ranking.ranking_id,
+                                      batch_id=ranking_set.batch_id,
+                                      created_at=as_utc(ranking.created_at)))
+    if not frames:
+        return pd.DataFrame(columns=list(RANKING_PREFERENCE_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(RANKING_PREFERENCE_COLUMNS)]
