@@ -1,0 +1,223 @@
+"""Training data: the preferences file checked against the pool, the held-out splits, tensors."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from robopref.errors import InputError
+from robopref.pool.pool import Pool
+from robopref.reward.config import LossConfig, SplitKind
+from robopref.reward.losses import PairTargets, confidence_margins, pair_weights
+from robopref.schemas import PREFERENCES_SCHEMA
+
+REQUIRED_COLUMNS = tuple(f.name for f in PREFERENCES_SCHEMA if not f.nullable)
+"""Columns a preferences file must have (the non-nullable ones of PREFERENCES_SCHEMA)."""
+MIN_PAIRS = 10
+"""Fewest pairs that can be split three ways."""
+
+
+def read_preferences(path: Path) -> pd.DataFrame:
+    """Read and check a preferences Parquet (or .jsonl) file.
+
+    Raises:
+        InputError: Unreadable file, a missing column, or a value out of range; the message
+            names the file and the field.
+    """
+    try:
+        if path.suffix == ".jsonl":
+            frame = pd.read_json(path, lines=True, dtype={"pair_id": str})
+        else:
+            frame = pq.read_table(path).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError(path, "preferences", f"unreadable: {exc}") from exc
+    return validate_preferences(frame, path)
+
+
+def validate_preferences(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Check a preferences table's columns and values; `path` names it in errors.
+
+    Raises:
+        InputError: A missing column, fewer than MIN_PAIRS pairs, a duplicate pair id, a
+            self-comparison, or a value out of range.
+    """
+    for column in REQUIRED_COLUMNS:
+        if column not in frame.columns:
+            raise InputError(path, column, f"column missing; expected {list(REQUIRED_COLUMNS)}")
+    _check_values(frame, path)
+    return frame.reset_index(drop=True)
+
+
+def _check_values(frame: pd.DataFrame, path: Path) -> None:
+    if len(frame) < MIN_PAIRS:
+        raise InputError(path, "pair_id", f"{len(frame)} pairs; need at least {MIN_PAIRS}")
+    if frame["pair_id"].duplicated().any():
+        dup = frame.loc[frame["pair_id"].duplicated(), "pair_id"].iloc[0]
+        raise InputError(path, "pair_id", f"duplicate pair id {dup!r}")
+    same = frame["trajectory_a_id"] == frame["trajectory_b_id"]
+    if same.any():
+        raise InputError(
+            path,
+            "trajectory_b_id",
+            f"pair {frame.loc[same, 'pair_id'].iloc[0]!r} compares a trajectory with itself",
+        )
+    ranges = {"preference": (0.0, 1.0), "confidence_mean": (0.0, 5.0), "agreement": (0.0, 1.0)}
+    for column, (low, high) in ranges.items():
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
+        bad = ~np.isfinite(values) | (values < low) | (values > high)
+        if bad.any():
+            raise InputError(
+                path,
+                column,
+                f"value {frame[column].iloc[int(np.argmax(bad))]!r} outside [{low}, {high}]",
+            )
+
+
+def check_against_pool(prefs: pd.DataFrame, pool: Pool, path: Path) -> None:
+    """Every trajectory id in `prefs` must be in the pool.
+
+    Raises:
+        InputError: Naming the preferences file, the column and the first missing ids.
+    """
+    for column in ("trajectory_a_id", "trajectory_b_id"):
+        missing = sorted({t for t in prefs[column] if t not in pool})
+        if missing:
+            raise InputError(
+                path, column, f"{len(missing)} ids not in pool {pool.root}: {missing[:5]}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Splits:
+    """Pair ids held out for training, validation (early stopping) and test."""
+
+    kind: SplitKind
+    """How the split was made."""
+    seed: int
+    """Seed it was made with."""
+    train: tuple[str, ...]
+    """Pair ids used for fitting."""
+    val: tuple[str, ...]
+    """Pair ids used for early stopping (model selection)."""
+    test: tuple[str, ...]
+    """Pair ids never seen in training or selection."""
+
+    def indices(self, prefs: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Row positions of each part in `prefs`."""
+        row = {pid: i for i, pid in enumerate(prefs["pair_id"])}
+        return {
+            name: np.array([row[p] for p in getattr(self, name)], np.int64)
+            for name in ("train", "val", "test")
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "kind": self.kind.value,
+            "seed": self.seed,
+            "train": list(self.train),
+            "val": list(self.val),
+            "test": list(self.test),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Splits:
+        """Rebuild from `to_json` output."""
+        return cls(
+            kind=SplitKind(data["kind"]),
+            seed=int(data["seed"]),
+            train=tuple(data["train"]),
+            val=tuple(data["val"]),
+            test=tuple(data["test"]),
+        )
+
+
+def make_splits(
+    prefs: pd.DataFrame, *, kind: SplitKind, seed: int, val_fraction: float, test_fraction: float
+) -> Splits:
+    """Hold out validation and test pairs, deterministically given `seed` and the pair set.
+
+    `pair`: pairs (sorted by id, then permuted) are cut into test, val and train.
+    `trajectory`: trajectories are held out instead. A pair touching a test trajectory is a
+    test pair; else one touching a validation trajectory is a validation pair; the rest
+    train. So no test or validation trajectory appears in any training pair, and no test
+    trajectory in a validation pair. Trajectory fractions are 1 − √(1 − f), which makes the
+    expected pair fractions f for random pairs.
+    """
+    rng = np.random.default_rng(seed)
+    if SplitKind(kind) is SplitKind.PAIR:
+        ids = np.array(sorted(prefs["pair_id"]))[rng.permutation(len(prefs))]
+        n_test = max(1, round(test_fraction * len(ids)))
+        n_val = max(1, round(val_fraction * len(ids)))
+        return Splits(
+            kind=SplitKind.PAIR,
+            seed=seed,
+            test=tuple(ids[:n_test]),
+            val=tuple(ids[n_test : n_test + n_val]),
+            train=tuple(ids[n_test + n_val :]),
+        )
+    trajectories = np.array(sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"])))
+    trajectories = trajectories[rng.permutation(len(trajectories))]
+    n_test = max(1, round((1 - math.sqrt(1 - test_fraction)) * len(trajectories)))
+    val_share = 1 - math.sqrt(1 - val_fraction / (1 - test_fraction))
+    n_val = max(1, round(val_share * (len(trajectories) - n_test)))
+    test_set, val_set = set(trajectories[:n_test]), set(trajectories[n_test : n_test + n_val])
+    parts: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    for pid, a, b in sorted(
+        zip(prefs["pair_id"], prefs["trajectory_a_id"], prefs["trajectory_b_id"], strict=True)
+    ):
+        part = "test" if {a, b} & test_set else "val" if {a, b} & val_set else "train"
+        parts[part].append(pid)
+    return Splits(kind=SplitKind.TRAJECTORY, seed=seed, **{k: tuple(v) for k, v in parts.items()})
+
+
+class PairData(NamedTuple):
+    """P pairs as tensors: row indices into a TrajectoryTable and the loss targets."""
+
+    a: torch.Tensor
+    """(P,) int64 rows of the A trajectories."""
+    b: torch.Tensor
+    """(P,) int64 rows of the B trajectories."""
+    targets: PairTargets
+    """Preferences, weights and margins, each (P,) float32."""
+
+    def subset(self, index: torch.Tensor | np.ndarray) -> PairData:
+        """The pairs at `index` (repeats allowed, as in a bootstrap)."""
+        idx = torch.as_tensor(index, dtype=torch.int64)
+        t = self.targets
+        return PairData(
+            self.a[idx], self.b[idx], PairTargets(t.preference[idx], t.weight[idx], t.margin[idx])
+        )
+
+
+def pair_data(prefs: pd.DataFrame, row_of: dict[str, int], loss: LossConfig) -> PairData:
+    """Tensors of all pairs in `prefs` (row order kept)."""
+    confidence = torch.tensor(prefs["confidence_mean"].to_numpy(np.float32))
+    agreement = torch.tensor(prefs["agreement"].to_numpy(np.float32))
+    return PairData(
+        a=torch.tensor([row_of[t] for t in prefs["trajectory_a_id"]], dtype=torch.int64),
+        b=torch.tensor([row_of[t] for t in prefs["trajectory_b_id"]], dtype=torch.int64),
+        targets=PairTargets(
+            preference=torch.tensor(prefs["preference"].to_numpy(np.float32)),
+            weight=pair_weights(confidence, agreement, loss),
+            margin=confidence_margins(confidence, loss),
+        ),
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,205 @@
+"""Model inputs from trajectories: fixed-length step subsampling, resized frames, frame cache.
+
+Every trajectory becomes `n_steps` evenly spaced steps (nearest step index), so trajectories of
+any length T ≥ 2 share one shape and need no padding or mask:
+
+- state encoders read `steps`: (n_steps, S + A) float32, state and action concatenated;
+- image encoders read `frames`: (n_steps, image_size, image_size, 3) uint8 RGB in 0–255,
+  resized with antialiased bilinear interpolation.
+
+Decoded, subsampled and resized frames are cached as one `.npy` per trajectory under
+`CACHE/<key>/`, where the key hashes the pool folder, camera, n_steps and image_size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from robopref.errors import InputError
+from robopref.pool.pool import Pool
+from robopref.pool.trajectory import Trajectory
+from robopref.progress import ProgressCallback, no_progress
+from robopref.reward.config import EncoderConfig
+from robopref.reward.language import TaskEmbedder
+
+logger = logging.getLogger(__name__)
+
+
+def subsample_indices(n_total: int, n_steps: int) -> np.ndarray:
+    """Evenly spaced step indices (nearest step), first and last included.
+
+    >>> subsample_indices(5, 3).tolist()
+    [0, 2, 4]
+    >>> subsample_indices(2, 4).tolist()
+    [0, 0, 1, 1]
+    """
+    return np.rint(np.linspace(0, n_total - 1, n_steps)).astype(np.int64)
+
+
+def step_array(traj: Trajectory, n_steps: int) -> np.ndarray:
+    """(n_steps, S + A) float32: state and action at the subsampled steps."""
+    idx = subsample_indices(traj.n_steps, n_steps)
+    return np.concatenate([traj.state[idx], traj.action[idx]], axis=1).astype(np.float32)
+
+
+def resize_frames(frames: np.ndarray, image_size: int) -> np.ndarray:
+    """(T, H, W, 3) uint8 → (T, image_size, image_size, 3) uint8, antialiased bilinear."""
+    if frames.shape[1] == image_size and frames.shape[2] == image_size:
+        return np.ascontiguousarray(frames)
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
+    y = F.interpolate(x, size=(image_size, image_size), mode="bilinear", antialias=True)
+    return y.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
+
+
+def frame_array(traj: Trajectory, camera: str, n_steps: int, image_size: int) -> np.ndarray:
+    """(n_steps, image_size, image_size, 3) uint8 frames of `camera` at the subsampled steps.
+
+    Raises:
+        InputError: The trajectory has no frames for `camera`.
+    """
+    if camera not in traj.frames:
+        raise InputError(
+            f"trajectory {traj.trajectory_id!r}", "frames",
+            f"no camera {camera!r} (has {list(traj.frames)}); image encoders need frames",
+        )
+    frames = np.asarray(traj.frames[camera])
+    return resize_frames(frames[subsample_indices(traj.n_steps, n_steps)], image_size)
+
+
+def model_input(traj: Trajectory, config: EncoderConfig, camera: str | None) -> np.ndarray:
+    """The encoder input of one trajectory: steps (state encoder) or frames (image encoders)."""
+    if not config.uses_frames:
+        return step_array(traj, config.n_steps)
+    return frame_array(traj, camera or _first_camera(traj), config.n_steps, config.image_size)
+
+
+def _first_camera(traj: Trajectory) -> str:
+    if not traj.cameras:
+        raise InputError(f"trajectory {traj.trajectory_id!r}", "frames", "has no camera frames")
+    return traj.cameras[0]
+
+
+class FrameCache:
+    """One `.npy` of model-ready frames per trajectory, keyed on pool + frame settings.
+
+    Args:
+        root: Cache folder; None keeps nothing on disk.
+        pool_root: The pool folder (part of the key).
+        camera: Camera name (part of the key).
+        config: n_steps and image_size are part of the key.
+    """
+
+    def __init__(
+        self, root: Path | None, *, pool_root: Path, camera: str, config: EncoderConfig
+    ) -> None:
+        key = f"{pool_root.resolve()}|{camera}|{config.n_steps}|{config.image_size}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        self.folder = None if root is None else root / f"frames-{digest}"
+        if self.folder is not None:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a read-only pool: cache in memory only
+                logger.warning("frame cache %s not writable (%s); not caching", self.folder, exc)
+                self.folder = None
+
+    def get(self, trajectory_id: str) -> np.ndarray | None:
+        """The cached frames, or None."""
+        if self.folder is None:
+            return None
+        path = self.folder / f"{trajectory_id}.npy"
+        if not path.is_file():
+            return None
+        try:
+            frames: np.ndarray = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            logger.warning("frame cache entry %s unreadable; decoding again", path)
+            return None
+        return frames
+
+    def put(self, trajectory_id: str, frames: np.ndarray) -> None:
+        """Store frames atomically (temp name, then rename)."""
+        if self.folder is None:
+            return
+        tmp = self.folder / f".{trajectory_id}.{uuid.uuid4().hex}.npy"
+        np.save(tmp, frames, allow_pickle=False)
+        os.replace(tmp, self.folder / f"{trajectory_id}.npy")
+
+
+def stack_inputs(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Stack per-trajectory inputs, checking that state/action widths agree.
+
+    Raises:
+        InputError: Trajectories have different state + action widths.
+    """
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise InputError("trajectories", "state", f"differing input shapes {sorted(shapes)}")
+    return np.stack(arrays)
+
+
+@dataclass(frozen=True)
+class TrajectoryTable:
+    """Model inputs of the N trajectories a run uses, one row each.
+
+    Attributes:
+        ids: (N,) trajectory ids, row order.
+        x: (N, n_steps, D) float32 steps or (N, n_steps, H, W, 3) uint8 frames.
+        task_embedding: (N, 384) float32 instruction embeddings, or None without language.
+        tasks: (N,) instructions.
+    """
+
+    ids: tuple[str, ...]
+    x: torch.Tensor
+    task_embedding: torch.Tensor | None
+    tasks: tuple[str, ...]
+
+    @property
+    def row_of(self) -> dict[str, int]:
+        """Trajectory id → row."""
+        return {tid: i for i, tid in enumerate(self.ids)}
+
+
+def build_table(
+    pool: Pool,
+    ids: Sequence[str],
+    *,
+    config: EncoderConfig,
+    camera: str | None,
+    embedder: TaskEmbedder | None,
+    cache_root: Path | None,
+    progress: ProgressCallback = no_progress,
+) -> TrajectoryTable:
+    """Read (and for images decode once, through the frame cache) every trajectory in `ids`."""
+    cache = (
+        FrameCache(cache_root, pool_root=pool.root, camera=camera or "", config=config)
+        if config.uses_frames
+        else None
+    )
+    task_of = dict(zip(pool.manifest["trajectory_id"], pool.manifest["task"], strict=True))
+    arrays = []
+    for i, tid in enumerate(ids):
+        cached = cache.get(tid) if cache is not None else None
+        if cached is None:
+            cached = model_input(pool[tid], config, camera)
+            if cache is not None:
+                cache.put(tid, cached)
+        arrays.append(cached)
+        progress(i + 1, len(ids))
+    tasks = tuple(str(task_of[t]) for t in ids)
+    embedding = None if embedder is None else torch.from_numpy(embedder.embed(tasks))
+    return TrajectoryTable(
+        ids=tuple(ids),
+        x=torch.from_numpy(stack_inputs(arrays)),
+        task_embedding=embedding,
+        tasks=tasks,
+    )

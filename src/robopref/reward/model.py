@@ -1,0 +1,123 @@
+"""The reward network: encoder → FiLM language conditioning → temporal aggregation → MLP → r."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from robopref.reward.config import EncoderConfig, Temporal
+from robopref.reward.encoders import make_encoder, make_temporal
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetSpec:
+    """Everything needed to rebuild a RewardNet before loading its weights."""
+
+    encoder: EncoderConfig
+    """Encoder family, aggregation and input settings."""
+    step_dim: int
+    """State + action width D (state encoder input); 0 for image encoders."""
+    language_dim: int
+    """Instruction embedding width (384 for MiniLM); 0 without language conditioning."""
+    camera: str | None = None
+    """Camera the image encoders read; None for the state encoder."""
+
+    def __post_init__(self) -> None:
+        if self.step_dim < 0:
+            raise ValueError(f"step_dim: must be ≥ 0, got {self.step_dim}")
+        if self.language_dim < 0:
+            raise ValueError(f"language_dim: must be ≥ 0, got {self.language_dim}")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        enc = data["encoder"]
+        enc["temporal"] = self.encoder.temporal.value
+        weights = self.encoder.resnet_weights
+        enc["resnet_weights"] = None if weights is None else str(weights)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NetSpec:
+        """Rebuild from `to_json` output (the state dict carries any pretrained weights)."""
+        enc = dict(data["encoder"])
+        enc["temporal"] = Temporal(enc["temporal"])
+        enc["resnet_weights"] = None
+        return cls(
+            encoder=EncoderConfig(**enc),
+            step_dim=int(data["step_dim"]),
+            language_dim=int(data["language_dim"]),
+            camera=data.get("camera"),
+        )
+
+
+class RewardNet(nn.Module):
+    """One reward network: r(trajectory, instruction) → one scalar.
+
+    Inputs: `x`, (B, n_steps, D) float32 raw state + action (normalised inside with the
+    training statistics) or (B, n_steps, H, W, 3) uint8 frames; `task_embedding`, (B, 384)
+    float32, or None without language conditioning. Output: (B,) rewards.
+    """
+
+    step_mean: torch.Tensor
+    step_std: torch.Tensor
+
+    def __init__(self, spec: NetSpec) -> None:
+        super().__init__()
+        cfg = spec.encoder
+        self.spec = spec
+        self.encoder = make_encoder(cfg, spec.step_dim)
+        self.temporal = make_temporal(cfg)
+        # FiLM (Perez et al. 2018): the instruction scales and shifts every step's features,
+        # so one network can judge the same motion differently per task.
+        self.film: nn.Linear | None = None
+        if spec.language_dim:
+            self.film = nn.Linear(spec.language_dim, 2 * cfg.embed_dim)
+        self.head = nn.Sequential(
+            nn.Linear(cfg.embed_dim, cfg.hidden_dim),
+            nn.ReLU(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.hidden_dim, 1),
+        )
+        self.register_buffer("step_mean", torch.zeros(max(spec.step_dim, 1)))
+        self.register_buffer("step_std", torch.ones(max(spec.step_dim, 1)))
+
+    def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Set the (D,) state + action statistics the state encoder normalises with."""
+        self.step_mean.copy_(mean)
+        self.step_std.copy_(std.clamp_min(1e-6))
+
+    def forward(self, x: torch.Tensor, task_embedding: torch.Tensor | None = None) -> torch.Tensor:
+        """Rewards (B,) of a batch of trajectories."""
+        if not self.spec.encoder.uses_frames:
+            x = (x - self.step_mean) / self.step_std
+        h: torch.Tensor = self.encoder(x)
+        if self.film is not None and task_embedding is not None:
+            gamma, beta = self.film(task_embedding).unsqueeze(1).chunk(2, dim=-1)
+            h = h * (1.0 + gamma) + beta
+        pooled: torch.Tensor = self.temporal(h)
+        out: torch.Tensor = self.head(pooled)
+        return out.squeeze(-1)
+
+
+def build_net(spec: NetSpec, *, seed: int) -> RewardNet:
+    """A freshly initialised RewardNet; the same seed gives the same weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return RewardNet(spec)
+
+
+def spec_for(
+    encoder: EncoderConfig, *, step_dim: int, language_dim: int, camera: str | None
+) -> NetSpec:
+    """The NetSpec of a run (step_dim is dropped for image encoders)."""
+    return NetSpec(
+        encoder=encoder,
+        step_dim=0 if encoder.uses_frames else step_dim,
+        language_dim=language_dim,
+        camera=camera if encoder.uses_frames else None,
+    )
+

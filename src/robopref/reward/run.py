@@ -1,0 +1,286 @@
+"""A whole training run: preferences + pool → split → inputs → ensemble → metrics → checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from robopref.pool.pool import MANIFEST, Pool, open_pool
+from robopref.progress import ProgressCallback, no_progress
+from robopref.reward.checkpoint import library_versions, save_checkpoint
+from robopref.reward.config import TrainConfig, config_to_json
+from robopref.reward.data import (
+    PairData,
+    Splits,
+    check_against_pool,
+    file_sha256,
+    make_splits,
+    pair_data,
+    read_preferences,
+    validate_preferences,
+)
+from robopref.reward.ensemble import EnsembleNet, bootstrap_indices, member_seed, spread
+from robopref.reward.features import TrajectoryTable, build_table
+from robopref.reward.language import EMBED_DIM, TaskEmbedder
+from robopref.reward.model import NetSpec, RewardNet, spec_for
+from robopref.reward.score import ModelInputs, RewardModel
+from robopref.reward.train import (
+    EpochCallback,
+    EpochStats,
+    Evaluation,
+    MemberResult,
+    ranking_accuracy,
+    resolve_device,
+    train_member,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainResult:
+    """What `train_reward_model` returns."""
+
+    model: RewardModel
+    """The trained ensemble, on the CPU."""
+    splits: Splits
+    """The held-out split (pair ids)."""
+    metrics: dict[str, Any]
+    """Pair counts, validation and test ranking accuracy (ensemble and per member)."""
+    preferences: pd.DataFrame
+    """The preferences used, one row per pair, in file order."""
+    checkpoint: Path | None
+    """Where the checkpoint was written, if `out` was given."""
+
+    def pairs(self, part: str) -> pd.DataFrame:
+        """The preference rows of `part` (`train`, `val` or `test`)."""
+        return self.preferences.iloc[self.splits.indices(self.preferences)[part]]
+
+
+def train_reward_model(
+    preferences: Path | pd.DataFrame,
+    pool: Pool | Path,
+    config: TrainConfig | None = None,
+    *,
+    out: Path | None = None,
+    progress: ProgressCallback = no_progress,
+    load_progress: ProgressCallback = no_progress,
+    on_epoch: EpochCallback | None = None,
+) -> TrainResult:
+    """Train a Bradley–Terry reward model (an ensemble) on preferences over a pool.
+
+    Args:
+        preferences: A preferences Parquet/JSONL file (PREFERENCES_SCHEMA) or its DataFrame.
+        pool: The pool (or its folder) holding every trajectory the preferences name.
+        config: Run settings; defaults to TrainConfig().
+        out: Checkpoint folder to write (replaced if present); None writes nothing.
+        progress: Called as (epochs done, members × epochs) across the ensemble.
+        load_progress: Called as (trajectories read, total) while inputs are prepared.
+        on_epoch: Called with loss and validation accuracy after every epoch.
+
+    Raises:
+        InputError: Malformed preferences or pool, or ids missing from the pool.
+    """
+    config = config or TrainConfig()
+    pool = pool if isinstance(pool, Pool) else open_pool(pool)
+    prefs, source, prefs_hash = _preferences(preferences)
+    check_against_pool(prefs, pool, source)
+    splits = make_splits(
+        prefs,
+        kind=config.split,
+        seed=config.seed,
+        val_fraction=config.val_fraction,
+        test_fraction=config.test_fraction,
+    )
+    ids = sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"]))
+    table, spec = prepare_inputs(pool, ids, config, progress=load_progress)
+    pairs = pair_data(prefs, table.row_of, config.loss)
+    parts = {k: pairs.subset(v) for k, v in splits.indices(prefs).items()}
+    members = _train_ensemble(spec, table, parts, config, progress, on_epoch)
+    task_embeddings = (
+        {}
+        if table.task_embedding is None
+        else dict(zip(table.tasks, table.task_embedding.numpy(), strict=True))
+    )
+    metrics = _metrics(members, table, parts)
+    record = {
+        "train_config": config_to_json(config),
+        "seed": config.seed,
+        "data": {
+            "preferences": str(source),
+            "preferences_sha256": prefs_hash,
+            "pool": str(pool.root),
+            "manifest_sha256": file_sha256(pool.root / MANIFEST),
+            "n_pairs": len(prefs),
+            "n_trajectories": len(ids),
+        },
+        "members": [
+            {
+                "seed": m.seed,
+                "best_epoch": m.best_epoch,
+                "epochs_run": m.epochs_run,
+                "val_accuracy": m.val_accuracy,
+            }
+            for m in members
+        ],
+        "metrics": metrics,
+        "versions": library_versions(),
+    }
+    model = RewardModel(
+        net=EnsembleNet([m.net for m in members]),
+        spec=spec,
+        task_embeddings=task_embeddings,
+        record=record,
+    )
+    if out is not None:
+        save_checkpoint(model, out, splits=splits)
+    logger.info(
+        "reward model: test accuracy %.3f on %d pairs", metrics["test_accuracy"], metrics["n_test"]
+    )
+    return TrainResult(
+        model=model, splits=splits, metrics=metrics, preferences=prefs, checkpoint=out
+    )
+
+
+def _preferences(preferences: Path | pd.DataFrame) -> tuple[pd.DataFrame, Path, str]:
+    if isinstance(preferences, pd.DataFrame):
+        source = Path("<preferences DataFrame>")
+        frame = validate_preferences(preferences.reset_index(drop=True), source)
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+        return frame, source, hashlib.sha256(buffer.getvalue()).hexdigest()
+    path = Path(preferences)
+    return read_preferences(path), path, file_sha256(path)
+
+
+def prepare_inputs(
+    pool: Pool, ids: list[str], config: TrainConfig, *, progress: ProgressCallback = no_progress
+) -> tuple[TrajectoryTable, NetSpec]:
+    """The input table of `ids` (on the training device) and the network spec of a run."""
+    cache_root = config.cache_dir or pool.root / ".cache" / "reward"
+    encoder = config.encoder
+    camera = (encoder.camera or pool.primary_camera) if encoder.uses_frames else None
+    embedder = TaskEmbedder(cache_root / "language") if encoder.language else None
+    table = build_table(
+        pool,
+        ids,
+        config=encoder,
+        camera=camera,
+        embedder=embedder,
+        cache_root=cache_root,
+        progress=progress,
+    )
+    spec = spec_for(
+        encoder,
+        step_dim=int(table.x.shape[-1]),
+        language_dim=EMBED_DIM if encoder.language else 0,
+        camera=camera,
+    )
+    device = resolve_device(config.device)
+    emb = None if table.task_embedding is None else table.task_embedding.to(device)
+    return TrajectoryTable(
+        ids=table.ids, x=table.x.to(device), task_embedding=emb, tasks=table.tasks
+    ), spec
+
+
+def _normaliser(table: TrajectoryTable, train: PairData) -> Any:
+    rows = torch.unique(torch.cat([train.a, train.b]))
+    steps = table.x[rows.to(table.x.device)].float().reshape(-1, table.x.shape[-1])
+    mean, std = steps.mean(dim=0).cpu(), steps.std(dim=0).cpu()
+
+    def init(net: RewardNet) -> None:
+        if not net.spec.encoder.uses_frames:
+            net.set_normalisation(mean, std)
+
+    return init
+
+
+def _train_ensemble(
+    spec: NetSpec,
+    table: TrajectoryTable,
+    parts: dict[str, PairData],
+    config: TrainConfig,
+    progress: ProgressCallback,
+    on_epoch: EpochCallback | None,
+) -> list[MemberResult]:
+    total = config.ensemble_size * config.epochs
+    init = _normaliser(table, parts["train"])
+    members = []
+    for m in range(config.ensemble_size):
+        seed = member_seed(config.seed, m)
+        train = parts["train"]
+        if config.bootstrap and config.ensemble_size > 1:
+            train = train.subset(bootstrap_indices(len(train.a), seed=seed))
+
+        def report(epoch: int, loss: float, val: Evaluation, best: Evaluation, m: int = m) -> None:
+            progress(m * config.epochs + epoch, total)
+            if on_epoch is not None:
+                on_epoch(
+                    EpochStats(
+                        member=m,
+                        n_members=config.ensemble_size,
+                        epoch=epoch,
+                        epochs=config.epochs,
+                        loss=loss,
+                        val_accuracy=val.accuracy,
+                        best_val_accuracy=best.accuracy,
+                    )
+                )
+
+        members.append(
+            train_member(
+                spec,
+                table,
+                train=train,
+                val=parts["val"],
+                config=config,
+                seed=seed,
+                init=init,
+                on_epoch=report,
+            )
+        )
+        progress((m + 1) * config.epochs, total)
+    return members
+
+
+def _metrics(
+    members: list[MemberResult], table: TrajectoryTable, parts: dict[str, PairData]
+) -> dict[str, Any]:
+    cpu = TrajectoryTable(
+        ids=table.ids,
+        x=table.x.cpu(),
+        task_embedding=None if table.task_embedding is None else table.task_embedding.cpu(),
+        tasks=table.tasks,
+    )
+    model = RewardModel(
+        net=EnsembleNet([m.net for m in members]),
+        spec=members[0].net.spec,
+        task_embeddings={},
+        record={},
+    )
+    emb = None if cpu.task_embedding is None else cpu.task_embedding.numpy()
+    rewards = model.score_inputs(ModelInputs(cpu.x.numpy(), emb))
+    metrics: dict[str, Any] = {f"n_{k}": len(v.a) for k, v in parts.items()}
+    for part in ("val", "test"):
+        p = parts[part]
+        pref = p.targets.preference.numpy()
+        a, b = p.a.numpy(), p.b.numpy()
+        metrics[f"{part}_accuracy"] = ranking_accuracy(rewards[a].mean(1), rewards[b].mean(1), pref)
+        per_member = [
+            ranking_accuracy(rewards[a, i], rewards[b, i], pref) for i in range(len(members))
+        ]
+        metrics[f"{part}_accuracy_members"] = spread(per_member) | {"values": per_member}
+    metrics["n_ties"] = {
+        k: int((np.abs(v.targets.preference.numpy() - 0.5) < 1e-6).sum()) for k, v in parts.items()
+    }
+    return metrics

@@ -1,0 +1,130 @@
+"""The scoring API: `RewardModel.score(trajectories)`, `prefer(a, b)` and pool-wide scoring."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import torch
+
+from robopref.pool.pool import Pool
+from robopref.pool.trajectory import Trajectory
+from robopref.progress import ProgressCallback, no_progress
+from robopref.reward.ensemble import EnsembleNet
+from robopref.reward.features import model_input, stack_inputs
+from robopref.reward.language import TaskEmbedder
+from robopref.reward.model import NetSpec
+
+
+class ModelInputs(NamedTuple):
+    """What the network (and the ONNX graph) reads for N trajectories.
+
+    Attributes:
+        x: (N, n_steps, D) float32 state + action, or (N, n_steps, H, W, 3) uint8 frames.
+        task_embedding: (N, 384) float32 instruction embeddings, or None without language.
+    """
+
+    x: np.ndarray
+    task_embedding: np.ndarray | None
+
+
+class RewardModel:
+    """A trained reward model (an ensemble of one or more networks) ready to score.
+
+    Args:
+        net: The ensemble.
+        spec: How its inputs are made.
+        task_embeddings: Instruction → (384,) embedding for the training tasks; others are
+            embedded on first use (needs the MiniLM package).
+        record: The run record (config, data hashes, metrics, versions) from training.
+    """
+
+    def __init__(
+        self,
+        *,
+        net: EnsembleNet,
+        spec: NetSpec,
+        task_embeddings: Mapping[str, np.ndarray],
+        record: Mapping[str, Any],
+    ) -> None:
+        self.net = net.cpu().eval()
+        self.spec = spec
+        self.task_embeddings = {k: np.asarray(v, np.float32) for k, v in task_embeddings.items()}
+        self.record = dict(record)
+        self._embedder: TaskEmbedder | None = None
+
+    @property
+    def n_members(self) -> int:
+        """Number of ensemble members."""
+        return len(self.net.members)
+
+    def inputs(self, trajectories: Sequence[Trajectory]) -> ModelInputs:
+        """Model inputs of `trajectories` (subsampled steps or frames, instruction embeddings)."""
+        arrays = [model_input(t, self.spec.encoder, self.spec.camera) for t in trajectories]
+        x = stack_inputs(arrays)
+        if not self.spec.language_dim:
+            return ModelInputs(x, None)
+        return ModelInputs(x, self.embed_tasks([t.task for t in trajectories]))
+
+    def embed_tasks(self, tasks: Sequence[str]) -> np.ndarray:
+        """(N, 384) embeddings; instructions unseen in training are embedded and remembered."""
+        unseen = sorted({t for t in tasks if t not in self.task_embeddings})
+        if unseen:
+            self._embedder = self._embedder or TaskEmbedder()
+            self.task_embeddings.update(zip(unseen, self._embedder.embed(unseen), strict=True))
+        return np.stack([self.task_embeddings[t] for t in tasks]).astype(np.float32)
+
+    @torch.no_grad()
+    def score_inputs(self, inputs: ModelInputs, *, batch_size: int = 256) -> np.ndarray:
+        """(N, M) member rewards of prepared inputs, in float32."""
+        out = []
+        for start in range(0, len(inputs.x), batch_size):
+            x = torch.from_numpy(np.ascontiguousarray(inputs.x[start : start + batch_size]))
+            emb = None
+            if inputs.task_embedding is not None:
+                emb = torch.from_numpy(inputs.task_embedding[start : start + batch_size])
+            out.append(self.net(x, emb)[1].float().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.n_members), np.float32)
+
+    def score_members(self, trajectories: Iterable[Trajectory]) -> np.ndarray:
+        """(N, M) rewards of each trajectory under each ensemble member."""
+        return self.score_inputs(self.inputs(list(trajectories)))
+
+    def score(self, trajectories: Iterable[Trajectory]) -> np.ndarray:
+        """(N,) float32 rewards, one per trajectory: the ensemble mean."""
+        members = self.score_members(trajectories)
+        return np.asarray(members.mean(axis=1), np.float32)
+
+    def prefer(self, a: Trajectory, b: Trajectory) -> float:
+        """P(a ≻ b) = σ(r(a) − r(b)) under the Bradley–Terry model, with r the ensemble mean."""
+        r_a, r_b = self.score([a, b])
+        return 1.0 / (1.0 + math.exp(-(float(r_a) - float(r_b))))
+
+
+def score_pool(
+    model: RewardModel,
+    pool: Pool,
+    ids: Sequence[str] | None = None,
+    *,
+    batch_size: int = 64,
+    progress: ProgressCallback = no_progress,
+) -> pd.DataFrame:
+    """Score trajectories of a pool (all by default).
+
+    Returns:
+        One row per trajectory: `trajectory_id`, `reward` (ensemble mean) and `reward_std`
+        (spread across members; 0 for a single model).
+    """
+    ids = list(pool.manifest["trajectory_id"] if ids is None else ids)
+    members = []
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        members.append(model.score_members(pool[t] for t in chunk))
+        progress(min(start + batch_size, len(ids)), len(ids))
+    rewards = np.concatenate(members) if members else np.zeros((0, model.n_members), np.float32)
+    return pd.DataFrame(
+        {"trajectory_id": ids, "reward": rewards.mean(axis=1), "reward_std": rewards.std(axis=1)}
+    )
