@@ -73,7 +73,7 @@ def resolve_camera(traj: Trajectory, camera: str | None) -> str:
             f"trajectory {traj.trajectory_id!r}", "frames", "has no camera frames to render"
         )
     chosen = camera or traj.cameras[0]
-    if chosen not in traj.frames:
+    if chosen not in traj.cameras:  # not `in traj.frames`: a lazy Mapping decodes on `in`
         raise InputError(
             f"trajectory {traj.trajectory_id!r}", "camera", f"{chosen!r} not among {traj.cameras}"
         )

@@ -45,7 +45,7 @@ def source_frames(traj: Trajectory, camera: str) -> Iterator[np.ndarray]:
         InputError: The trajectory has no such camera.
     """
     frames = traj.frames
-    if camera not in frames:
+    if camera not in traj.cameras:
         raise InputError(
             f"trajectory {traj.trajectory_id!r}",
             f"frames[{camera!r}]",
@@ -60,14 +60,11 @@ def source_frames(traj: Trajectory, camera: str) -> Iterator[np.ndarray]:
         yield from np.asarray(frames[camera])
 
 
-def frame_shape(traj: Trajectory, camera: str) -> tuple[int, int]:
-    """(height, width) of the camera's frames, reading one frame at most."""
-    first = next(source_frames(traj, camera), None)
-    if first is None:
-        raise InputError(
-            f"trajectory {traj.trajectory_id!r}", f"frames[{camera!r}]", "has no frames"
-        )
-    return int(first.shape[0]), int(first.shape[1])
+def frames_origin(traj: Trajectory, camera: str) -> tuple[str, str]:
+    """(path, field) for errors about the camera's frames: the MP4 file when there is one."""
+    if isinstance(traj.frames, LazyFrames) and camera in traj.cameras:
+        return str(traj.frames.path(camera)), "frames"
+    return f"trajectory {traj.trajectory_id!r}", f"frames[{camera!r}]"
 
 
 class FrameComposer:
@@ -107,7 +104,7 @@ class FrameComposer:
                 traj.force,
                 traj.times_s,
                 box=Box(0, config.height - strip_h, config.width, strip_h),
-                span_s=(plan.start_s, plan.end_s),
+                span_s=(plan.start_s, float(plan.times_s[-1])),
                 full_scale_n=config.force_full_scale_n,
                 font=load_font(max(8, config.font_size - 3)),
             )
@@ -140,11 +137,11 @@ def compose_frames(
     Raises:
         InputError: The camera has no frames, or fewer than the clip needs.
     """
-    where = f"trajectory {traj.trajectory_id!r}"
+    where, field = frames_origin(traj, camera)
     frames = source_frames(traj, camera)
     current = next(frames, None)
     if current is None:
-        raise InputError(where, f"frames[{camera!r}]", "has no frames")
+        raise InputError(where, field, "has no frames")
     composer = FrameComposer(
         traj, plan, source_shape=current.shape[:2], config=config, metrics=metrics
     )
@@ -156,7 +153,7 @@ def compose_frames(
                 current = next(frames, None)
                 step += 1
                 if current is None:
-                    raise InputError(where, f"frames[{camera!r}]", f"ends before step {step}")
+                    raise InputError(where, field, f"ends before step {step}")
             scaled = composer.scale(current)
         canvas = composer.compose(scaled, time_s=time_s, step=index)
         yield canvas

@@ -71,10 +71,10 @@ class ForceStrip:
         """
         self.box = box
         self.span_s = span_s
-        peak = float(np.abs(force_n).max()) if len(force_n) else 0.0
         levels = column_peaks(
             np.abs(force_n), times_s, start_s=span_s[0], end_s=span_s[1], n_columns=box.w
         )
+        peak = float(levels.max())
         self.static = self._draw(
             np.clip(levels / full_scale_n, 0.0, 1.0),
             font,

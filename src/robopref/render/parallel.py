@@ -170,7 +170,7 @@ def _run_in_processes(jobs: list[RenderJob], workers: int) -> Iterator[ClipResul
 def _clips_lock(clips_dir: Path) -> Iterator[None]:
     """Hold `clips/.lock` for a run (runs on one pool take turns) and sweep stale temp files."""
     clips_dir.mkdir(parents=True, exist_ok=True)
-    with open(clips_dir / ".lock", "w") as handle:
+    with open(clips_dir / ".lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             for stale in clips_dir.glob(f".*{TMP_SUFFIX}"):  # left by a killed run

@@ -41,11 +41,11 @@ def input_digest(traj: Trajectory, camera: str) -> str:
         if value is not None:
             digest.update(np.ascontiguousarray(value).tobytes())
     frames = traj.frames
-    if isinstance(frames, LazyFrames) and camera in frames:
+    if isinstance(frames, LazyFrames) and camera in traj.cameras:
         with open(frames.path(camera), "rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
-    elif camera in frames:
+    elif camera in traj.cameras:
         digest.update(np.ascontiguousarray(frames[camera]).tobytes())
     return digest.hexdigest()
 

@@ -24,8 +24,9 @@ class ClipPlan:
         success_step: First success step, or None (the clip then runs to the episode end).
         end_reason: `success` (cut `tail_s` after success) or `timeout` (episode end).
         start_s: Source time of the first clip frame in seconds.
-        end_s: Source time of the last moving clip frame in seconds.
-        times_s: (K,) float64 source time of each moving clip frame (before the freeze).
+        end_s: Source time where the trimmed range ends, in seconds.
+        times_s: (K,) float64 source time of each moving clip frame (before the freeze),
+            every 1/fps from `start_s`; the last is at or just after `end_s`.
         source_index: (K,) int64 source step shown by each moving clip frame (the latest
             step whose timestamp is at or before the frame's time: sample and hold).
         n_freeze: Frames holding the final frame at the end.
@@ -94,17 +95,19 @@ def plan_clip(traj: Trajectory, config: RenderConfig) -> ClipPlan:
     else:
         end_s, reason = float(times[-1]), "timeout"
     end_s = max(end_s, start_s)
-    n_motion = math.floor((end_s - start_s) * config.fps + _EPS_S) + 1
+    # Cover [start_s, end_s] with the last frame at or after end_s, so the final step shows.
+    n_motion = math.ceil((end_s - start_s) * config.fps - _EPS_S) + 1
     clip_times = start_s + np.arange(n_motion, dtype=np.float64) / config.fps
+    last_step = int(np.searchsorted(times, end_s + _EPS_S, side="right")) - 1
     index = np.searchsorted(times, clip_times + _EPS_S, side="right") - 1
-    index = np.clip(index, 0, len(times) - 1).astype(np.int64)
+    index = np.clip(index, 0, last_step).astype(np.int64)
     poster = int(np.argmax(index >= first)) if first is not None and index[-1] >= first else 0
     return ClipPlan(
         first_action_step=first,
         success_step=traj.success_step,
         end_reason=reason,
         start_s=start_s,
-        end_s=float(clip_times[-1]),
+        end_s=end_s,
         times_s=clip_times,
         source_index=index,
         n_freeze=round(config.freeze_s * config.fps),
