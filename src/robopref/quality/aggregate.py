@@ -1,0 +1,152 @@
+"""One label per pair (majority vote, soft label, confidence, agreement) and the export."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Collection
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from robopref.quality.config import QAConfig
+from robopref.quality.consistency import production, vote_counts
+from robopref.quality.frames import CODES
+from robopref.schemas import PREFERENCES_SCHEMA, PREFERENCES_SCHEMA_VERSION
+
+PREFERENCE_OF_CODE = np.array([1.0, 0.5, 0.0])
+"""Soft label of each code: A preferred → 1.0, equal → 0.5, B preferred → 0.0."""
+
+VOTE_COLUMNS = (
+    "pair_id",
+    "trajectory_a_id",
+    "trajectory_b_id",
+    "task",
+    "annotator_id",
+    "code",
+    "confidence",
+)
+"""Columns `vote` reads: one row per answer, `code` 0 = A, 1 = equal, 2 = B."""
+
+
+class PreferenceFiles(NamedTuple):
+    """Where `write_preferences` put the export."""
+
+    parquet: Path
+    jsonl: Path
+
+
+def vote(rows: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
+    """Aggregate answers to one row per pair with the `PREFERENCES_SCHEMA` columns.
+
+    Rule (seed 004): the label with a strict majority (more than half the answers) wins:
+    2 of 3, 2 of 2, 3 of 5. Without one — all three different, or a 1–1 split between two
+    annotators — the pair is ambiguous and dropped, or exported as a tie (0.5) when
+    `config.split_as_tie`. `agreement` is the winning label's share of the answers;
+    `confidence_mean` averages every counted answer's confidence; pairs with fewer than
+    `config.min_annotators` answers are dropped.
+
+    Args:
+        rows: One row per answer with `VOTE_COLUMNS`.
+        config: Tie rule, minimum annotators and the `source` label.
+
+    Returns:
+        The export rows sorted by `pair_id` (PREFERENCES_SCHEMA column order).
+    """
+    columns = [f.name for f in PREFERENCES_SCHEMA]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    counts = vote_counts(rows, key="pair_id")
+    matrix = counts.to_numpy()
+    n = matrix.sum(axis=1)
+    top = matrix.max(axis=1)
+    has_majority = top * 2 > n
+    preference = np.where(has_majority, PREFERENCE_OF_CODE[matrix.argmax(axis=1)], 0.5)
+    grouped = rows.groupby("pair_id", sort=True)
+    first = grouped[["trajectory_a_id", "trajectory_b_id", "task"]].first()
+    out = pd.DataFrame(
+        {
+            "pair_id": counts.index.to_numpy(),
+            "trajectory_a_id": first.loc[counts.index, "trajectory_a_id"].to_numpy(),
+            "trajectory_b_id": first.loc[counts.index, "trajectory_b_id"].to_numpy(),
+            "preference": preference,
+            "confidence_mean": grouped["confidence"].mean().loc[counts.index].to_numpy(float),
+            "num_annotators": n.astype(np.int32),
+            "agreement": top / n,
+            "annotator_ids": grouped["annotator_id"]
+            .agg(lambda s: sorted(s))
+            .loc[counts.index]
+            .to_numpy(),
+            "task": first.loc[counts.index, "task"].to_numpy(),
+            "source": config.source,
+        }
+    )
+    keep = (has_majority | config.split_as_tie) & (n >= config.min_annotators)
+    exported: pd.DataFrame = out[keep].reset_index(drop=True)[columns]
+    return exported
+
+
+def aggregate_preferences(
+    resolved: pd.DataFrame, config: QAConfig, *, exclude_annotators: Collection[str] = ()
+) -> pd.DataFrame:
+    """The preferences export from resolved production annotations.
+
+    Reversed duplicates are not separate pairs and are not counted again (the annotator
+    already answered the original); calibration answers are left out; the answers of
+    `exclude_annotators` (e.g. flagged ones) are dropped before voting.
+
+    Args:
+        resolved: `resolve_annotations` output.
+        config: Voting rules.
+        exclude_annotators: Annotators whose labels are left out.
+
+    Returns:
+        One row per pair that has a label, `PREFERENCES_SCHEMA` columns.
+    """
+    rows = production(resolved)
+    rows = rows[~rows["is_duplicate"] & ~rows["annotator_id"].isin(list(exclude_annotators))]
+    return vote(rows.drop(columns="pair_id").rename(columns={"base_pair_id": "pair_id"}), config)
+
+
+def aggregate_rankings(expanded: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
+    """The preferences export from expanded rankings (`robopref.pairs.expand_ranking` rows).
+
+    Each ranking's pairs vote like pairwise answers, across the annotators of a set;
+    `source` is `ranking`. A ranking given without confidence counts as the middle of the
+    1–5 scale (3), since the export's `confidence_mean` may not be missing.
+    """
+    rows = expanded.assign(
+        code=expanded["preference"].map(CODES),
+        task=expanded.get("task", None),
+        confidence=pd.to_numeric(expanded["confidence"], errors="coerce").fillna(3.0),
+    )
+    return vote(rows, replace(config, source="ranking"))
+
+
+def write_preferences(preferences: pd.DataFrame, out_dir: str | Path) -> PreferenceFiles:
+    """Write `preferences.parquet` and `preferences.jsonl` from the same rows, atomically.
+
+    Each file is written under a temporary name and renamed into place, so a reader sees
+    either the old file or the whole new one. The Parquet file carries
+    `schema_version` in its metadata.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pandas(preferences, schema=PREFERENCES_SCHEMA, preserve_index=False)
+    table = table.replace_schema_metadata({"schema_version": str(PREFERENCES_SCHEMA_VERSION)})
+    files = PreferenceFiles(parquet=out / "preferences.parquet", jsonl=out / "preferences.jsonl")
+    tmp = out / f".preferences.{uuid.uuid4().hex}.parquet.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, files.parquet)
+    tmp = out / f".preferences.{uuid.uuid4().hex}.jsonl.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for record in table.to_pylist():
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    os.replace(tmp, files.jsonl)
+    return files

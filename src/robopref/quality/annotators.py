@@ -1,0 +1,137 @@
+"""Per-annotator statistics, threshold flags and > 2σ outliers against the other annotators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from robopref.quality.config import QAConfig
+from robopref.quality.consistency import (
+    majority_agreement,
+    position_bias,
+    production,
+    self_consistency,
+)
+from robopref.quality.gold import gold_accuracy
+
+STAT_COLUMNS = (
+    "n_annotations",
+    "n_gold",
+    "gold_accuracy",
+    "mean_response_time_ms",
+    "fast_fraction",
+    "n_duplicates",
+    "self_consistency",
+    "n_majority",
+    "majority_agreement",
+    "n_sided",
+    "left_fraction",
+    "flags",
+    "flagged",
+)
+"""Columns of `annotator_stats` (index `annotator_id`)."""
+
+OUTLIER_STATS: dict[str, tuple[str, int]] = {
+    "gold_accuracy": ("n_gold", -1),
+    "fast_fraction": ("n_annotations", +1),
+    "self_consistency": ("n_duplicates", -1),
+    "majority_agreement": ("n_majority", -1),
+    "position_bias": ("n_sided", +1),
+    "log_response_time": ("n_annotations", -1),
+}
+"""Stat → (count column that must reach `min_answers`, bad direction: +1 high is bad, −1 low)."""
+
+
+def annotator_stats(resolved: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
+    """Every annotator's production statistics, with the flags they raise.
+
+    Flags (seed 004): `gold` (disagrees on more than `max_gold_disagreement` of gold
+    pairs), `fast` (more than `max_fast_fraction` of answers under `fast_response_ms`),
+    `inconsistent` (self-consistency under `min_self_consistency`), `position` (left share
+    further than `max_position_bias` from 0.5), and `outlier:<stat>` when a stat is more
+    than `outlier_sigma` standard deviations worse than the mean of the other annotators.
+    A stat flags only when it rests on at least `min_answers` answers.
+
+    Args:
+        resolved: `resolve_annotations` output; calibration answers are ignored.
+        config: Thresholds.
+
+    Returns:
+        Index `annotator_id`, columns `STAT_COLUMNS`; `flags` is a comma-separated string
+        (empty when clean).
+    """
+    rows = production(resolved)
+    times = rows["response_time_ms"].groupby(rows["annotator_id"])
+    base = pd.DataFrame(
+        {
+            "n_annotations": times.size(),
+            "mean_response_time_ms": times.mean(),
+            "fast_fraction": (rows["response_time_ms"] < config.fast_response_ms)
+            .astype(float)
+            .groupby(rows["annotator_id"])
+            .mean(),
+        }
+    )
+    parts: list[pd.DataFrame | pd.Series] = [
+        gold_accuracy(rows),
+        self_consistency(rows),
+        majority_agreement(rows),
+        position_bias(rows),
+    ]
+    stats = base.join(parts, how="left")
+    for column in ("n_gold", "n_duplicates", "n_majority", "n_sided"):
+        stats[column] = stats[column].fillna(0).astype(np.int64)
+    flags = _threshold_flags(stats, config)
+    for annotator, extra in _outlier_flags(stats, config).items():
+        flags[annotator] = [*flags[annotator], *extra]
+    stats["flags"] = pd.Series({a: ",".join(f) for a, f in flags.items()}, dtype=object)
+    stats["flagged"] = stats["flags"] != ""
+    stats.index.name = "annotator_id"
+    return stats[list(STAT_COLUMNS)].sort_index()
+
+
+def _threshold_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[str]]:
+    enough = {
+        c: stats[c] >= config.min_answers
+        for c in ("n_gold", "n_annotations", "n_duplicates", "n_sided")
+    }
+    rules = {
+        "gold": enough["n_gold"] & (stats["gold_accuracy"] < 1.0 - config.max_gold_disagreement),
+        "fast": enough["n_annotations"] & (stats["fast_fraction"] > config.max_fast_fraction),
+        "inconsistent": enough["n_duplicates"]
+        & (stats["self_consistency"] < config.min_self_consistency),
+        "position": enough["n_sided"]
+        & ((stats["left_fraction"] - 0.5).abs() > config.max_position_bias),
+    }
+    return {a: [name for name, hit in rules.items() if bool(hit.loc[a])] for a in stats.index}
+
+
+def _outlier_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[str]]:
+    """`outlier:<stat>` where an annotator is > outlier_sigma σ worse than the others' mean.
+
+    Leave-one-out: with five annotators, one outlier among them can never be 2σ from a
+    mean and σ that include it, so each is compared with the others only. σ has a floor
+    (`outlier_min_std`) so near-identical careful annotators do not flag each other.
+    """
+    values = pd.DataFrame(
+        {
+            "gold_accuracy": stats["gold_accuracy"],
+            "fast_fraction": stats["fast_fraction"],
+            "self_consistency": stats["self_consistency"],
+            "majority_agreement": stats["majority_agreement"],
+            "position_bias": (stats["left_fraction"] - 0.5).abs(),
+            "log_response_time": np.log10(stats["mean_response_time_ms"].clip(lower=1.0)),
+        }
+    )
+    out: dict[str, list[str]] = {a: [] for a in stats.index}
+    for stat, (count, direction) in OUTLIER_STATS.items():
+        x = values[stat].where(stats[count] >= config.min_answers)
+        for annotator in x.index[x.notna()]:
+            others = x.drop(index=annotator).dropna()
+            if len(others) < 2:
+                continue
+            sigma = max(float(others.std(ddof=1)), config.outlier_min_std)
+            z = direction * (float(x.loc[annotator]) - float(others.mean())) / sigma
+            if z > config.outlier_sigma:
+                out[annotator].append(f"outlier:{stat}")
+    return out

@@ -1,0 +1,79 @@
+"""`run_qa`: resolve annotations, score annotators, aggregate, and write the export and report."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from robopref import __version__
+from robopref.progress import ProgressCallback, no_progress
+from robopref.quality.aggregate import PreferenceFiles, aggregate_preferences, write_preferences
+from robopref.quality.annotators import annotator_stats
+from robopref.quality.config import QAConfig
+from robopref.quality.frames import resolve_annotations
+from robopref.quality.report import QAReport, ReportFiles, build_report, write_report
+
+logger = logging.getLogger(__name__)
+
+
+class QAResult(NamedTuple):
+    """What `run_qa` produced."""
+
+    report: QAReport
+    preferences: pd.DataFrame
+    preference_files: PreferenceFiles
+    report_files: ReportFiles
+
+
+def run_qa(
+    annotations: pd.DataFrame,
+    pairs: pd.DataFrame,
+    config: QAConfig,
+    *,
+    out_dir: str | Path,
+    progress: ProgressCallback = no_progress,
+) -> QAResult:
+    """Quality-control a set of annotations and export one label per pair.
+
+    Writes `preferences.parquet`, `preferences.jsonl`, `report.json`, `report.html` and
+    `config.json` into `out_dir`.
+
+    Args:
+        annotations: Raw annotations (`ANNOTATIONS_SCHEMA` columns).
+        pairs: The pairs they answer (`PAIR_COLUMNS`), duplicates' originals included.
+        config: Thresholds and aggregation rules.
+        out_dir: Folder for the outputs (created if needed).
+        progress: Called after each of the five steps.
+
+    Returns:
+        The report, the preferences and the file paths.
+
+    Raises:
+        InputError: A frame lacks a column or names unknown pairs or answers.
+    """
+    total = 5
+    resolved = resolve_annotations(annotations, pairs)
+    progress(1, total)
+    stats = annotator_stats(resolved, config)
+    progress(2, total)
+    excluded = sorted(stats.index[stats["flagged"]].tolist()) if config.exclude_flagged else []
+    preferences = aggregate_preferences(resolved, config, exclude_annotators=excluded)
+    progress(3, total)
+    report = build_report(
+        resolved, config, annotators=stats, preferences=preferences, excluded=excluded
+    )
+    progress(4, total)
+    out = Path(out_dir)
+    preference_files = write_preferences(preferences, out)
+    report_files = write_report(report, out)
+    (out / "config.json").write_text(
+        json.dumps({"robopref_version": __version__, "config": asdict(config)}, indent=1)
+    )
+    progress(5, total)
+    logger.info("qa: %d preferences, flagged %s", len(preferences), report.summary["flagged"])
+    return QAResult(report, preferences, preference_files, report_files)
