@@ -181,3 +181,30 @@ class IngestConfig:
     def __post_init__(self) -> None:
         if self.max_episodes is not None and self.max_episodes < 1:
             raise ValueError("IngestConfig.max_episodes must be >= 1")
+    source_dataset: str | None = None
+    """Provenance kept per trajectory (e.g. the hub repo id); default: the source path."""
+    id_prefix: str | None = None
+    """Trajectory ids are `<id_prefix>-<episode>`; default: the source folder or file name."""
+    ee_pos_key: str | None = None
+    """Feature/key with the (T, 3) end-effector position (m), or three state names `a,b,c`."""
+    gripper_key: str | None = None
+    """Feature/key holding the gripper opening (or finger positions), or one state name."""
+    effector_fallback: str = "error"
+    """If ee_pos/gripper is not found: `error`, `state` (first 3 / last state dims), `constant`."""
+    fps: float | None = None
+    """Frame rate in Hz where the source records none (NPZ, robomimic without control_freq)."""
+        if self.effector_fallback not in EFFECTOR_FALLBACKS:
+            raise ValueError(f"IngestConfig.effector_fallback must be one of {EFFECTOR_FALLBACKS}")
+        if self.fps is not None:
+            _positive("IngestConfig", "fps", self.fps)
+        prefix = self.id_prefix
+        if prefix is not None and (
+            not prefix or not all(c.isalnum() or c in "-_." for c in prefix)
+        ):
+            raise ValueError(
+                "IngestConfig.id_prefix must be non-empty and use only letters, digits, - _ ."
+            )
+
+
+EFFECTOR_FALLBACKS = ("error", "state", "constant")
+"""Values of `IngestConfig.effector_fallback` (docs/pool-ingest.md explains each)."""
