@@ -175,12 +175,6 @@ class IngestConfig:
     """Report and skip malformed episodes instead of stopping (nothing partial is written)."""
     max_episodes: int | None = None
     """Import at most this many episodes (for trying a dataset out)."""
-    pool: PoolConfig = field(default_factory=PoolConfig)
-    """Scoring config stored with the pool if the import creates it."""
-
-    def __post_init__(self) -> None:
-        if self.max_episodes is not None and self.max_episodes < 1:
-            raise ValueError("IngestConfig.max_episodes must be >= 1")
     source_dataset: str | None = None
     """Provenance kept per trajectory (e.g. the hub repo id); default: the source path."""
     id_prefix: str | None = None
@@ -193,6 +187,12 @@ class IngestConfig:
     """If ee_pos/gripper is not found: `error`, `state` (first 3 / last state dims), `constant`."""
     fps: float | None = None
     """Frame rate in Hz where the source records none (NPZ, robomimic without control_freq)."""
+    pool: PoolConfig = field(default_factory=PoolConfig)
+    """Scoring config stored with the pool if the import creates it."""
+
+    def __post_init__(self) -> None:
+        if self.max_episodes is not None and self.max_episodes < 1:
+            raise ValueError("IngestConfig.max_episodes must be >= 1")
         if self.effector_fallback not in EFFECTOR_FALLBACKS:
             raise ValueError(f"IngestConfig.effector_fallback must be one of {EFFECTOR_FALLBACKS}")
         if self.fps is not None:
