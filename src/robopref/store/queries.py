@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -324,11 +324,14 @@ def _annotation_record(a: Annotation, batch_id: str) -> dict[str, Any]:
     }
 
 
-def count_annotations(store: Store, *, annotator_ids: Sequence[str] | None = None) -> int:
-    """Number of stored annotations (optionally of some annotators)."""
-    from sqlalchemy import func
-
+def count_annotations(
+    store: Store, *, batch_id: str | None = None, annotator_ids: Sequence[str] | None = None
+) -> int:
+    """Number of stored annotations, optionally of one batch and/or some annotators."""
     query = select(func.count()).select_from(Annotation)
+    if batch_id is not None:
+        query = query.join(Pair, Pair.pair_id == Annotation.pair_id).where(
+            Pair.batch_id == batch_id)
     if annotator_ids is not None:
         query = query.where(Annotation.annotator_id.in_(list(annotator_ids)))
     with store.read() as session:

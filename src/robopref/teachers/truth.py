@@ -1,0 +1,119 @@
+"""Ground truth for simulated teachers: normalised quality scores and per-step progress."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from robopref.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroundTruth:
+    """What a simulated teacher knows about each trajectory.
+
+    Attributes:
+        score: Trajectory id → quality_score rescaled to [0, 1] over the pool (min → 0,
+            max → 1), the "return" B-Pref's teachers compare.
+        progress: Trajectory id → (T,) per-step task progress in [0, 1]
+            (`1 − goal_distance_t / goal_distance_0`); only the myopic teacher reads it.
+            Trajectories without a goal series are absent.
+    """
+
+    score: Mapping[str, float]
+    progress: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.score:
+            raise ValueError("score must hold at least one trajectory")
+
+    @property
+    def margin(self) -> float:
+        """Mean normalised score: the scale B-Pref's skip/equal ε multiply (its mean return)."""
+        return float(np.mean(list(self.score.values())))
+
+    def value(self, trajectory_id: str, gamma: float = 1.0) -> float:
+        """The quantity a teacher with discount `gamma` compares.
+
+        gamma = 1 gives the normalised score. gamma < 1 (myopic) gives the discounted mean
+        of per-step progress, weighting step t by gamma^(T−1−t) so recent steps dominate
+        (B-Pref's myopic teacher); without a progress series it falls back to the score.
+
+        Raises:
+            InputError: The trajectory is unknown.
+        """
+        if trajectory_id not in self.score:
+            raise InputError("ground truth", "trajectory_id", f"{trajectory_id!r} unknown")
+        series = self.progress.get(trajectory_id)
+        if gamma >= 1.0 or series is None or len(series) == 0:
+            return float(self.score[trajectory_id])
+        weights = gamma ** np.arange(len(series) - 1, -1, -1, dtype=np.float64)
+        return float(np.dot(weights, series) / weights.sum())
+
+
+def normalised_scores(ids: Iterable[str], scores: Iterable[float]) -> dict[str, float]:
+    """Scores rescaled to [0, 1] (all 0.5 when every score is equal).
+
+    >>> normalised_scores(["a", "b", "c"], [-1.0, 0.0, 3.0])
+    {'a': 0.0, 'b': 0.25, 'c': 1.0}
+    """
+    ids, values = list(ids), np.asarray(list(scores), dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        return dict.fromkeys(ids, 0.5)
+    return {i: float(v) for i, v in zip(ids, (values - low) / (high - low), strict=True)}
+
+
+def truth_from_frame(frame: pd.DataFrame) -> GroundTruth:
+    """Ground truth from any frame with `trajectory_id` and `quality_score` (manifest, store).
+
+    Raises:
+        InputError: A column is missing or the frame is empty.
+    """
+    for column in ("trajectory_id", "quality_score"):
+        if column not in frame.columns:
+            raise InputError("manifest", column, "column missing")
+    if frame.empty:
+        raise InputError("manifest", "trajectory_id", "no trajectories")
+    return GroundTruth(score=normalised_scores(frame["trajectory_id"], frame["quality_score"]))
+
+
+def truth_from_pool(pool_path: str | Path) -> GroundTruth:
+    """Ground truth from a pool folder, with per-step progress read from each `arrays.npz`.
+
+    Raises:
+        InputError: The folder is not a pool.
+    """
+    import robopref.pool as rp
+
+    pool = rp.open(pool_path)
+    base = truth_from_frame(pool.manifest)
+    progress: dict[str, np.ndarray] = {}
+    for trajectory_id in pool.manifest["trajectory_id"]:
+        with np.load(pool.trajectory_dir(trajectory_id) / "arrays.npz") as arrays:
+            if "goal_distance" in arrays.files:
+                progress[trajectory_id] = step_progress(arrays["goal_distance"])
+    if len(progress) < len(base.score):
+        logger.warning("%d of %d trajectories lack goal_distance: myopic teachers use their "
+                       "score instead", len(base.score) - len(progress), len(base.score))
+    return GroundTruth(score=base.score, progress=progress)
+
+
+def step_progress(goal_distance: np.ndarray) -> np.ndarray:
+    """Per-step progress in [0, 1] from a (T,) goal-distance series.
+
+    >>> step_progress(np.array([0.4, 0.2, 0.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    distance = np.asarray(goal_distance, dtype=np.float64)
+    start = float(distance[0]) if len(distance) else 0.0
+    if start <= 1e-9:
+        return np.ones_like(distance)
+    return np.clip(1.0 - distance / start, 0.0, 1.0)
