@@ -170,3 +170,11 @@ def test_missing_camera_is_an_input_error(tmp_path: Path) -> None:
         render_clip(known_trajectory(), tmp_path, RenderConfig(camera="wrist"))
     assert err.value.field == "camera"
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("width", "height"), [(64, 64), (160, 96), (640, 360)])
+def test_any_even_clip_size_renders(tmp_path: Path, width: int, height: int) -> None:
+    config = RenderConfig(width=width, height=height, force_strip_height=16)
+    render_clip(known_trajectory(n_steps=30, success=False), tmp_path, config)
+    clip = decode(tmp_path / "known-000.mp4")
+    assert (clip.width, clip.height) == (width, height)

@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
 from robopref.render.config import RenderConfig
-
-console = Console()
 
 _D = RenderConfig()
 
@@ -54,7 +51,7 @@ def render(
     with progress_bar("rendering clips") as progress:
         report = render_pool(pool, cfg, progress=progress)
     for trajectory_id, reason in report.failed:
-        console.print(f"[red]failed[/] {trajectory_id}: {reason}")
-    console.print(report.summary())
+        typer.secho(f"failed {trajectory_id}: {reason}", fg="red")
+    typer.echo(report.summary())
     if report.failed:
         raise typer.Exit(code=1)

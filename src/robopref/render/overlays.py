@@ -19,6 +19,8 @@ MARGIN_PX = 6
 """Gap between an overlay and the edge of the video area."""
 MAX_LABEL_FRACTION = 0.45
 """An overlay may take at most this fraction of the video width."""
+MIN_FONT_PX = 7
+"""Overlay text never gets smaller than this, however small the clip."""
 OPEN_RGB = (60, 200, 90)
 """Indicator colour of an open gripper."""
 CLOSED_RGB = (235, 80, 40)
@@ -60,8 +62,10 @@ class Patch:
 
     def paint(self, canvas: np.ndarray, x: int, y: int) -> None:
         """Blend onto `canvas` ((H, W, 3) uint8, in place) with the top-left corner at (x, y)."""
+        x, y = max(0, x), max(0, y)
         region = canvas[y : y + self.h, x : x + self.w]
-        blended = region * self.inverse_alpha + self.premultiplied
+        h, w = region.shape[:2]  # clipped at the canvas edge on a tiny clip
+        blended = region * self.inverse_alpha[:h, :w] + self.premultiplied[:h, :w]
         region[...] = (blended + 127) // 255
 
 
@@ -117,6 +121,22 @@ def fit_text(text: str, font: Font, max_w: int) -> str:
     return text[:2]
 
 
+def fitting_font(video: Box, font_size: int) -> Font:
+    """The font at `font_size`, or smaller until the overlays fit in the video's corners.
+
+    Fitting means the gripper label takes at most MAX_LABEL_FRACTION of the width, and a
+    label row at most an eighth of the height (so the middle half stays clear).
+    """
+    size = font_size
+    while size > MIN_FONT_PX:
+        font = load_font(size)
+        gripper = label_patch("gripper closed", font, dot_rgb=CLOSED_RGB)
+        if gripper.w <= video.w * MAX_LABEL_FRACTION and gripper.h + MARGIN_PX <= video.h / 8:
+            return font
+        size -= 1
+    return load_font(MIN_FONT_PX)
+
+
 class OverlayPainter:
     """Draws the three overlays of one clip; text patches are rendered once and cached."""
 
@@ -129,15 +149,16 @@ class OverlayPainter:
             font_size: Text height in pixels.
         """
         self.video = video
-        self.font = load_font(font_size)
+        self.font = fitting_font(video, font_size)
         max_w = int(video.w * MAX_LABEL_FRACTION)
-        self.watermark = label_patch(
-            fit_text(trajectory_id, self.font, max_w - 2 * font_size), self.font
-        )
-        indicator_w = label_patch("gripper closed", self.font, dot_rgb=CLOSED_RGB).w
+        self.watermark = label_patch(fit_text(trajectory_id, self.font, max_w), self.font)
+        words = ("gripper open", "gripper closed")
+        if label_patch(words[1], self.font, dot_rgb=CLOSED_RGB).w > max_w:
+            words = ("open", "closed")  # a small clip: the dot's colour says the rest
+        indicator_w = label_patch(words[1], self.font, dot_rgb=CLOSED_RGB).w
         self.gripper = {
-            True: label_patch("gripper open", self.font, dot_rgb=OPEN_RGB, min_w=indicator_w),
-            False: label_patch("gripper closed", self.font, dot_rgb=CLOSED_RGB, min_w=indicator_w),
+            True: label_patch(words[0], self.font, dot_rgb=OPEN_RGB, min_w=indicator_w),
+            False: label_patch(words[1], self.font, dot_rgb=CLOSED_RGB, min_w=indicator_w),
         }
         self._times: dict[str, Patch] = {}
         self._time_w = label_patch(self._time_text(9999.99), self.font).w
