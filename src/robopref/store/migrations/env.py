@@ -7,7 +7,6 @@ from sqlalchemy import create_engine
 
 from robopref.store.models import Base
 
-config = context.config
 target_metadata = Base.metadata
 
 
@@ -24,6 +23,7 @@ def _configure_and_run(connection: object) -> None:
 
 def run_migrations_online() -> None:
     """Run against `config.attributes["connection"]`, or a fresh engine from the URL."""
+    config = context.config
     connection = config.attributes.get("connection")
     if connection is not None:
         _configure_and_run(connection)
@@ -37,7 +37,7 @@ def run_migrations_online() -> None:
 def run_migrations_offline() -> None:
     """Emit SQL for `alembic upgrade --sql`."""
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=context.config.get_main_option("sqlalchemy.url"),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -46,7 +46,8 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+if hasattr(context, "config"):  # run by Alembic (not merely imported, e.g. by doctest)
+    if context.is_offline_mode():
+        run_migrations_offline()
+    else:
+        run_migrations_online()
