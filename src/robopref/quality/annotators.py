@@ -50,7 +50,8 @@ def annotator_stats(resolved: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
     `inconsistent` (self-consistency under `min_self_consistency`), `position` (left share
     further than `max_position_bias` from 0.5), and `outlier:<stat>` when a stat is more
     than `outlier_sigma` standard deviations worse than the mean of the other annotators.
-    A stat flags only when it rests on at least `min_answers` answers.
+    A stat flags only when it rests on at least `min_answers` answers (`min_duplicates`
+    for self-consistency).
 
     Args:
         resolved: `resolve_annotations` output; calibration answers are ignored.
@@ -90,9 +91,14 @@ def annotator_stats(resolved: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
     return stats[list(STAT_COLUMNS)].sort_index()
 
 
+def _minimum(count: str, config: QAConfig) -> int:
+    """Answers needed before a stat resting on `count` may flag."""
+    return config.min_duplicates if count == "n_duplicates" else config.min_answers
+
+
 def _threshold_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[str]]:
     enough = {
-        c: stats[c] >= config.min_answers
+        c: stats[c] >= _minimum(c, config)
         for c in ("n_gold", "n_annotations", "n_duplicates", "n_sided")
     }
     rules = {
@@ -125,7 +131,7 @@ def _outlier_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[str]
     )
     out: dict[str, list[str]] = {a: [] for a in stats.index}
     for stat, (count, direction) in OUTLIER_STATS.items():
-        x = values[stat].where(stats[count] >= config.min_answers)
+        x = values[stat].where(stats[count] >= _minimum(count, config))
         for annotator in x.index[x.notna()]:
             others = x.drop(index=annotator).dropna()
             if len(others) < 2:

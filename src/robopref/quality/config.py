@@ -29,6 +29,8 @@ class QAConfig:
     """Floor on the others' standard deviation (shares; log10 for response time)."""
     min_answers: int = 10
     """Answers an annotator needs on a stat before that stat can flag them."""
+    min_duplicates: int = 5
+    """Reversed duplicates an annotator needs before self-consistency can flag them."""
     alpha_target: float = 0.55
     """Krippendorff's alpha the whole dataset should reach (reported, not enforced)."""
     exclude_flagged: bool = True
@@ -65,6 +67,8 @@ class QAConfig:
             raise ValueError(f"outlier_min_std must be ≥ 0, got {self.outlier_min_std}")
         if self.min_answers < 1:
             raise ValueError(f"min_answers must be ≥ 1, got {self.min_answers}")
+        if self.min_duplicates < 1:
+            raise ValueError(f"min_duplicates must be ≥ 1, got {self.min_duplicates}")
         if self.min_annotators < 1:
             raise ValueError(f"min_annotators must be ≥ 1, got {self.min_annotators}")
         if not self.source:

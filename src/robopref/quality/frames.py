@@ -39,6 +39,7 @@ RESOLVED_COLUMNS = (
     "chose_left",
     "confidence",
     "response_time_ms",
+    "created_at",
 )
 """Columns of `resolve_annotations`' frame (A/B and codes are those of the original pair)."""
 
@@ -141,6 +142,10 @@ def resolve_annotations(
             "response_time_ms": pd.to_numeric(ann["response_time_ms"], errors="coerce").to_numpy(
                 float
             ),
+            "created_at": pd.to_datetime(
+                ann["created_at"] if "created_at" in ann else pd.Series(pd.NaT, index=ann.index),
+                utc=True,
+            ).to_numpy(),
         },
         columns=list(RESOLVED_COLUMNS),
     )

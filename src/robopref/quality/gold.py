@@ -34,19 +34,16 @@ def gold_accuracy(resolved: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def certification_table(
-    resolved: pd.DataFrame, config: QAConfig, *, order: pd.Series | None = None
-) -> pd.DataFrame:
+def certification_table(resolved: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
     """Kappa against the expert answers for every calibration set each annotator took.
 
-    Attempts are ordered by `order` (e.g. the first `created_at` of each annotator's
-    answers to a set) when given, else by batch id; `step` is the decision after that
-    attempt (`certification_step` of the kappas so far).
+    Attempts are ordered by the first `created_at` of the annotator's answers to each set
+    (then by batch id); `step` is the decision after that attempt
+    (`certification_step` of the kappas so far).
 
     Args:
         resolved: `resolve_annotations` output.
         config: Kappa threshold and number of attempts.
-        order: Sort key per resolved row (same index), optional.
 
     Returns:
         A frame with `CERTIFICATION_COLUMNS`.
@@ -56,11 +53,10 @@ def certification_table(
     ]
     if cal.empty:
         return pd.DataFrame(columns=list(CERTIFICATION_COLUMNS))
-    cal = cal.assign(_order=order.loc[cal.index] if order is not None else 0)
     rows = []
     for annotator, mine in cal.groupby("annotator_id", sort=True):
-        firsts = mine.groupby("batch_id")["_order"].min().reset_index()
-        batches = firsts.sort_values(["_order", "batch_id"])["batch_id"].tolist()
+        firsts = mine.groupby("batch_id")["created_at"].min().reset_index()
+        batches = firsts.sort_values(["created_at", "batch_id"])["batch_id"].tolist()
         kappas: list[float] = []
         for attempt, batch in enumerate(batches, start=1):
             answers = mine[mine["batch_id"] == batch]
