@@ -1,0 +1,120 @@
+"""MODEL_CARD.md: the reward model's architecture, exact input format, parity and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from robopref.release.card import NA, architecture_lines, fmt, get, md_table, validation_lines
+
+
+def _input_rows(spec: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, info in (get(spec, "format", "inputs") or {}).items():
+        shape = "(" + ", ".join(str(s) for s in info.get("shape", [])) + ")"
+        rows.append(
+            [
+                f"`{name}`",
+                shape,
+                str(info.get("dtype")),
+                str(info.get("range")),
+                str(info.get("meaning")),
+            ]
+        )
+    return rows
+
+
+def _input_section(spec: Mapping[str, Any] | None) -> list[str]:
+    if spec is None:
+        return [f"Input format: {NA} (no model in this release)."]
+    n = spec.get("n_steps")
+    lines = [
+        md_table(["input", "shape", "dtype", "value range", "meaning"], _input_rows(spec)),
+        "",
+        f"- Length: **fixed** at {n} steps inside the model; a trajectory of any length "
+        f"T ≥ 2 is subsampled to steps round(linspace(0, T − 1, {n})), so no padding or mask.",
+    ]
+    if spec.get("input") == "state":
+        lines.append(
+            f"- Step layout: state ({spec.get('state_dim')} columns) then action "
+            f"({spec.get('action_dim')} columns), float32, raw units (`arrays.npz` `state`, "
+            "`action`); normalisation is inside the graph."
+        )
+    else:
+        lines.append(
+            f"- Frames: camera `{spec.get('camera')}`, RGB uint8 0–255, resized to "
+            f"{spec.get('image_size')}×{spec.get('image_size')} (antialiased bilinear) before "
+            "the graph; scaling to [0, 1] happens inside the graph."
+        )
+    tasks = sorted(spec.get("task_embeddings") or {})
+    if spec.get("language"):
+        lines.append(
+            f"- Instruction: {spec.get('language_model')} embedding ({spec.get('language_dim')} "
+            f"floats, L2-normalised); embeddings of the {len(tasks)} training tasks ship in "
+            "`reward_model.json`: " + ", ".join(f"“{t}”" for t in tasks)
+        )
+    else:
+        lines.append("- Instruction: not used by this model.")
+    return lines
+
+
+def model_card(
+    *,
+    name: str,
+    version: str,
+    spec: Mapping[str, Any] | None,
+    record: Mapping[str, Any] | None,
+    validation: Mapping[str, Any] | None,
+) -> str:
+    """MODEL_CARD.md text.
+
+    Args:
+        name: Dataset name.
+        version: Release version.
+        spec: reward_model.json contents (None without a model).
+        record: The checkpoint's config.json.
+        validation: Validation report.json.
+    """
+    parity = get(spec, "format", "parity_max_abs_diff")
+    data = get(record, "data") or {}
+    train = get(record, "train_config") or {}
+    flags = get(validation, "flagged_probes")
+    lines = [
+        f"# Model card: reward model of {name} {version}",
+        "",
+        "A Bradley–Terry reward model: r(trajectory, instruction) → one scalar, higher is "
+        "better; P(A ≻ B) = σ(r(A) − r(B)). Outputs `reward` (batch,) — the ensemble mean — "
+        "and `member_rewards` (batch, members).",
+        "",
+        "## Architecture",
+        *architecture_lines(spec, record),
+        "",
+        "## Input format",
+        *_input_section(spec),
+        "",
+        "## Files and use",
+        "- `model/` — canonical checkpoint (safetensors + JSON): "
+        '`robopref.reward.load("model")`, then `.score(trajectories)` / `.prefer(a, b)`',
+        "- `reward_model.pt` — state dict + spec: `torch.load(path, weights_only=True)`",
+        "- `reward_model.onnx` — ONNX graph (inputs above); `reward_model.json` — this format",
+        "- `inference.py` — ONNX Runtime + NumPy only: "
+        "`python inference.py --npz trajectory.npz` or `python inference.py --pool POOL --id ID`",
+        f"- ONNX Runtime vs PyTorch at export: max |Δ reward| = {fmt(parity, '.2e')} on "
+        f"{fmt(get(spec, 'format', 'parity_trajectories'), 'd')} pool trajectories (limit 1e-4)",
+        "",
+        "## Training",
+        f"- Pairs: {fmt(data.get('n_pairs'), 'd')} over {fmt(data.get('n_trajectories'), 'd')} "
+        f"trajectories; split {train.get('split', NA)}, seed {train.get('seed', NA)}",
+        f"- Epochs ≤ {train.get('epochs', NA)}, lr {train.get('lr', NA)}, "
+        f"ensemble {train.get('ensemble_size', NA)}",
+        f"- Preferences sha256: `{data.get('preferences_sha256', NA)}`",
+        "",
+        "## Validation",
+        *validation_lines(validation),
+        "",
+        "## Limitations",
+        "- Flagged reward-hacking probes: " + (NA if flags is None else ", ".join(flags) or "none"),
+        "- Instructions outside the training tasks need an embedding from the same language "
+        "model (`--task-embedding`).",
+    ]
+    return "\n".join(lines) + "\n"

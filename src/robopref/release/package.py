@@ -1,0 +1,277 @@
+"""`build_release`: assemble, check and archive one versioned release.
+
+Layout of `OUT/robopref-release-<name>-<version>/` (archived beside it as `<same>.tar.gz`,
+with `<same>.tar.gz.sha256`):
+
+- `preferences.parquet`, `preferences.jsonl` — the contract columns (PREFERENCES_SCHEMA);
+- `annotations.parquet`, `annotations.jsonl` — raw annotations (ANNOTATIONS_SCHEMA), if given;
+- `manifest.parquet` — the pool manifest (byte copy); `splits.json` — the model's split;
+- `model/` — the checkpoint folder; `reward_model.onnx`, `reward_model.pt`,
+  `reward_model.json` (input format), `inference.py` (ONNX Runtime + NumPy);
+- `qa/`, `validation/` — the report.json and report.html given;
+- `DATASET_CARD.md`, `MODEL_CARD.md`, `train_reward_model.ipynb`, `release.json`;
+- `SHA256SUMS` — every file above.
+
+Everything is staged in a hidden folder under OUT and moved into place at the end, so a
+failure leaves no partial release.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from robopref import __version__
+from robopref.errors import InputError
+from robopref.pool.pool import MANIFEST, Pool, open_pool
+from robopref.progress import ProgressCallback, no_progress
+from robopref.release.archive import place, sha256_file, write_archive, write_checksums
+from robopref.release.card import CardInputs, dataset_card
+from robopref.release.config import ReleaseConfig
+from robopref.release.model_card import model_card
+from robopref.release.notebook import write_notebook
+from robopref.release.parquet import check_annotations, check_preferences, write_table_files
+from robopref.validate.inputs import read_table
+
+logger = logging.getLogger(__name__)
+
+RELEASE_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseInputs:
+    """The files a release is built from; None where a part is not available."""
+
+    preferences: Path
+    """Aggregated preferences (`preferences.parquet` or `.jsonl` from `robopref qa`)."""
+    pool: Path
+    """The pool folder the preferences compare."""
+    model: Path | None = None
+    """Reward-model checkpoint folder (`robopref train --out`)."""
+    annotations: Path | pd.DataFrame | None = None
+    """Raw annotations (ANNOTATIONS_SCHEMA) as a file or frame."""
+    qa_report: Path | None = None
+    """QA `report.json` (or its folder)."""
+    validation: Path | None = None
+    """Validation `report.json` (or its folder)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseResult:
+    """Where the release went and what it holds."""
+
+    folder: Path
+    """The release folder."""
+    archive: Path
+    """The `.tar.gz` beside it."""
+    checksums: dict[str, str]
+    """Relative path → SHA-256 of every file in the folder."""
+    missing: list[str] = field(default_factory=list)
+    """Parts not supplied (the cards say "not available" for them)."""
+
+    def summary_line(self) -> str:
+        """One line: archive, file count, missing parts."""
+        missing = ", ".join(self.missing) or "none"
+        return f"release {self.archive}: {len(self.checksums)} files; missing: {missing}"
+
+
+def _read_json(path: Path, name: str) -> dict[str, Any]:
+    file = path / "report.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(file, name, f"unreadable: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InputError(file, name, "expected a JSON object")
+    return data
+
+
+def _check_ids(prefs: pd.DataFrame, pool: Pool, origin: Path) -> None:
+    known = set(pool.manifest["trajectory_id"])
+    for column in ("trajectory_a_id", "trajectory_b_id"):
+        unknown = sorted(set(prefs[column].astype(str)) - known)
+        if unknown:
+            raise InputError(origin, column, f"not in pool {pool.root}: {unknown[:5]}")
+
+
+def _copy_report(source: Path, target: Path) -> None:
+    folder = source if source.is_dir() else source.parent
+    target.mkdir(parents=True)
+    shutil.copyfile(source / "report.json" if source.is_dir() else source, target / "report.json")
+    if (folder / "report.html").is_file():
+        shutil.copyfile(folder / "report.html", target / "report.html")
+
+
+def build_release(
+    inputs: ReleaseInputs,
+    out_dir: str | Path,
+    config: ReleaseConfig | None = None,
+    *,
+    progress: ProgressCallback = no_progress,
+) -> ReleaseResult:
+    """Build `OUT/robopref-release-<name>-<version>/` and its archive.
+
+    Raises:
+        InputError: A missing or malformed input (named with its file and field), an ONNX
+            export that fails the parity check, or a release that already exists.
+    """
+    config = config or ReleaseConfig()
+    out = Path(out_dir)
+    pool = open_pool(inputs.pool)
+    prefs = read_table(Path(inputs.preferences))
+    pref_table = check_preferences(prefs, inputs.preferences)
+    _check_ids(prefs, pool, Path(inputs.preferences))
+    annotations = _annotations(inputs.annotations)
+    qa = None if inputs.qa_report is None else _read_json(inputs.qa_report, "qa_report")
+    validation = None if inputs.validation is None else _read_json(inputs.validation, "validation")
+    target = out / config.stem
+    if target.exists() and not config.overwrite:
+        raise InputError(target, "version", "this release exists; bump the version or overwrite")
+    staging = out / f".{config.stem}.{uuid.uuid4().hex}.tmp"
+    folder = staging / config.stem
+    folder.mkdir(parents=True)
+    try:
+        progress(1, 5)
+        write_table_files(pref_table, folder, "preferences")
+        if annotations is not None:
+            write_table_files(annotations[1], folder, "annotations")
+        shutil.copyfile(pool.root / MANIFEST, folder / MANIFEST)
+        spec, record = _model_part(inputs, pool, folder, config)
+        progress(2, 5)
+        for name, source in (("qa", inputs.qa_report), ("validation", inputs.validation)):
+            if source is not None:
+                _copy_report(Path(source), folder / name)
+        write_notebook(folder, seed=config.notebook_seed)
+        missing = [
+            name
+            for name, part in (
+                ("raw annotations", annotations),
+                ("QA report", qa),
+                ("validation report", validation),
+                ("reward model", record),
+            )
+            if part is None
+        ]
+        _write_cards(
+            folder,
+            config,
+            prefs=prefs,
+            pool=pool,
+            qa=qa,
+            validation=validation,
+            spec=spec,
+            record=record,
+            annotations=annotations,
+        )
+        (folder / "release.json").write_text(
+            json.dumps(
+                {
+                    "schema_version": RELEASE_SCHEMA_VERSION,
+                    "name": config.name,
+                    "version": config.version,
+                    "robopref_version": __version__,
+                    "missing": missing,
+                },
+                indent=1,
+            )
+        )
+        progress(3, 5)
+        checksums = write_checksums(folder)
+        archive = write_archive(folder, staging / f"{config.stem}.tar.gz")
+        (staging / f"{archive.name}.sha256").write_text(f"{sha256_file(archive)}  {archive.name}\n")
+        progress(4, 5)
+        out.mkdir(parents=True, exist_ok=True)
+        place(folder, target, overwrite=config.overwrite)
+        place(archive, out / archive.name, overwrite=True)
+        place(staging / f"{archive.name}.sha256", out / f"{archive.name}.sha256", overwrite=True)
+        progress(5, 5)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result = ReleaseResult(
+        folder=target, archive=out / archive.name, checksums=checksums, missing=missing
+    )
+    logger.info("%s", result.summary_line())
+    return result
+
+
+def _annotations(source: Path | pd.DataFrame | None) -> tuple[pd.DataFrame, Any] | None:
+    if source is None:
+        return None
+    frame = source if isinstance(source, pd.DataFrame) else read_table(Path(source))
+    origin = "annotations" if isinstance(source, pd.DataFrame) else source
+    return frame, check_annotations(frame, origin)
+
+
+def _model_part(
+    inputs: ReleaseInputs, pool: Pool, folder: Path, config: ReleaseConfig
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Copy the checkpoint and write the model files; (spec, record) or (None, None)."""
+    if inputs.model is None:
+        return None, None
+    from robopref.release.inference import write_model_files
+    from robopref.reward import load
+
+    model = load(inputs.model)
+    shutil.copytree(inputs.model, folder / "model")
+    if (folder / "model" / "split.json").is_file():
+        shutil.copyfile(folder / "model" / "split.json", folder / "splits.json")
+    files = write_model_files(
+        folder,
+        model,
+        pool,
+        onnx=config.onnx,
+        pt=config.pt,
+        atol=config.parity_atol,
+        n_check=config.parity_trajectories,
+    )
+    record = json.loads((Path(inputs.model) / "config.json").read_text())
+    return files.spec, record
+
+
+def _write_cards(
+    folder: Path,
+    config: ReleaseConfig,
+    *,
+    prefs: pd.DataFrame,
+    pool: Pool,
+    qa: dict[str, Any] | None,
+    validation: dict[str, Any] | None,
+    spec: dict[str, Any] | None,
+    record: dict[str, Any] | None,
+    annotations: tuple[pd.DataFrame, Any] | None,
+) -> None:
+    files = {
+        p.relative_to(folder).as_posix(): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+    card = CardInputs(
+        name=config.name,
+        version=config.version,
+        preferences=prefs,
+        manifest=pool.manifest,
+        annotations=None if annotations is None else annotations[0],
+        qa=qa,
+        validation=validation,
+        model_spec=spec,
+        model_record=record,
+        files=files,
+    )
+    (folder / "DATASET_CARD.md").write_text(dataset_card(card), encoding="utf-8")
+    (folder / "MODEL_CARD.md").write_text(
+        model_card(
+            name=config.name,
+            version=config.version,
+            spec=spec,
+            record=record,
+            validation=validation,
+        ),
+        encoding="utf-8",
+    )
