@@ -110,3 +110,13 @@ def test_missing_codes_are_ignored_and_undefined_is_nan() -> None:
         ["p1", "p1", "p1", "p2", "p2"], [0, 0, -1, 2, 2], n_categories=3
     )
     assert with_missing == pytest.approx(1.0)
+
+
+def test_integer_unit_indices_and_string_ids_agree() -> None:
+    rng = np.random.default_rng(3)
+    units = rng.integers(0, 500, 3000)
+    codes = rng.integers(0, 3, 3000)
+    as_ids = np.array([f"pair-{u}" for u in units], dtype=object)
+    assert krippendorff_alpha(units, codes, n_categories=3) == pytest.approx(
+        krippendorff_alpha(as_ids, codes, n_categories=3), abs=1e-12
+    )

@@ -46,16 +46,31 @@ def value_counts(units: npt.ArrayLike, codes: npt.ArrayLike, n_categories: int) 
         n_categories: Number of categories K.
 
     Returns:
-        An integer array of shape (U, K), U the number of distinct units.
+        An integer array of shape (U, K): U the number of distinct units, or, when the
+        units are already small non-negative integers, max(unit) + 1 (rows of units
+        never named are zero and drop out of alpha).
     """
     codes = np.asarray(codes, dtype=np.int64)
     keep = codes >= 0
     if codes[keep].size and codes[keep].max() >= n_categories:
         raise ValueError(f"codes must be < n_categories={n_categories}")
-    unit_index, uniques = pd.factorize(np.asarray(units)[keep])
+    unit_array = np.asarray(units)[keep]
+    if _is_small_index(unit_array):
+        # Already indices: skip factorising (units never named give all-zero rows).
+        unit_index, n_units = unit_array.astype(np.int64), int(unit_array.max()) + 1
+    else:
+        unit_index, uniques = pd.factorize(unit_array)
+        n_units = len(uniques)
     flat = unit_index.astype(np.int64) * n_categories + codes[keep]
-    counts = np.bincount(flat, minlength=len(uniques) * n_categories)
-    return counts.reshape(len(uniques), n_categories)
+    counts = np.bincount(flat, minlength=n_units * n_categories)
+    return counts.reshape(n_units, n_categories)
+
+
+def _is_small_index(units: np.ndarray) -> bool:
+    """Whether units are non-negative integers no larger than a few times their count."""
+    if units.dtype.kind not in "iu" or units.size == 0:
+        return False
+    return bool(units.min() >= 0 and units.max() < 4 * units.size)
 
 
 def alpha_from_counts(counts: np.ndarray, distance: Distance = ordinal_distance) -> float:
