@@ -214,28 +214,28 @@ def _gripper_from_array(
 def normalise_opening(values: np.ndarray, label: str, span: tuple[float, float] | None) -> Found:
     """Scale a gripper signal into [0, 1] (larger = more open), saying how.
 
-    Uses the dataset-wide range when known; keeps values already in [0, 1]; otherwise
-    scales by the episode's own range (recorded as such, as it is the least trustworthy).
+    Values (and the dataset range, if known) already inside [0, 1] are kept as they are;
+    otherwise they are scaled by the dataset-wide range when known, else by the episode's own
+    range (recorded as such, as it is the least trustworthy).
 
     >>> normalise_opening(np.array([0.0, 50.0, 100.0]), "g", (0.0, 100.0))[0].tolist()
     [0.0, 0.5, 1.0]
+    >>> normalise_opening(np.array([0.2, 0.4]), "g", (0.2, 0.4))[0].round(2).tolist()
+    [0.2, 0.4]
     """
     values = values.astype(np.float64)
-    if span is not None and float(span[1]) > float(span[0]):
-        lo, hi = float(span[0]), float(span[1])
-        scaled = (values - lo) / (hi - lo)
-        return np.clip(scaled, 0, 1).astype(
-            np.float32
-        ), f"{label} scaled by dataset range [{lo:g}, {hi:g}]"
-    if values.min() >= -1e-6 and values.max() <= 1 + 1e-6:
-        return np.clip(values, 0, 1).astype(np.float32), label
     lo, hi = float(values.min()), float(values.max())
+    if span is not None:
+        lo, hi = min(lo, float(span[0])), max(hi, float(span[1]))
+    if lo >= -1e-6 and hi <= 1 + 1e-6:
+        return np.clip(values, 0, 1).astype(np.float32), label
     if hi - lo < 1e-9:
         return np.ones(
             len(values), np.float32
         ), f"{label} constant {lo:g} outside [0, 1] (set open)"
-    scaled = (values - lo) / (hi - lo)
-    return scaled.astype(np.float32), f"{label} scaled by episode range [{lo:g}, {hi:g}]"
+    scaled = ((values - lo) / (hi - lo)).clip(0, 1).astype(np.float32)
+    scope = "dataset" if span is not None else "episode"
+    return scaled, f"{label} scaled by {scope} range [{lo:g}, {hi:g}]"
 
 
 def _fallback_ee(where: str, state: np.ndarray, fallback: str) -> Found:

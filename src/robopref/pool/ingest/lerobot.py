@@ -187,21 +187,25 @@ class LeRobotImporter(Importer):
         self, spec: EpisodeSpec, rows: dict[str, np.ndarray], where: str
     ) -> tuple[bool | None, int | None, str | None]:
         key = self.config.success_key
-        if key is not None and key not in spec.extra and key not in rows:
+        if key is not None and key in spec.extra:
+            value = spec.extra[key]
+            if value is None:
+                return None, None, None
+            return as_success(value, where=where, field=key), None, f"episode field {key}"
+        if key is not None and key not in rows:
             raise InputError(
                 where, "success_key", f"{key!r} is neither an episode field nor a feature"
             )
-        for name in (key, "robopref/success"):
-            if name is not None and spec.extra.get(name) is not None:
-                return (
-                    as_success(spec.extra[name], where=where, field=name),
-                    None,
-                    f"episode field {name}",
-                )
-        for name in (key, "next.success"):
-            if name is not None and name in rows:
-                step = first_true(rows[name])
-                return step is not None, step, f"feature {name} (any frame)"
+        if key is None and "robopref/success" in spec.extra:  # our export; null means unknown
+            value = spec.extra["robopref/success"]
+            if value is None:
+                return None, None, None
+            step = first_true(rows["next.success"]) if value and "next.success" in rows else None
+            return bool(value), step, "episode field robopref/success"
+        name = key or "next.success"
+        if name in rows:
+            step = first_true(rows[name])
+            return step is not None, step, f"feature {name} (any frame)"
         return None, None, None
 
 
