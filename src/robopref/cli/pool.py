@@ -82,8 +82,24 @@ def ingest(
         str | None, typer.Option(help="Column/attribute holding success.")
     ] = None,
     task: Annotated[str | None, typer.Option(help="Instruction for all episodes.")] = None,
+    env_id: Annotated[str | None, typer.Option(help="Environment id for all episodes.")] = None,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip malformed episodes.")] = False,
     max_episodes: Annotated[int | None, typer.Option(help="Import at most this many.")] = None,
+    source_dataset: Annotated[
+        str | None, typer.Option(help="Provenance label, e.g. the hub repo id [source path].")
+    ] = None,
+    id_prefix: Annotated[str | None, typer.Option(help="Trajectory id prefix [source].")] = None,
+    ee_pos_key: Annotated[
+        str | None, typer.Option(help="Key with the (T,3) ee position, or 'a,b,c' state names.")
+    ] = None,
+    gripper_key: Annotated[
+        str | None, typer.Option(help="Key or state name holding the gripper.")
+    ] = None,
+    effector_fallback: Annotated[
+        str | None,
+        typer.Option(help=f"If missing: error|state|constant [{IngestConfig.effector_fallback}]."),
+    ] = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate where the source has none.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Import episodes from LeRobot (v2.1/v3), robomimic HDF5 or NPZ into a pool.
@@ -98,8 +114,15 @@ def ingest(
         source_label=source_label,
         success_key=success_key,
         task=task,
+        env_id=env_id,
         skip_bad=skip_bad or None,
         max_episodes=max_episodes,
+        source_dataset=source_dataset,
+        id_prefix=id_prefix,
+        ee_pos_key=ee_pos_key,
+        gripper_key=gripper_key,
+        effector_fallback=effector_fallback,
+        fps=fps,
     )
     with progress_bar(f"importing {fmt}") as progress:
         report = run_ingest(fmt, source, pool, cfg, progress=progress)
