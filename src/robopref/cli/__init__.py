@@ -9,6 +9,7 @@ import typer
 from typer._click.core import Context  # Typer ≥ 0.25 vendors click; its Context type
 from typer.core import TyperGroup
 
+from robopref.cli.annotate import annotate_app
 from robopref.cli.demo import demo
 from robopref.cli.pool import pool_app
 from robopref.errors import InputError
@@ -34,6 +35,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pool_app, name="pool")
+app.add_typer(annotate_app, name="annotate")
 app.command()(demo)
 
 
