@@ -1,0 +1,74 @@
+"""`robopref pairs POOL OUT`: draw a stratified batch (and calibration/ranking sets) as files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from robopref.cli.config_file import build_config
+from robopref.pairs.config import PairsConfig
+
+_D = PairsConfig()
+
+
+def pairs(
+    pool: Annotated[Path, typer.Argument(help="Pool folder or manifest .parquet file.")],
+    out: Annotated[
+        Path, typer.Argument(help="Folder for pairs.parquet, assignments.parquet, batches.json.")
+    ],
+    annotator: Annotated[
+        list[str] | None, typer.Option("--annotator", help="Annotator id (repeat).")
+    ] = None,
+    annotators: Annotated[
+        int, typer.Option(help="Without --annotator: this many ids ann-01, ann-02, …")
+    ] = 5,
+    batch_size: Annotated[
+        int | None, typer.Option(help=f"Pairs per batch [{_D.batch_size}].")
+    ] = None,
+    per_pair: Annotated[
+        int | None, typer.Option(help=f"Annotators per pair [{_D.annotators_per_pair}].")
+    ] = None,
+    duplicates: Annotated[
+        float | None, typer.Option(help=f"Share repeated reversed [{_D.duplicate_frac:g}].")
+    ] = None,
+    cross_task: Annotated[
+        bool | None, typer.Option("--cross-task/--same-task", help="Allow cross-task pairs.")
+    ] = None,
+    calibration: Annotated[
+        bool, typer.Option("--calibration", help="Also draw the calibration sets.")
+    ] = False,
+    ranking_sets: Annotated[int, typer.Option(help="Ranking sets to draw as well.")] = 0,
+    batch_id: Annotated[str | None, typer.Option(help="Batch id [derived from the seed].")] = None,
+    seed: Annotated[int | None, typer.Option(help=f"Random seed [{_D.seed}].")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML with PairsConfig fields.")
+    ] = None,
+) -> None:
+    """Draw a batch of pairs stratified by quality quartile and assign it to annotators.
+
+    40% adjacent-quartile, 30% same-quartile and 30% distant (gold) pairs by default, each
+    pair to 3 annotators with left/right at random, 7.5% repeated reversed.
+
+    Example: robopref pairs demo-output/pool batches/b1 --annotators 6 --calibration
+    """
+    from robopref.pairs import read_manifest, select_batches, write_batches
+
+    cfg = build_config(
+        PairsConfig, config, batch_size=batch_size, annotators_per_pair=per_pair,
+        duplicate_frac=duplicates, cross_task=cross_task, seed=seed,
+    )  # fmt: skip
+    ids = annotator or [f"ann-{i + 1:02d}" for i in range(annotators)]
+    batches = select_batches(
+        read_manifest(pool), cfg, annotator_ids=ids, calibration=calibration,
+        ranking_sets=ranking_sets, batch_id=batch_id, manifest_path=str(pool),
+    )  # fmt: skip
+    files = write_batches(batches, out, config=cfg)
+    n_pairs = sum(len(b.pairs) for b in batches)
+    n_assign = sum(len(b.assignments) for b in batches)
+    kinds = ", ".join(f"{b.kind.value} {b.batch_id}" for b in batches)
+    typer.echo(
+        f"wrote {n_pairs} pairs, {n_assign} assignments for {len(ids)} annotators "
+        f"({kinds}) to {files.pairs.parent}"
+    )

@@ -1,0 +1,57 @@
+"""`robopref qa ANNOTATIONS PAIRS --out DIR`: quality control, the report and the export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from robopref.cli.config_file import build_config
+from robopref.cli.progress import progress_bar
+from robopref.quality.config import QAConfig
+
+_D = QAConfig()
+
+
+def qa(
+    annotations: Annotated[Path, typer.Argument(help="Annotations .parquet (ANNOTATIONS_SCHEMA).")],
+    pairs: Annotated[Path, typer.Argument(help="Pairs .parquet (PAIR_COLUMNS).")],
+    out: Annotated[Path, typer.Option(help="Folder for the report and the export.")] = Path("qa"),
+    kappa_threshold: Annotated[
+        float | None, typer.Option(help=f"Certification kappa [{_D.kappa_threshold:g}].")
+    ] = None,
+    keep_flagged: Annotated[
+        bool, typer.Option("--keep-flagged", help="Keep flagged annotators' labels.")
+    ] = False,
+    split_as_tie: Annotated[
+        bool, typer.Option("--split-as-tie", help="Export split votes as 0.5 (else dropped).")
+    ] = False,
+    source: Annotated[str | None, typer.Option(help=f"Export source [{_D.source}].")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML with QAConfig fields.")
+    ] = None,
+) -> None:
+    """Score annotators, measure agreement and export one preference per pair.
+
+    Writes report.json, report.html, preferences.parquet, preferences.jsonl and config.json.
+
+    Example: robopref qa annotations.parquet pairs.parquet --out demo-output/qa
+    """
+    from robopref.quality import format_report, read_frame, run_qa
+
+    cfg = build_config(
+        QAConfig, config, kappa_threshold=kappa_threshold,
+        exclude_flagged=False if keep_flagged else None,
+        split_as_tie=True if split_as_tie else None, source=source,
+    )  # fmt: skip
+    frames = read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
+    with progress_bar("quality control") as progress:
+        result = run_qa(*frames, cfg, out_dir=out, progress=progress)
+    typer.echo(format_report(result.report))
+    s = result.report.summary
+    alpha = "n/a" if s["alpha"] is None or s["alpha"] != s["alpha"] else f"{s['alpha']:.3f}"
+    typer.echo(
+        f"qa: {s['annotations']} annotations, alpha {alpha}, flagged {len(s['flagged'])}, "
+        f"{s['preferences']} preferences → {result.preference_files.parquet}"
+    )

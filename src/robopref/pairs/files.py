@@ -1,0 +1,115 @@
+"""Reading a manifest for pair selection and writing batches as Parquet/JSON files."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from robopref import __version__
+from robopref.errors import InputError
+from robopref.pairs.config import PairsConfig
+from robopref.pairs.records import ASSIGNMENT_COLUMNS, PairBatch
+
+PAIRS_FILE = "pairs.parquet"
+ASSIGNMENTS_FILE = "assignments.parquet"
+BATCHES_FILE = "batches.json"
+
+
+class BatchFiles(NamedTuple):
+    """Where `write_batches` put the batches."""
+
+    pairs: Path
+    """Every pair of every batch (`PAIR_COLUMNS`)."""
+    assignments: Path
+    """Every assignment (`ASSIGNMENT_COLUMNS` plus `batch_id`)."""
+    batches: Path
+    """JSON: each batch's id, kind, counts and ranking sets."""
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    """The manifest of a pool folder, or a manifest Parquet file, as a frame.
+
+    Raises:
+        InputError: The path is neither, or the file cannot be read.
+    """
+    path = Path(path)
+    target = path / "manifest.parquet" if path.is_dir() else path
+    if not target.is_file():
+        raise InputError(path, "manifest", "not a pool folder or a manifest .parquet file")
+    try:
+        frame: pd.DataFrame = pq.read_table(target).to_pandas()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(target, "manifest", f"unreadable Parquet: {exc}") from exc
+    return frame
+
+
+def write_batches(
+    batches: Sequence[PairBatch], out_dir: str | Path, *, config: PairsConfig | None = None
+) -> BatchFiles:
+    """Write batches' pairs, assignments and descriptions, each file atomically.
+
+    Args:
+        batches: Production, calibration and ranking batches.
+        out_dir: Folder (created if needed); existing files of the same names are replaced.
+        config: When given, written as `config.json` with the robopref version.
+
+    Returns:
+        The three paths.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = pd.concat([b.pairs_frame() for b in batches], ignore_index=True)
+    assignments = pd.concat(
+        [b.assignments_frame().assign(batch_id=b.batch_id) for b in batches], ignore_index=True
+    )[[*ASSIGNMENT_COLUMNS, "batch_id"]]
+    pairs["expected_preference"] = pairs["expected_preference"].astype(object)
+    pairs["duplicate_of"] = pairs["duplicate_of"].astype(object)
+    files = BatchFiles(out / PAIRS_FILE, out / ASSIGNMENTS_FILE, out / BATCHES_FILE)
+    _atomic(files.pairs, lambda tmp: pq.write_table(_table(pairs), tmp))
+    _atomic(files.assignments, lambda tmp: pq.write_table(_table(assignments), tmp))
+    described = [_describe(b) for b in batches]
+    _atomic(files.batches, lambda tmp: tmp.write_text(json.dumps(described, indent=1)))
+    if config is not None:
+        record = {"robopref_version": __version__, "config": asdict(config)}
+        _atomic(out / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
+    return files
+
+
+def _table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _describe(batch: PairBatch) -> dict[str, object]:
+    return {
+        "batch_id": batch.batch_id,
+        "kind": batch.kind.value,
+        "pairs": len(batch.pairs),
+        "assignments": len(batch.assignments),
+        "ranking_sets": [
+            {
+                "ranking_set_id": r.ranking_set_id,
+                "task": r.task,
+                "trajectory_ids": list(r.trajectory_ids),
+                "annotator_ids": list(r.annotator_ids),
+            }
+            for r in batch.ranking_sets
+        ],
+    }
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
