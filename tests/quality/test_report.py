@@ -95,3 +95,18 @@ def test_text_report_is_readable(result) -> None:  # type: ignore[no-untyped-def
     text = format_report(qa.report)
     assert "Krippendorff's alpha" in text and "flagged: flipper, lefty, speeder" in text
     assert isinstance(qa.report.batches, pd.DataFrame)
+
+
+def test_no_annotations_still_gives_a_report(tmp_path: Path) -> None:
+    from robopref.pairs import PAIR_COLUMNS
+    from robopref.schemas import ANNOTATIONS_SCHEMA
+
+    empty = run_qa(
+        pd.DataFrame(columns=ANNOTATIONS_SCHEMA.names),
+        pd.DataFrame(columns=list(PAIR_COLUMNS)),
+        QAConfig(),
+        out_dir=tmp_path,
+    )
+    assert empty.preferences.empty and empty.report.summary["preferences"] == 0
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["alpha"] is None
+    assert pq.read_table(tmp_path / "preferences.parquet").num_rows == 0

@@ -23,7 +23,7 @@ from robopref.quality.krippendorff import (
     nominal_distance,
     ordinal_distance,
 )
-from robopref.quality.qa import QAResult, run_qa
+from robopref.quality.qa import QAResult, read_frame, run_qa
 from robopref.quality.report import QAReport, batch_alpha, build_report, format_report, write_report
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "nominal_distance",
     "ordinal_distance",
     "position_bias",
+    "read_frame",
     "resolve_annotations",
     "run_qa",
     "self_consistency",

@@ -27,10 +27,12 @@ def agreement_plot(batches: pd.DataFrame, target: float) -> str:
 
     fig, ax = plt.subplots(figsize=(7, 3))
     x = np.arange(len(batches))
-    ax.plot(x, batches["alpha"].to_numpy(float), marker="o", label="Krippendorff's alpha (ordinal)")
+    alpha = batches["alpha"].to_numpy(float)
+    ax.plot(x, alpha, marker="o", label="Krippendorff's alpha (ordinal)")
     ax.axhline(target, color="grey", linestyle="--", label=f"target {target:g}")
     ax.set_xticks(x, [str(b) for b in batches.index], rotation=30, ha="right", fontsize=7)
-    ax.set_ylim(min(0.0, float(np.nanmin(batches["alpha"], initial=0.0))) - 0.05, 1.02)
+    lowest = float(np.nanmin(alpha)) if np.isfinite(alpha).any() else 0.0
+    ax.set_ylim(min(0.0, lowest) - 0.05, 1.02)
     ax.set_ylabel("alpha")
     ax.set_title("Agreement over batches")
     ax.legend(fontsize=8, loc="lower left")

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from robopref import __version__
+from robopref.errors import InputError
 from robopref.progress import ProgressCallback, no_progress
 from robopref.quality.aggregate import PreferenceFiles, aggregate_preferences, write_preferences
 from robopref.quality.annotators import annotator_stats
@@ -19,6 +22,22 @@ from robopref.quality.frames import resolve_annotations
 from robopref.quality.report import QAReport, ReportFiles, build_report, write_report
 
 logger = logging.getLogger(__name__)
+
+
+def read_frame(path: str | Path, field: str) -> pd.DataFrame:
+    """A Parquet file (annotations or pairs) as a frame.
+
+    Raises:
+        InputError: The file is missing or unreadable (names `field`).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, field, "file not found")
+    try:
+        frame: pd.DataFrame = pq.read_table(path).to_pandas()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(path, field, f"unreadable Parquet: {exc}") from exc
+    return frame
 
 
 class QAResult(NamedTuple):
