@@ -1,0 +1,190 @@
+"""`robopref train`: fit a Bradley–Terry reward model on preferences over a pool."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from robopref.cli.progress import progress_bar
+from robopref.errors import InputError
+from robopref.reward.config import EncoderConfig, LossConfig, TrainConfig
+
+E, L, T = EncoderConfig, LossConfig, TrainConfig
+
+console = Console()
+
+
+def train(
+    preferences: Annotated[Path, typer.Argument(help="preferences.parquet (or .jsonl).")],
+    pool: Annotated[Path, typer.Argument(help="Pool folder holding the trajectories.")],
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint folder to write.")] = Path("model"),
+    encoder: Annotated[
+        str | None, typer.Option(help=f"Encoder: state, conv or resnet18 [{E.kind}].")
+    ] = None,
+    temporal: Annotated[
+        str | None, typer.Option(help=f"Aggregation: mean, conv, transformer [{E.temporal.value}].")
+    ] = None,
+    language: Annotated[
+        bool | None,
+        typer.Option(
+            "--language/--no-language", help=f"Condition on the instruction [{E.language}]."
+        ),
+    ] = None,
+    n_steps: Annotated[
+        int | None, typer.Option(help=f"Steps each trajectory is subsampled to [{E.n_steps}].")
+    ] = None,
+    image_size: Annotated[
+        int | None, typer.Option(help=f"Frame side for image encoders [{E.image_size}].")
+    ] = None,
+    resnet_weights: Annotated[
+        Path | None, typer.Option(help="Local ResNet-18 weights file.")
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help=f"Maximum epochs per member [{T.epochs}].")
+    ] = None,
+    lr: Annotated[float | None, typer.Option(help=f"Adam learning rate [{T.lr:g}].")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help=f"Pairs per step [{T.batch_size}].")
+    ] = None,
+    ensemble: Annotated[
+        int | None, typer.Option(help=f"Ensemble members [{T.ensemble_size}].")
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option(help=f"Hold out by pair or trajectory [{T.split.value}].")
+    ] = None,
+    tie_mode: Annotated[
+        str | None, typer.Option(help=f"Ties as soft targets or margin [{L.tie_mode.value}].")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help=f"Random seed [{T.seed}].")] = None,
+    device: Annotated[str | None, typer.Option(help=f"auto, cpu or cuda[:N] [{T.device}].")] = None,
+    onnx: Annotated[
+        bool, typer.Option("--onnx", help="Also export OUT/model.onnx (parity-checked).")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML with TrainConfig fields.")
+    ] = None,
+) -> None:
+    """Train a reward model (an ensemble) and write a checkpoint folder.
+
+    Example: robopref train demo-output/preferences.parquet demo-output/pool --out demo-output/model
+    """
+    from robopref.reward import train_reward_model
+
+    cfg = _build_config(
+        config,
+        top={
+            "epochs": epochs,
+            "lr": lr,
+            "batch_size": batch_size,
+            "ensemble_size": ensemble,
+            "split": split,
+            "seed": seed,
+            "device": device,
+        },
+        encoder={
+            "kind": encoder,
+            "temporal": temporal,
+            "language": language,
+            "n_steps": n_steps,
+            "image_size": image_size,
+            "resnet_weights": resnet_weights,
+        },
+        loss={"tie_mode": tie_mode},
+    )
+    with (
+        progress_bar("reading trajectories") as load_progress,
+        _epoch_bar() as (progress, on_epoch),
+    ):
+        result = train_reward_model(
+            preferences,
+            pool,
+            cfg,
+            out=out,
+            progress=progress,
+            load_progress=load_progress,
+            on_epoch=on_epoch,
+        )
+    if onnx:
+        from robopref.reward.onnx import export_onnx
+
+        info = export_onnx(result.model, out / "model.onnx")
+        (out / "onnx_input_format.json").write_text(json.dumps(info, indent=1))
+    m = result.metrics
+    spread = m["test_accuracy_members"]
+    console.print(
+        f"trained {cfg.ensemble_size} × {cfg.encoder.kind} on {m['n_train']} pairs: "
+        f"test accuracy {m['test_accuracy']:.3f} "
+        f"(members {spread['mean']:.3f} ± {spread['std']:.3f}, {m['n_test']} pairs), "
+        f"val {m['val_accuracy']:.3f}; checkpoint {out}"
+    )
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _build_config(
+    file: Path | None, *, top: dict[str, Any], encoder: dict[str, Any], loss: dict[str, Any]
+) -> TrainConfig:
+    """TrainConfig from an optional YAML file, then the flags that were given.
+
+    Raises:
+        InputError: The file is unreadable or holds an unknown field or bad value.
+        ValueError: A flag has a bad value (the message names the field).
+    """
+    from robopref.reward.config import config_from_dict
+
+    base = TrainConfig()
+    if file is not None:
+        try:
+            loaded = yaml.safe_load(file.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise InputError(file, "config", f"unreadable: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise InputError(file, "config", "must be a mapping of field: value")
+        try:
+            base = config_from_dict(loaded)
+        except (TypeError, ValueError) as exc:
+            raise InputError(file, "config", str(exc)) from exc
+    return dataclasses.replace(
+        base,
+        encoder=dataclasses.replace(base.encoder, **_given(encoder)),
+        loss=dataclasses.replace(base.loss, **_given(loss)),
+        **_given(top),
+    )
+
+
+@contextmanager
+def _epoch_bar() -> Iterator[tuple[Any, Any]]:
+    """A bar over members × epochs whose text shows the member, loss and validation accuracy."""
+    from robopref.reward import EpochStats
+
+    with Progress(
+        TextColumn("[bold]training"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeRemainingColumn(),
+    ) as bar:
+        task = bar.add_task("training", total=None, stats="")
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        def on_epoch(s: EpochStats) -> None:
+            stats = (
+                f"member {s.member + 1}/{s.n_members} epoch {s.epoch} "
+                f"loss {s.loss:.3f} val {s.val_accuracy:.3f}"
+            )
+            bar.update(task, stats=stats)
+
+        yield progress, on_epoch
