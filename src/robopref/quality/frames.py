@@ -108,16 +108,20 @@ def resolve_annotations(
     )
     if not pd.Index(base_id).isin(pairs.index).all():
         raise InputError(pairs_path, "duplicate_of", "a duplicate's original pair is missing")
-    base = pairs.loc[base_id]
     codes = code.to_numpy(np.int64)
     codes = np.where(is_dup, 2 - codes, codes)  # a reversed duplicate: A ↔ B
+    return _resolved_frame(ann, own, pairs.loc[base_id], codes=codes, path=annotations_path)
+
+
+def _resolved_frame(
+    ann: pd.DataFrame, own: pd.DataFrame, base: pd.DataFrame, *, codes: np.ndarray, path: str
+) -> pd.DataFrame:
+    """The `RESOLVED_COLUMNS` frame from aligned annotations, own pairs and original pairs."""
     left = ann["left_trajectory_id"].astype(str).to_numpy()
     a_ids, b_ids = base["trajectory_a_id"].to_numpy(), base["trajectory_b_id"].to_numpy()
     on_a, on_b = left == a_ids, left == b_ids
     if not (on_a | on_b).all():
-        raise InputError(
-            annotations_path, "left_trajectory_id", "not one of the pair's trajectories"
-        )
+        raise InputError(path, "left_trajectory_id", "not one of the pair's trajectories")
     chose_left = np.where(codes == 1, np.nan, ((codes == 0) & on_a) | ((codes == 2) & on_b))
     qa = base["quartile_a"].to_numpy(np.int64)
     qb = base["quartile_b"].to_numpy(np.int64)
@@ -126,9 +130,9 @@ def resolve_annotations(
         {
             "annotator_id": ann["annotator_id"].astype(str).to_numpy(),
             "pair_id": ann["pair_id"].to_numpy(),
-            "base_pair_id": base_id,
+            "base_pair_id": base.index.to_numpy(object),
             "batch_id": own["batch_id"].to_numpy(),
-            "is_duplicate": is_dup,
+            "is_duplicate": (own["kind"] == PairKind.DUPLICATE.value).to_numpy(),
             "kind": base["kind"].to_numpy(),
             "task": base["task"].to_numpy(),
             "stratum": base["stratum"].to_numpy(),
