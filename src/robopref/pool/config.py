@@ -123,10 +123,14 @@ class GenerateConfig:
     """Episodes per task from scripted policies that fail predictably."""
     randoms: int = 2
     """Episodes per task from a random policy."""
-    bc_demos: int = 10
+    bc_demos: int = 15
     """Expert episodes per task (not kept in the pool) that train the BC policy."""
-    max_steps: int = 150
-    """Episode length limit in environment steps."""
+    bc_steps: int = 800
+    """Gradient steps of one BC run; checkpoint k of N is taken after bc_steps / 6^(N-k)."""
+    max_steps: int = 120
+    """Episode length limit in environment steps (Meta-World runs at 80 steps/s)."""
+    settle_steps: int | None = 12
+    """Steps recorded after the first success before the episode ends; None runs to max_steps."""
     frames: bool = True
     """Record camera frames; False gives a fast state-only pool."""
     image_size: int = 480
@@ -151,8 +155,10 @@ class GenerateConfig:
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"GenerateConfig.{name} must be >= 0")
-        for name in ("max_steps", "image_size", "workers"):
+        for name in ("max_steps", "image_size", "workers", "bc_steps"):
             _positive("GenerateConfig", name, getattr(self, name))
+        if self.settle_steps is not None and self.settle_steps < 0:
+            raise ValueError("GenerateConfig.settle_steps must be >= 0 or None")
         if self.image_size % 2:
             raise ValueError("GenerateConfig.image_size must be even (H.264 frames)")
         if self.checkpoints and self.bc_demos < 1:

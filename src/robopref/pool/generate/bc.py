@@ -1,0 +1,195 @@
+"""Behaviour cloning for the `policy_checkpoint_N` tier: train in torch, roll out in numpy.
+
+A small MLP (observation → action, tanh output) is trained by MSE on expert episodes of one
+task; its weights are saved at `checkpoints` points of one run, on a quadratic schedule
+(1/N², 4/N², …, 1 of the steps), so checkpoint 1 is a barely trained policy and checkpoint N
+the finished one. Workers run the policy in numpy, so they never import torch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from robopref.pool.generate.policies import clip_action
+from robopref.pool.trajectory import MetadataValue
+
+if TYPE_CHECKING:
+    import torch
+
+TensorPair = tuple["torch.Tensor", "torch.Tensor"]
+
+HIDDEN = 128
+"""Width of the two hidden layers."""
+BATCH = 256
+"""Minibatch size."""
+LEARNING_RATE = 1e-3
+"""Adam learning rate."""
+RATIO = 6.0
+"""Each checkpoint has trained this many times longer than the one before."""
+LAYERS = ("0", "2", "4")
+"""Names of the linear layers in the torch Sequential (and in the saved weights)."""
+
+
+@dataclass(frozen=True)
+class BCCheckpoint:
+    """One saved point of a BC run."""
+
+    index: int
+    """1 = earliest (worst) … N = final."""
+    steps: int
+    """Gradient steps taken when it was saved."""
+    train_loss: float
+    """Mean squared action error on the training demos."""
+    val_loss: float | None
+    """Mean squared action error on the held-out demo, if there was one."""
+    weights: dict[str, np.ndarray]
+    """float32 arrays: `obs_mean`, `obs_std`, `{layer}.weight`, `{layer}.bias`."""
+
+
+def checkpoint_steps(total: int, n: int) -> list[int]:
+    """Gradient steps at which each of `n` checkpoints is saved (geometric, ratio 6).
+
+    >>> checkpoint_steps(720, 3)
+    [20, 120, 720]
+    """
+    return [max(1, round(total / RATIO ** (n - k))) for k in range(1, n + 1)]
+
+
+def train_bc(
+    episodes: Sequence[tuple[np.ndarray, np.ndarray]], *, checkpoints: int, steps: int, seed: int
+) -> list[BCCheckpoint]:
+    """Train one BC policy on expert episodes and return its checkpoints.
+
+    Args:
+        episodes: (observations (T, 39), actions (T, 4)) per expert episode; the last one is
+            held out for the validation loss when there are at least two.
+        checkpoints: Number of checkpoints N.
+        steps: Total gradient steps.
+        seed: Seed of initialisation and minibatch order.
+
+    Returns:
+        N checkpoints, earliest first.
+    """
+    import torch
+
+    held_out = len(episodes) >= 2
+    train = episodes[:-1] if held_out else episodes
+    obs = np.concatenate([o for o, _ in train]).astype(np.float32)
+    act = np.concatenate([a for _, a in train]).astype(np.float32)
+    mean, std = obs.mean(0), np.maximum(obs.std(0), 1e-3)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # deterministic and polite on a shared machine
+    denormals = torch.set_flush_denormal(True)  # tiny late-training gradients are slow otherwise
+    try:
+        gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(
+            torch.nn.Linear(obs.shape[1], HIDDEN),
+            torch.nn.ReLU(),
+            torch.nn.Linear(HIDDEN, HIDDEN),
+            torch.nn.ReLU(),
+            torch.nn.Linear(HIDDEN, act.shape[1]),
+            torch.nn.Tanh(),
+        )
+        optimiser = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
+        x = torch.from_numpy((obs - mean) / std)
+        y = torch.from_numpy(act)
+        val = _tensors(episodes[-1], mean, std) if held_out else None
+        out: list[BCCheckpoint] = []
+        done = 0
+        for index, target in enumerate(checkpoint_steps(steps, checkpoints), start=1):
+            for _ in range(target - done):
+                batch = torch.randint(0, len(x), (min(BATCH, len(x)),), generator=gen)
+                loss = torch.mean((net(x[batch]) - y[batch]) ** 2)
+                optimiser.zero_grad()
+                loss.backward()  # type: ignore[no-untyped-call]
+                optimiser.step()
+            done = target
+            out.append(
+                _checkpoint(net, index=index, steps=done, data=(x, y), val=val, norm=(mean, std))
+            )
+        return out
+    finally:
+        torch.set_num_threads(threads)
+        if denormals:
+            torch.set_flush_denormal(False)
+
+
+def _tensors(
+    episode: tuple[np.ndarray, np.ndarray], mean: np.ndarray, std: np.ndarray
+) -> TensorPair:
+    import torch
+
+    obs, act = episode
+    return (
+        torch.from_numpy(((obs - mean) / std).astype(np.float32)),
+        torch.from_numpy(act.astype(np.float32)),
+    )
+
+
+def _checkpoint(
+    net: torch.nn.Module,
+    *,
+    index: int,
+    steps: int,
+    data: TensorPair,
+    val: TensorPair | None,
+    norm: tuple[np.ndarray, np.ndarray],
+) -> BCCheckpoint:
+    import torch
+
+    def mse(pair: TensorPair) -> float:
+        x, y = pair
+        with torch.no_grad():
+            return float(torch.mean((net(x) - y) ** 2))
+
+    weights = {k: v.detach().numpy().astype(np.float32).copy() for k, v in net.state_dict().items()}
+    weights["obs_mean"] = norm[0].astype(np.float32)
+    weights["obs_std"] = norm[1].astype(np.float32)
+    return BCCheckpoint(index, steps, mse(data), None if val is None else mse(val), weights)
+
+
+class BCController:
+    """A BC checkpoint rolled out in numpy (deterministic: no exploration noise)."""
+
+    def __init__(self, weights: Mapping[str, np.ndarray], *, name: str) -> None:
+        self._w = {k: np.asarray(v, np.float64) for k, v in weights.items()}
+        self.params: dict[str, MetadataValue] = {"policy": name}
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """The policy's action for `obs`."""
+        h = (np.asarray(obs, np.float64) - self._w["obs_mean"]) / self._w["obs_std"]
+        for i, layer in enumerate(LAYERS):
+            h = h @ self._w[f"{layer}.weight"].T + self._w[f"{layer}.bias"]
+            h = np.maximum(h, 0.0) if i < len(LAYERS) - 1 else np.tanh(h)
+        return clip_action(h)
+
+
+def save_checkpoints(checkpoints: Sequence[BCCheckpoint], directory: Path, *, task: str) -> None:
+    """Write `checkpoint_N.safetensors` and one `checkpoints.json` (losses, steps) per task."""
+    from safetensors.numpy import save_file
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for ckpt in checkpoints:
+        tmp = directory / f".checkpoint_{ckpt.index}.tmp"
+        save_file({k: np.ascontiguousarray(v) for k, v in ckpt.weights.items()}, str(tmp))
+        os.replace(tmp, directory / f"checkpoint_{ckpt.index}.safetensors")
+    info = {
+        "schema_version": 1,
+        "task": task,
+        "architecture": f"MLP obs→{HIDDEN}→{HIDDEN}→action, ReLU, tanh output",
+        "checkpoints": [
+            {"index": c.index, "steps": c.steps, "train_loss": c.train_loss, "val_loss": c.val_loss}
+            for c in checkpoints
+        ],
+    }
+    tmp = directory / ".checkpoints.json.tmp"
+    tmp.write_text(json.dumps(info, indent=1))
+    os.replace(tmp, directory / "checkpoints.json")
