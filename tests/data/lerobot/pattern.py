@@ -40,11 +40,16 @@ def success(episode: int) -> bool:
     return episode != 1
 
 
-def frames(episode: int) -> np.ndarray:
-    """(T, H, W, 3) uint8: a smooth gradient with a block that moves one pixel per step."""
+def background() -> np.ndarray:
+    """(H, W, 3) float64 smooth gradient behind the block."""
     rows = np.linspace(30, 200, HEIGHT)[:, None]
     cols = np.linspace(10, 120, WIDTH)[None, :]
-    base = np.stack([rows + 0 * cols, 0 * rows + cols, (rows + cols) / 2], axis=-1)
+    return np.stack([rows + 0 * cols, 0 * rows + cols, (rows + cols) / 2], axis=-1)
+
+
+def frames(episode: int) -> np.ndarray:
+    """(T, H, W, 3) uint8: the gradient with a red block that moves 3 pixels per step."""
+    base = background()
     out = np.empty((LENGTHS[episode], HEIGHT, WIDTH, 3), np.uint8)
     for t in range(LENGTHS[episode]):
         img = base.copy()

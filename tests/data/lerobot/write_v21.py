@@ -26,7 +26,11 @@ from lerobot.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402
 OUT = HERE / "v21"
 N_STATE = len(pattern.STATE_NAMES_V21)
 FEATURES = {
-    "observation.state": {"dtype": "float32", "shape": (N_STATE,), "names": pattern.STATE_NAMES_V21},
+    "observation.state": {
+        "dtype": "float32",
+        "shape": (N_STATE,),
+        "names": pattern.STATE_NAMES_V21,
+    },
     "action": {"dtype": "float32", "shape": (3,), "names": ["dx", "dy", "dz"]},
     "observation.images.front": {
         "dtype": "video",
