@@ -188,7 +188,7 @@ def dataset_card(inputs: CardInputs) -> str:
     lines = [
         f"# Dataset card: {inputs.name} {inputs.version}",
         "",
-        "Pairwise human preferences over robot trajectories, with the trajectory pool manifest "
+        "Pairwise preferences over robot trajectories, with the trajectory pool manifest "
         "and a Bradley–Terry reward model, packaged by robopref.",
         "",
         "## Preferences",
@@ -224,7 +224,8 @@ def dataset_card(inputs: CardInputs) -> str:
         _composition(inputs.manifest),
         "",
         "## Annotation interface",
-        "Two synchronised review clips side by side (480×480, 15 fps, H.264, 2 s end freeze), "
+        "Human labels collected with robopref's web app: two synchronised review clips side "
+        "by side (480×480, 15 fps, H.264, 2 s end freeze), "
         "three answers (left better / right better / roughly equal), confidence 1–5 and an "
         "optional reason; left/right randomised, 5–10% reversed duplicates, gold pairs from "
         "distant quartiles.",
