@@ -20,8 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import pattern  # noqa: E402
-from lerobot.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402
+import pattern  # noqa: E402  (numpy only: safe to import anywhere)
 
 OUT = HERE / "v21"
 N_STATE = len(pattern.STATE_NAMES_V21)
@@ -41,6 +40,9 @@ FEATURES = {
 
 
 def main() -> None:
+    # imported here so that `pytest --doctest-modules tests` in the main venv can import this file
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
     shutil.rmtree(OUT, ignore_errors=True)
     dataset = LeRobotDataset.create(
         "robopref/fixture_v21", fps=pattern.FPS, features=FEATURES, root=OUT, robot_type="synthetic"

@@ -18,8 +18,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import pattern  # noqa: E402
-from lerobot.datasets.lerobot_dataset import LeRobotDataset  # noqa: E402
+import pattern  # noqa: E402  (numpy only: safe to import anywhere)
 
 OUT = HERE / "v30"
 FEATURES = {
@@ -35,6 +34,9 @@ FEATURES = {
 
 
 def main() -> None:
+    # imported here so that `pytest --doctest-modules tests` in the main venv can import this file
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+
     shutil.rmtree(OUT, ignore_errors=True)
     dataset = LeRobotDataset.create(
         "robopref/fixture_v30", fps=pattern.FPS, features=FEATURES, root=OUT, robot_type="synthetic"
