@@ -168,3 +168,62 @@ def test_config_rejects_bad_names_and_versions() -> None:
         ReleaseConfig(name="my release")
     with pytest.raises(ValueError, match="version"):
         ReleaseConfig(version="latest!")
+
+
+def test_raw_annotations_are_read_from_a_real_store(trained: Trained, tmp_path: Path) -> None:
+    from robopref.pairs.records import AssignmentSpec, PairBatch, PairSpec
+    from robopref.store import add_annotator, create_batch, open_store, sync_trajectories
+    from robopref.store.records import Submission
+    from robopref.store.submit import submit_annotation
+    from robopref.types import BatchKind, Choice, PairKind, Stratum
+
+    url = f"sqlite:///{tmp_path / 'robopref.db'}"
+    store = open_store(url)
+    sync_trajectories(store, trained.pool.manifest)
+    prefs = pd.read_parquet(trained.preferences).head(4)
+    pairs = tuple(
+        PairSpec(
+            pair_id=r.pair_id,
+            trajectory_a_id=r.trajectory_a_id,
+            trajectory_b_id=r.trajectory_b_id,
+            task=r.task,
+            kind=PairKind.REGULAR,
+            stratum=Stratum.SAME,
+            quartile_a=1,
+            quartile_b=1,
+        )
+        for r in prefs.itertuples()
+    )
+    assignments = tuple(
+        AssignmentSpec(
+            pair_id=p.pair_id, annotator_id="ann-1", left_trajectory_id=p.trajectory_a_id
+        )
+        for p in pairs
+    )
+    add_annotator(store, "ann-1")
+    create_batch(
+        store,
+        PairBatch(batch_id="b1", kind=BatchKind.PRODUCTION, pairs=pairs, assignments=assignments),
+    )
+    for i, p in enumerate(pairs):
+        submit_annotation(
+            store,
+            Submission(
+                annotator_id="ann-1",
+                pair_id=p.pair_id,
+                preference=Choice.A,
+                confidence=3,
+                response_time_ms=5000,
+                left_trajectory_id=p.trajectory_a_id,
+                idempotency_key=f"k{i}",
+            ),
+        )
+    store.dispose()
+    result = build_release(
+        trained.inputs(annotations=None, store_url=url, model=None),
+        tmp_path / "out",
+        ReleaseConfig(name="db"),
+    )
+    raw = pd.read_parquet(result.folder / "annotations.parquet")
+    assert sorted(raw["pair_id"]) == sorted(prefs["pair_id"])
+    assert set(raw["preference"]) == {"A"} and set(raw["batch_id"]) == {"b1"}

@@ -57,6 +57,8 @@ class ReleaseInputs:
     """Reward-model checkpoint folder (`robopref train --out`)."""
     annotations: Path | pd.DataFrame | None = None
     """Raw annotations (ANNOTATIONS_SCHEMA) as a file or frame."""
+    store_url: str | None = None
+    """Read the raw annotations from the annotation store at this URL instead."""
     qa_report: Path | None = None
     """QA `report.json` (or its folder)."""
     validation: Path | None = None
@@ -128,7 +130,7 @@ def build_release(
     prefs = read_table(Path(inputs.preferences))
     pref_table = check_preferences(prefs, inputs.preferences)
     _check_ids(prefs, pool, Path(inputs.preferences))
-    annotations = _annotations(inputs.annotations)
+    annotations = _annotations(inputs.annotations, inputs.store_url)
     qa = None if inputs.qa_report is None else _read_json(inputs.qa_report, "qa_report")
     validation = None if inputs.validation is None else _read_json(inputs.validation, "validation")
     target = out / config.stem
@@ -201,7 +203,24 @@ def build_release(
     return result
 
 
-def _annotations(source: Path | pd.DataFrame | None) -> tuple[pd.DataFrame, Any] | None:
+def _annotations(
+    source: Path | pd.DataFrame | None, store_url: str | None
+) -> tuple[pd.DataFrame, Any] | None:
+    if source is not None and store_url is not None:
+        raise InputError(store_url, "db", "give annotations as a file or a store, not both")
+    if store_url is not None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from robopref.store import annotations_frame, open_store
+
+        store = open_store(store_url, upgrade=False)
+        try:
+            frame = annotations_frame(store)
+        except SQLAlchemyError as exc:
+            raise InputError(store_url, "db", f"cannot read annotations: {exc}") from exc
+        finally:
+            store.dispose()
+        return frame, check_annotations(frame, store_url)
     if source is None:
         return None
     frame = source if isinstance(source, pd.DataFrame) else read_table(Path(source))
