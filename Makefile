@@ -33,8 +33,22 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -n 2 --doctest-modules src/robopref tests
 
-interop: $(STAMP)
-	@echo "interop: LeRobot round trip (see tests/interop/)"
+# LeRobot needs Python >= 3.12 and pins its own torch: it gets its own venv, installed once and
+# keyed on tests/interop/requirements.txt (cold install measured in docs/pool-ingest.md).
+PYTHON312 ?= $(shell command -v python3.12 || echo $(HOME)/.pyenv/versions/3.12.1/bin/python3.12)
+VENV312 := .venv312
+STAMP312 := $(VENV312)/.installed-$(shell cat tests/interop/requirements.txt | sha256sum | cut -c1-16)
+
+$(STAMP312):
+	@test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install -q --upgrade pip
+	$(VENV312)/bin/python -m pip install -q -r tests/interop/requirements.txt
+	rm -f $(VENV312)/.installed-* && touch $(STAMP312)
+
+interop: $(STAMP) $(STAMP312)
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	$(PY) tests/interop/export_tiny_pool.py "$$dir" && \
+	ROBOPREF_INTEROP_DIR="$$dir" $(VENV312)/bin/python -m pytest -q -p no:cacheprovider tests/interop
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b; done
