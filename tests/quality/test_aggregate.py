@@ -128,3 +128,51 @@ def test_rankings_aggregate_across_annotators() -> None:
     assert prefs.loc["r-1-00-02", "agreement"] == 1.0  # everyone put x over z
     assert prefs.loc["r-1-00-02", "confidence_mean"] == pytest.approx((5 + 3 + 3) / 3)
     assert (prefs["source"] == "ranking").all()
+
+
+def test_vote_matches_a_plain_per_pair_count() -> None:
+    import numpy as np
+
+    from robopref.quality import vote
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for p in range(300):
+        for a in rng.choice(8, size=int(rng.integers(1, 5)), replace=False):
+            rows.append(
+                (
+                    f"p{p:03d}",
+                    "x",
+                    "y",
+                    "t",
+                    f"ann-{a}",
+                    int(rng.integers(0, 3)),
+                    float(rng.integers(1, 6)),
+                )
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "pair_id",
+            "trajectory_a_id",
+            "trajectory_b_id",
+            "task",
+            "annotator_id",
+            "code",
+            "confidence",
+        ],
+    )
+    frame = frame.sample(frac=1.0, random_state=0)  # order must not matter
+    got = vote(frame, QAConfig(min_annotators=1)).set_index("pair_id")
+    for pair_id, group in frame.groupby("pair_id"):
+        counts = group["code"].value_counts()
+        winner, top = counts.idxmax(), counts.max()
+        if top * 2 <= len(group):
+            assert pair_id not in got.index
+            continue
+        row = got.loc[pair_id]
+        assert row["preference"] == [1.0, 0.5, 0.0][winner]
+        assert row["agreement"] == pytest.approx(top / len(group))
+        assert row["confidence_mean"] == pytest.approx(group["confidence"].mean())
+        assert row["annotator_ids"] == sorted(group["annotator_id"])
+        assert row["num_annotators"] == len(group)

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robopref.quality.config import QAConfig
-from robopref.quality.consistency import production, vote_counts
+from robopref.quality.consistency import production
 from robopref.quality.frames import CODES
 from robopref.schemas import PREFERENCES_SCHEMA, PREFERENCES_SCHEMA_VERSION
 
@@ -62,33 +62,42 @@ def vote(rows: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
     columns = [f.name for f in PREFERENCES_SCHEMA]
     if rows.empty:
         return pd.DataFrame(columns=columns)
-    counts = vote_counts(rows, key="pair_id")
-    matrix = counts.to_numpy()
+    pair_index, pair_ids = pd.factorize(rows["pair_id"], sort=True)
+    annotator_index, annotators = pd.factorize(rows["annotator_id"], sort=True)
+    codes = rows["code"].to_numpy(np.int64)
+    matrix = np.bincount(pair_index * 3 + codes, minlength=3 * len(pair_ids)).reshape(-1, 3)
     n = matrix.sum(axis=1)
     top = matrix.max(axis=1)
     has_majority = top * 2 > n
-    preference = np.where(has_majority, PREFERENCE_OF_CODE[matrix.argmax(axis=1)], 0.5)
-    grouped = rows.groupby("pair_id", sort=True)
-    first = grouped[["trajectory_a_id", "trajectory_b_id", "task"]].first()
+    keep = (has_majority | config.split_as_tie) & (n >= config.min_annotators)
+    # Rows sorted by pair, then annotator: each pair's answers are one contiguous run.
+    order = np.lexsort((annotator_index, pair_index))
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+    confidence = rows["confidence"].to_numpy(float)
+    valid = ~np.isnan(confidence)
+    conf_sum = np.bincount(pair_index, np.where(valid, confidence, 0.0), len(pair_ids))
+    conf_n = np.bincount(pair_index, valid.astype(float), len(pair_ids))
+    names = np.asarray(annotators, dtype=object)[annotator_index[order]]
+    lists = np.split(names, np.cumsum(n)[:-1])
+    first = order[starts]
+    column = {
+        c: rows[c].to_numpy(object)[first] for c in ("trajectory_a_id", "trajectory_b_id", "task")
+    }
     out = pd.DataFrame(
         {
-            "pair_id": counts.index.to_numpy(),
-            "trajectory_a_id": first.loc[counts.index, "trajectory_a_id"].to_numpy(),
-            "trajectory_b_id": first.loc[counts.index, "trajectory_b_id"].to_numpy(),
-            "preference": preference,
-            "confidence_mean": grouped["confidence"].mean().loc[counts.index].to_numpy(float),
+            "pair_id": np.asarray(pair_ids, dtype=object),
+            "trajectory_a_id": column["trajectory_a_id"],
+            "trajectory_b_id": column["trajectory_b_id"],
+            "preference": np.where(has_majority, PREFERENCE_OF_CODE[matrix.argmax(axis=1)], 0.5),
+            "confidence_mean": conf_sum / np.maximum(conf_n, 1) + np.where(conf_n > 0, 0, np.nan),
             "num_annotators": n.astype(np.int32),
             "agreement": top / n,
-            "annotator_ids": grouped["annotator_id"]
-            .agg(lambda s: sorted(s))
-            .loc[counts.index]
-            .to_numpy(),
-            "task": first.loc[counts.index, "task"].to_numpy(),
+            "task": column["task"],
             "source": config.source,
         }
-    )
-    keep = (has_majority | config.split_as_tie) & (n >= config.min_annotators)
-    exported: pd.DataFrame = out[keep].reset_index(drop=True)[columns]
+    )[keep]
+    out["annotator_ids"] = [lists[i].tolist() for i in np.flatnonzero(keep)]
+    exported: pd.DataFrame = out.reset_index(drop=True)[columns]
     return exported
 
 

@@ -34,8 +34,10 @@ def self_consistency(resolved: pd.DataFrame) -> pd.DataFrame:
 
 def vote_counts(rows: pd.DataFrame, key: str = "base_pair_id") -> pd.DataFrame:
     """Answers per pair and code: a (pairs × 3) frame of counts of A / equal / B."""
-    counts = pd.crosstab(rows[key], rows["code"]).reindex(columns=[0, 1, 2], fill_value=0)
-    return counts
+    index, pairs = pd.factorize(rows[key], sort=True)
+    flat = index.astype(np.int64) * 3 + rows["code"].to_numpy(np.int64)
+    counts = np.bincount(flat, minlength=3 * len(pairs)).reshape(len(pairs), 3)
+    return pd.DataFrame(counts, index=pd.Index(pairs, name=key), columns=[0, 1, 2])
 
 
 def majority_agreement(resolved: pd.DataFrame) -> pd.DataFrame:

@@ -86,56 +86,77 @@ def resolve_annotations(
     """
     check_columns(annotations, ANNOTATION_COLUMNS, annotations_path)
     check_columns(pairs, PAIR_COLUMNS, pairs_path)
-    pairs = pairs.drop_duplicates("pair_id").set_index("pair_id")
+    table = pairs.drop_duplicates("pair_id").reset_index(drop=True)
+    index = pd.Index(table["pair_id"].to_numpy(object))
     ann = annotations.reset_index(drop=True)
-    code = ann["preference"].astype(str).map(CODES)
-    if code.isna().any():
-        bad = ann.loc[code.isna(), "preference"].iloc[0]
-        raise InputError(annotations_path, "preference", f"must be A, B or equal, got {bad!r}")
-    known = ann["pair_id"].isin(pairs.index)
-    if not known.all():
-        missing = ann.loc[~known, "pair_id"]
+    codes = _codes(ann["preference"], annotations_path)
+    own = _positions(index, ann["pair_id"])
+    if (own < 0).any():
+        missing = ann.loc[own < 0, "pair_id"]
         raise InputError(
             annotations_path,
             "pair_id",
             f"{missing.nunique()} annotated pairs are not in the pairs frame, "
             f"e.g. {missing.iloc[0]!r}",
         )
-    own = pairs.loc[ann["pair_id"]]
-    is_dup = (own["kind"] == PairKind.DUPLICATE.value).to_numpy()
-    base_id = np.where(
-        is_dup, own["duplicate_of"].to_numpy(object), ann["pair_id"].to_numpy(object)
-    )
-    if not pd.Index(base_id).isin(pairs.index).all():
+    kind = table["kind"].to_numpy(object)
+    is_dup = kind[own] == PairKind.DUPLICATE.value
+    original = _positions(index, table["duplicate_of"].fillna(""))
+    base = np.where(is_dup, original[own], own)
+    if (base < 0).any():
         raise InputError(pairs_path, "duplicate_of", "a duplicate's original pair is missing")
-    codes = code.to_numpy(np.int64)
     codes = np.where(is_dup, 2 - codes, codes)  # a reversed duplicate: A ↔ B
-    return _resolved_frame(ann, own, pairs.loc[base_id], codes=codes, path=annotations_path)
+    return _resolved_frame(ann, table, own=own, base=base, codes=codes, path=annotations_path)
+
+
+def _codes(preference: pd.Series, path: str) -> np.ndarray:
+    """Ordinal codes of the answers (factorised first: millions of rows, three values)."""
+    index, values = pd.factorize(preference)
+    lookup = np.array([CODES.get(str(v), -1) for v in values], dtype=np.int64)
+    codes = lookup[index] if len(values) else np.zeros(len(preference), np.int64)
+    if (codes < 0).any():
+        bad = preference[codes < 0].iloc[0]
+        raise InputError(path, "preference", f"must be A, B or equal, got {bad!r}")
+    return codes
+
+
+def _positions(index: pd.Index, labels: pd.Series) -> np.ndarray:
+    """Row of each label in `index` (−1 when absent), looking each distinct label up once."""
+    codes, uniques = pd.factorize(labels)
+    found = index.get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
+    return np.where(codes >= 0, found[codes] if len(found) else -1, -1)
 
 
 def _resolved_frame(
-    ann: pd.DataFrame, own: pd.DataFrame, base: pd.DataFrame, *, codes: np.ndarray, path: str
+    ann: pd.DataFrame,
+    table: pd.DataFrame,
+    *,
+    own: np.ndarray,
+    base: np.ndarray,
+    codes: np.ndarray,
+    path: str,
 ) -> pd.DataFrame:
-    """The `RESOLVED_COLUMNS` frame from aligned annotations, own pairs and original pairs."""
-    left = ann["left_trajectory_id"].astype(str).to_numpy()
-    a_ids, b_ids = base["trajectory_a_id"].to_numpy(), base["trajectory_b_id"].to_numpy()
+    """The `RESOLVED_COLUMNS` frame from annotations and the rows of their own/original pairs."""
+    column = {c: table[c].to_numpy(object) for c in PAIR_COLUMNS}
+    left = ann["left_trajectory_id"].to_numpy(object)
+    a_ids, b_ids = column["trajectory_a_id"][base], column["trajectory_b_id"][base]
     on_a, on_b = left == a_ids, left == b_ids
     if not (on_a | on_b).all():
         raise InputError(path, "left_trajectory_id", "not one of the pair's trajectories")
     chose_left = np.where(codes == 1, np.nan, ((codes == 0) & on_a) | ((codes == 2) & on_b))
-    qa = base["quartile_a"].to_numpy(np.int64)
-    qb = base["quartile_b"].to_numpy(np.int64)
-    expected = base["expected_preference"].map(CODES).to_numpy(float)
+    qa = table["quartile_a"].to_numpy(np.int64)[base]
+    qb = table["quartile_b"].to_numpy(np.int64)[base]
+    expected = table["expected_preference"].map(CODES).to_numpy(float)[base]
     return pd.DataFrame(
         {
-            "annotator_id": ann["annotator_id"].astype(str).to_numpy(),
-            "pair_id": ann["pair_id"].to_numpy(),
-            "base_pair_id": base.index.to_numpy(object),
-            "batch_id": own["batch_id"].to_numpy(),
-            "is_duplicate": (own["kind"] == PairKind.DUPLICATE.value).to_numpy(),
-            "kind": base["kind"].to_numpy(),
-            "task": base["task"].to_numpy(),
-            "stratum": base["stratum"].to_numpy(),
+            "annotator_id": ann["annotator_id"].to_numpy(object),
+            "pair_id": column["pair_id"][own],
+            "base_pair_id": column["pair_id"][base],
+            "batch_id": column["batch_id"][own],
+            "is_duplicate": own != base,
+            "kind": column["kind"][base],
+            "task": column["task"][base],
+            "stratum": column["stratum"][base],
             "quartiles": _QUARTILE_LABELS[np.minimum(qa, qb) * 5 + np.maximum(qa, qb)],
             "trajectory_a_id": a_ids,
             "trajectory_b_id": b_ids,
