@@ -64,6 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--annotations", type=int, default=1_000_000)
     parser.add_argument("--annotators", type=int, default=10)
+    parser.add_argument(
+        "--pipeline", action="store_true", help="Also time resolve + annotator stats + vote."
+    )
     args = parser.parse_args()
     annotators, units, codes = rows(args.annotations, args.annotators)
 
@@ -92,6 +95,52 @@ def main() -> None:
     print(f"  alpha robopref {ours_rows:.9f}, krippendorff {ref_rows:.9f}")
     diff = max(abs(ours_rows - ref_rows), abs(ours_core - ref_core), abs(ours_rows - ours_core))
     print(f"  max abs difference: {diff:.2e}")
+    if args.pipeline:
+        time_pipeline(annotators, units, codes)
+
+
+def time_pipeline(annotators: np.ndarray, units: np.ndarray, codes: np.ndarray) -> None:
+    """Resolve, annotator stats and majority vote on the same annotations (one run each)."""
+    from robopref.quality import QAConfig, aggregate_preferences, annotator_stats
+    from robopref.quality.frames import resolve_annotations
+
+    n_units = len(np.unique(units))
+    pair_ids = pd.unique(units)
+    pairs = pd.DataFrame(
+        {
+            "pair_id": pair_ids,
+            "batch_id": [f"b{i // 500}" for i in range(n_units)],
+            "trajectory_a_id": [f"{p}-a" for p in pair_ids],
+            "trajectory_b_id": [f"{p}-b" for p in pair_ids],
+            "task": "t",
+            "kind": "regular",
+            "stratum": "same",
+            "quartile_a": 2,
+            "quartile_b": 2,
+            "expected_preference": None,
+            "duplicate_of": None,
+        }
+    )
+    answers = pd.DataFrame(
+        {
+            "pair_id": units,
+            "annotator_id": annotators,
+            "preference": np.array(["A", "equal", "B"], dtype=object)[codes],
+            "confidence": 4,
+            "response_time_ms": 8000,
+            "left_trajectory_id": [f"{p}-a" for p in units],
+        }
+    )
+    config = QAConfig()
+    steps: list[tuple[str, Callable[[], object]]] = []
+    resolved: list[pd.DataFrame] = []
+    steps.append(("resolve", lambda: resolved.append(resolve_annotations(answers, pairs))))
+    steps.append(("annotator stats", lambda: annotator_stats(resolved[0], config)))
+    steps.append(("majority vote", lambda: aggregate_preferences(resolved[0], config)))
+    for name, step in steps:
+        start = time.perf_counter()
+        step()
+        print(f"  pipeline {name:<16} {(time.perf_counter() - start) * 1e3:8.1f} ms")
 
 
 if __name__ == "__main__":
