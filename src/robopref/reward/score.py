@@ -57,6 +57,16 @@ class RewardModel:
         self._embedder: TaskEmbedder | None = None
 
     @property
+    def device(self) -> torch.device:
+        """Where the networks run (CPU after training and loading)."""
+        return next(self.net.parameters()).device
+
+    def to(self, device: str | torch.device) -> RewardModel:
+        """Move the networks to `device` (e.g. `cuda`) for scoring; returns self."""
+        self.net.to(device)
+        return self
+
+    @property
     def n_members(self) -> int:
         """Number of ensemble members."""
         return len(self.net.members)
@@ -82,11 +92,13 @@ class RewardModel:
         """(N, M) member rewards of prepared inputs, in float32."""
         out = []
         for start in range(0, len(inputs.x), batch_size):
-            x = torch.from_numpy(np.ascontiguousarray(inputs.x[start : start + batch_size]))
+            chunk = np.ascontiguousarray(inputs.x[start : start + batch_size])
+            x = torch.from_numpy(chunk).to(self.device)
             emb = None
             if inputs.task_embedding is not None:
                 emb = torch.from_numpy(inputs.task_embedding[start : start + batch_size])
-            out.append(self.net(x, emb)[1].float().numpy())
+                emb = emb.to(self.device)
+            out.append(self.net(x, emb)[1].float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.n_members), np.float32)
 
     def score_members(self, trajectories: Iterable[Trajectory]) -> np.ndarray:
