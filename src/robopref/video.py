@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Container, Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from robopref.errors import InputError
 
@@ -23,12 +25,14 @@ def write_video(
     faststart: bool = True,
     codec: str = "libx264",
     threads: int | None = None,
+    frame_format: str = "rgb24",
 ) -> int:
     """Encode RGB frames with libx264 into an MP4.
 
     Args:
         path: Output file (`.mp4`).
         frames: (H, W, 3) uint8 RGB frames, all the same size; H and W even for yuv420p.
+            With `frame_format="yuv420p"`, (H * 3 / 2, W) uint8 planar buffers instead.
         fps: Frame rate; rational rates such as 29.97 are kept to 1/1000 s.
         crf: Constant rate factor (0 lossless … 51 worst).
         preset: x264 speed preset.
@@ -36,6 +40,8 @@ def write_video(
         faststart: Put the moov atom before mdat so browsers can seek at once.
         codec: FFmpeg encoder name.
         threads: Encoder threads; None lets FFmpeg choose, 1 gives deterministic output.
+        frame_format: Pixel format of `frames` (`rgb24` or `yuv420p`); yuv420p frames go to
+            a yuv420p encoder without conversion.
 
     Returns:
         The number of frames written.
@@ -46,12 +52,15 @@ def write_video(
         stream: av.video.stream.VideoStream | None = None
         for frame in frames:
             if stream is None:
-                stream = _video_stream(container, path, codec=codec, fps=fps, shape=frame.shape)
+                size = _frame_size(frame, frame_format)
+                stream = _video_stream(container, path, codec=codec, fps=fps, size=size)
                 stream.pix_fmt = pix_fmt
                 stream.options = {"crf": str(crf), "preset": preset}
                 if threads is not None:
                     stream.codec_context.thread_count = threads
-            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            video_frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(frame), format=frame_format
+            )
             container.mux(stream.encode(video_frame))
             count += 1
         if stream is not None:
@@ -65,13 +74,20 @@ def _video_stream(
     *,
     codec: str,
     fps: float,
-    shape: tuple[int, ...],
+    size: tuple[int, int],
 ) -> av.video.stream.VideoStream:
     stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
     if not isinstance(stream, av.video.stream.VideoStream):
         raise InputError(path, "codec", f"{codec!r} is not a video encoder")
-    stream.height, stream.width = int(shape[0]), int(shape[1])
+    stream.height, stream.width = size
     return stream
+
+
+def _frame_size(frame: np.ndarray, frame_format: str) -> tuple[int, int]:
+    """(height, width) of an ndarray frame in `frame_format`."""
+    if frame_format == "yuv420p":
+        return int(frame.shape[0]) * 2 // 3, int(frame.shape[1])
+    return int(frame.shape[0]), int(frame.shape[1])
 
 
 def iter_video(path: Path) -> Iterator[tuple[float, np.ndarray]]:
@@ -95,6 +111,59 @@ def iter_video(path: Path) -> Iterator[tuple[float, np.ndarray]]:
         raise InputError(path, "video", f"cannot decode: {exc}") from exc
 
 
+def iter_video_resized(
+    path: Path,
+    *,
+    width: int,
+    height: int,
+    keep: Container[int] | None = None,
+    crop_hw: tuple[int, int] | None = None,
+    pix_fmt: str = "rgb24",
+    threads: int | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Decode a video and yield chosen frames resized, without converting the others.
+
+    Decoded frames go straight from the codec's pixel format to `pix_fmt` at the target
+    size in one swscale call, much cheaper than converting to RGB and then resizing.
+
+    Args:
+        path: The video file.
+        width: Output width in pixels.
+        height: Output height in pixels.
+        keep: Frame indices to yield; None yields every frame.
+        crop_hw: Crop each frame to this (height, width) from the top left before resizing
+            (drops padding added to reach even sizes).
+        pix_fmt: `rgb24` ((height, width, 3) arrays) or `yuv420p` ((height * 3 / 2, width)).
+        threads: Decoder threads; None lets FFmpeg choose (frame threading).
+
+    Yields:
+        (frame index, frame as an ndarray in `pix_fmt`).
+
+    Raises:
+        InputError: The file is missing or cannot be decoded.
+    """
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            if threads is None:
+                stream.thread_type = "AUTO"
+            else:
+                stream.codec_context.thread_count = threads
+            for index, frame in enumerate(container.decode(stream)):
+                if keep is not None and index not in keep:
+                    continue
+                if crop_hw is not None and (frame.height, frame.width) != crop_hw:
+                    rgb = frame.to_ndarray(format="rgb24")[: crop_hw[0], : crop_hw[1]]
+                    yield index, resize_frame(rgb, width=width, height=height, pix_fmt=pix_fmt)
+                    continue
+                scaled = _reformatter().reformat(
+                    frame, width=width, height=height, format=pix_fmt, interpolation="BILINEAR"
+                )
+                yield index, scaled.to_ndarray()
+    except (av.error.FFmpegError, IndexError, OSError) as exc:
+        raise InputError(path, "video", f"cannot decode: {exc}") from exc
+
+
 def read_video(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Decode a whole video.
 
@@ -110,22 +179,41 @@ def read_video(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(times, np.float64), np.stack(frames)
 
 
-def resize_frame(frame: np.ndarray, *, width: int, height: int) -> np.ndarray:
-    """Rescale an RGB frame with FFmpeg's swscale (bilinear).
+_THREAD = threading.local()
+
+
+def _reformatter() -> VideoReformatter:
+    """This thread's swscale context cache.
+
+    `VideoFrame.reformat` builds a new swscale context for every new frame (about 0.5 ms
+    at 480 × 480); one reformatter reused across frames keeps its context.
+    """
+    reformatter: VideoReformatter | None = getattr(_THREAD, "reformatter", None)
+    if reformatter is None:
+        reformatter = _THREAD.reformatter = VideoReformatter()
+    return reformatter
+
+
+def resize_frame(
+    frame: np.ndarray, *, width: int, height: int, pix_fmt: str = "rgb24"
+) -> np.ndarray:
+    """Rescale an RGB frame with FFmpeg's swscale (bilinear), optionally converting it.
 
     Args:
         frame: (H, W, 3) uint8 RGB.
         width: Output width in pixels.
         height: Output height in pixels.
+        pix_fmt: Output format: `rgb24` ((height, width, 3)) or `yuv420p`
+            ((height * 3 / 2, width)).
 
     Returns:
-        (height, width, 3) uint8 RGB.
+        The frame as an ndarray in `pix_fmt`.
     """
-    if frame.shape[0] == height and frame.shape[1] == width:
+    if frame.shape[0] == height and frame.shape[1] == width and pix_fmt == "rgb24":
         return frame
     video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-    scaled = video_frame.reformat(
-        width=width, height=height, format="rgb24", interpolation="BILINEAR"
+    scaled = _reformatter().reformat(
+        video_frame, width=width, height=height, format=pix_fmt, interpolation="BILINEAR"
     )
     return scaled.to_ndarray()
 

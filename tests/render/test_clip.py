@@ -13,6 +13,7 @@ from robopref.pool import MetricsConfig
 from robopref.render import ClipStatus, RenderConfig, letterbox, render_clip
 from robopref.render.compose import FrameComposer
 from robopref.render.overlays import OverlayPainter
+from robopref.render.planes import to_rgb
 from robopref.render.trim import plan_clip
 from robopref.video import top_level_boxes, write_video
 
@@ -38,8 +39,9 @@ def test_clip_is_h264_yuv420p_480_at_15fps_with_trimmed_frame_count(rendered: Pa
 def test_clip_ends_with_a_two_second_freeze(rendered: Path) -> None:
     frames = decode(rendered / "known-000.mp4").frames.astype(np.int16)
     freeze = frames[-31:]  # the last moving frame and its 30 copies
-    assert np.abs(freeze - freeze[0]).max() <= 3
-    assert np.abs(frames[-32] - frames[-31]).max() > 50  # the square still moved before
+    # x264 refines a still picture over a few frames, so compare on average
+    assert np.abs(freeze - freeze[-1]).mean(axis=(1, 2, 3)).max() < 0.05
+    assert np.abs(frames[-32] - frames[-31]).mean() > 0.3  # the square still moved before
 
 
 def test_moov_comes_before_mdat(rendered: Path, tmp_path: Path) -> None:
@@ -107,8 +109,8 @@ def test_overlays_leave_the_workspace_centre_alone() -> None:
         metrics=MetricsConfig(),
     )
     full = FrameComposer(traj, plan, source_shape=(64, 64), config=config, metrics=MetricsConfig())
-    a = bare.compose(bare.scale(frame), time_s=3.0, step=30)
-    b = full.compose(full.scale(frame), time_s=3.0, step=30)
+    a = to_rgb(bare.compose(bare.scale(frame), time_s=3.0, step=30))
+    b = to_rgb(full.compose(full.scale(frame), time_s=3.0, step=30))
     v = full.video
     centre = (slice(v.y + v.h // 4, v.y + 3 * v.h // 4), slice(v.x + v.w // 4, v.x + 3 * v.w // 4))
     assert np.array_equal(a[centre], b[centre])
@@ -132,9 +134,9 @@ def test_time_overlay_shows_source_time() -> None:
     assert composer.overlays is not None
     x, y, w, h = composer.overlays.regions()["time"]
     frame = composer.scale(np.asarray(traj.frames["front"])[20])
-    at_1 = composer.compose(frame, time_s=1.0, step=20)[y : y + h, x : x + w]
-    at_1_again = composer.compose(frame, time_s=1.0, step=20)[y : y + h, x : x + w]
-    at_2 = composer.compose(frame, time_s=2.0, step=20)[y : y + h, x : x + w]
+    at_1 = to_rgb(composer.compose(frame, time_s=1.0, step=20))[y : y + h, x : x + w]
+    at_1_again = to_rgb(composer.compose(frame, time_s=1.0, step=20))[y : y + h, x : x + w]
+    at_2 = to_rgb(composer.compose(frame, time_s=2.0, step=20))[y : y + h, x : x + w]
     assert np.array_equal(at_1, at_1_again) and not np.array_equal(at_1, at_2)
     assert plan.times_s[0] == pytest.approx(1.0)  # clip time 0 is source time 1.0
 
@@ -178,3 +180,19 @@ def test_any_even_clip_size_renders(tmp_path: Path, width: int, height: int) -> 
     render_clip(known_trajectory(n_steps=30, success=False), tmp_path, config)
     clip = decode(tmp_path / "known-000.mp4")
     assert (clip.width, clip.height) == (width, height)
+
+
+def test_yuv_blending_matches_rgb_blending_then_conversion() -> None:
+    from robopref.render.planes import YuvPatch, from_rgb
+
+    rng = np.random.default_rng(0)
+    background = rng.integers(0, 256, (32, 48, 3)).astype(np.uint8)
+    rgba = rng.integers(0, 256, (10, 14, 4)).astype(np.uint8)
+    alpha = rgba[..., 3:].astype(float) / 255
+    expected = background.astype(float)
+    expected[4:14, 6:20] = expected[4:14, 6:20] * (1 - alpha) + rgba[..., :3] * alpha
+    buffer = from_rgb(background)
+    YuvPatch.from_rgba(rgba).paint(buffer, 6, 4)
+    error = np.abs(to_rgb(buffer).astype(float) - expected)
+    reference = np.abs(to_rgb(from_rgb(expected.round().astype(np.uint8))) - expected)
+    assert error.mean() < reference.mean() + 1.0  # as good as blending in RGB, then encoding

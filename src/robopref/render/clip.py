@@ -18,6 +18,7 @@ from robopref.pool.config import MetricsConfig
 from robopref.pool.trajectory import Trajectory
 from robopref.render.compose import compose_frames
 from robopref.render.config import RenderConfig
+from robopref.render.planes import to_rgb
 from robopref.render.sidecar import (
     build_sidecar,
     clip_hash,
@@ -134,10 +135,11 @@ def render_clip(
             faststart=config.faststart,
             codec=config.codec,
             threads=config.encoder_threads,
+            frame_format="yuv420p",
         )
         if n != plan.n_frames:
             raise RuntimeError(f"wrote {n} frames, planned {plan.n_frames}")
-        Image.fromarray(poster[0]).save(tmp[poster_path], format="JPEG", quality=90)
+        Image.fromarray(to_rgb(poster[0])).save(tmp[poster_path], format="JPEG", quality=90)
         os.replace(tmp[video_path], video_path)
         os.replace(tmp[poster_path], poster_path)
         sidecar = build_sidecar(

@@ -1,33 +1,38 @@
-"""Composing clip frames: stream the camera, letterbox it, draw overlays and the force strip."""
+"""Composing clip frames: the letterboxed camera, overlays and force strip, in yuv420p."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import numpy as np
 
-from robopref.errors import InputError
 from robopref.pool.config import MetricsConfig
-from robopref.pool.layout import LazyFrames
 from robopref.pool.metrics import gripper_states
 from robopref.pool.trajectory import Trajectory
 from robopref.render.config import RenderConfig
 from robopref.render.force_strip import ForceStrip
 from robopref.render.overlays import Box, OverlayPainter, load_font
+from robopref.render.planes import blank, planes
+from robopref.render.source import resized_frames, source_shape
 from robopref.render.trim import ClipPlan
-from robopref.video import iter_video, resize_frame
+from robopref.video import resize_frame
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
 
 
 def letterbox(src_h: int, src_w: int, *, width: int, height: int, top: int = 0) -> Box:
     """The largest box of the source's aspect ratio centred in `width` × `height` (at `top`).
 
+    Sides and offsets are even, so the box lines up with 4:2:0 chroma samples.
+
     >>> letterbox(240, 320, width=480, height=480)
     Box(x=0, y=60, w=480, h=360)
     """
     scale = min(width / src_w, height / src_h)
-    w, h = max(1, round(src_w * scale)), max(1, round(src_h * scale))
-    return Box((width - w) // 2, top + (height - h) // 2, w, h)
+    w, h = min(width, _even(src_w * scale)), min(height, _even(src_h * scale))
+    return Box(((width - w) // 2) & ~1, (top + (height - h) // 2) & ~1, w, h)
 
 
 def has_force_strip(traj: Trajectory, config: RenderConfig) -> bool:
@@ -35,40 +40,8 @@ def has_force_strip(traj: Trajectory, config: RenderConfig) -> bool:
     return config.force_strip and traj.force is not None
 
 
-def source_frames(traj: Trajectory, camera: str) -> Iterator[np.ndarray]:
-    """The camera's (H, W, 3) uint8 frames in step order.
-
-    A pool trajectory's frames stream from its MP4, so a long episode is never held in
-    memory whole.
-
-    Raises:
-        InputError: The trajectory has no such camera.
-    """
-    frames = traj.frames
-    if camera not in traj.cameras:
-        raise InputError(
-            f"trajectory {traj.trajectory_id!r}",
-            f"frames[{camera!r}]",
-            f"no such camera; has {list(frames)}",
-        )
-    if isinstance(frames, LazyFrames):
-        path = frames.path(camera)
-        info = json.loads((path.parent / "meta.json").read_text())["cameras"][camera]
-        height, width = int(info["height"]), int(info["width"])  # crop the even-size padding
-        yield from (frame[:height, :width] for _, frame in iter_video(path))
-    else:
-        yield from np.asarray(frames[camera])
-
-
-def frames_origin(traj: Trajectory, camera: str) -> tuple[str, str]:
-    """(path, field) for errors about the camera's frames: the MP4 file when there is one."""
-    if isinstance(traj.frames, LazyFrames) and camera in traj.cameras:
-        return str(traj.frames.path(camera)), "frames"
-    return f"trajectory {traj.trajectory_id!r}", f"frames[{camera!r}]"
-
-
 class FrameComposer:
-    """Lays out one clip's frame: letterboxed camera, overlays and force strip."""
+    """Lays out one clip's frames (yuv420p): letterboxed camera, overlays and force strip."""
 
     def __init__(
         self,
@@ -90,14 +63,12 @@ class FrameComposer:
         """
         strip_h = config.force_strip_height if has_force_strip(traj, config) else 0
         self.video = letterbox(*source_shape, width=config.width, height=config.height - strip_h)
-        self.base = np.zeros((config.height, config.width, 3), np.uint8)
-        self.overlays = (
-            OverlayPainter(
+        self.base = blank(config.height, config.width)
+        self.overlays = None
+        if config.overlays:
+            self.overlays = OverlayPainter(
                 trajectory_id=traj.trajectory_id, video=self.video, font_size=config.font_size
             )
-            if config.overlays
-            else None
-        )
         self.strip = None
         if strip_h and traj.force is not None:
             self.strip = ForceStrip(
@@ -111,14 +82,21 @@ class FrameComposer:
         self.gripper_open = gripper_states(traj.gripper, metrics).astype(bool)
 
     def scale(self, frame: np.ndarray) -> np.ndarray:
-        """A camera frame resized to the letterbox."""
-        return resize_frame(frame, width=self.video.w, height=self.video.h)
+        """An (H, W, 3) RGB camera frame as a yuv420p buffer the size of the letterbox."""
+        return resize_frame(frame, width=self.video.w, height=self.video.h, pix_fmt="yuv420p")
 
     def compose(self, scaled: np.ndarray, *, time_s: float, step: int) -> np.ndarray:
-        """A new clip frame showing `scaled` (from `scale`) at source time `time_s`, step `step`."""
+        """A new yuv420p clip frame showing `scaled` at source time `time_s`, step `step`.
+
+        Args:
+            scaled: The camera frame as a letterbox-sized yuv420p buffer (from `scale`).
+            time_s: Source time shown by the time overlay and the strip's cursor.
+            step: Source step (selects the gripper state).
+        """
         v = self.video
         canvas = self.base.copy()
-        canvas[v.y : v.y + v.h, v.x : v.x + v.w] = scaled
+        for plane, source, s in zip(planes(canvas), planes(scaled), (1, 2, 2), strict=True):
+            plane[v.y // s : (v.y + v.h) // s, v.x // s : (v.x + v.w) // s] = source
         if self.overlays is not None:
             self.overlays.paint(canvas, time_s=time_s, gripper_open=bool(self.gripper_open[step]))
         if self.strip is not None:
@@ -129,32 +107,26 @@ class FrameComposer:
 def compose_frames(
     traj: Trajectory, plan: ClipPlan, *, camera: str, config: RenderConfig, metrics: MetricsConfig
 ) -> Iterator[np.ndarray]:
-    """The clip's (height, width, 3) uint8 RGB frames, freeze included, in order.
+    """The clip's frames as yuv420p buffers ((height * 3 / 2, width) uint8), freeze included.
 
-    Source frames are decoded as a stream and each one is scaled once, however many clip
-    frames show it; decoding stops at the last step the clip needs.
+    Only the source steps the clip shows are converted and resized, each once however many
+    clip frames show it; decoding stops at the last step the clip needs. Use
+    `robopref.render.planes.to_rgb` for an RGB view of a frame.
 
     Raises:
-        InputError: The camera has no frames, or fewer than the clip needs.
+        InputError: The camera is missing or has fewer frames than the clip needs.
     """
-    where, field = frames_origin(traj, camera)
-    frames = source_frames(traj, camera)
-    current = next(frames, None)
-    if current is None:
-        raise InputError(where, field, "has no frames")
     composer = FrameComposer(
-        traj, plan, source_shape=current.shape[:2], config=config, metrics=metrics
+        traj, plan, source_shape=source_shape(traj, camera), config=config, metrics=metrics
     )
-    step, scaled = 0, composer.scale(current)
+    video = composer.video
+    steps = np.unique(plan.source_index)
+    frames = resized_frames(traj, camera, steps=steps, width=video.w, height=video.h)
+    step, scaled = next(frames)
     canvas = composer.base
     for time_s, index in zip(plan.times_s.tolist(), plan.source_index.tolist(), strict=True):
-        if index != step:
-            while step < index:
-                current = next(frames, None)
-                step += 1
-                if current is None:
-                    raise InputError(where, field, f"ends before step {step}")
-            scaled = composer.scale(current)
+        while step < index:
+            step, scaled = next(frames)
         canvas = composer.compose(scaled, time_s=time_s, step=index)
         yield canvas
     for _ in range(plan.n_freeze):

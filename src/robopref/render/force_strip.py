@@ -14,13 +14,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from robopref.render.overlays import Box, Font
+from robopref.render.planes import from_rgb, planes
 
 BACKGROUND_RGB = (18, 18, 24)
 """Strip background."""
-CURSOR_RGB = (255, 255, 255)
-"""Colour of the moving time cursor."""
 CURSOR_W_PX = 2
-"""Cursor width in pixels."""
+"""Cursor width in pixels (one chroma column); the cursor is white."""
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +79,8 @@ class ForceStrip:
             font,
             f"force  peak {peak:.1f} N / {full_scale_n:g} N",
         )
+        self.static_yuv = planes(from_rgb(self.static))
+        """The static strip as Y, U, V planes, copied into each frame before the cursor."""
 
     def _draw(self, level: np.ndarray, font: Font, label: str) -> np.ndarray:
         h, w = self.box.h, self.box.w
@@ -96,17 +97,16 @@ class ForceStrip:
         return np.asarray(image).copy()
 
     def cursor_x(self, time_s: float) -> int:
-        """Column of the cursor at source time `time_s` (clamped to the strip)."""
+        """Column of the cursor at source time `time_s` (even; clamped to the strip)."""
         start, end = self.span_s
         fraction = 0.0 if end <= start else (time_s - start) / (end - start)
-        return int(
-            np.clip(round(fraction * (self.box.w - CURSOR_W_PX)), 0, self.box.w - CURSOR_W_PX)
-        )
+        x = int(np.clip(round(fraction * (self.box.w - CURSOR_W_PX)), 0, self.box.w - CURSOR_W_PX))
+        return x & ~1
 
     def paint(self, canvas: np.ndarray, time_s: float) -> None:
-        """Copy the strip into `canvas` ((H, W, 3) uint8, in place) with the cursor at `time_s`."""
-        b = self.box
-        region = canvas[b.y : b.y + b.h, b.x : b.x + b.w]
-        region[...] = self.static
-        x = self.cursor_x(time_s)
-        region[:, x : x + CURSOR_W_PX] = CURSOR_RGB
+        """Copy the strip into a yuv420p `canvas` (in place) with the cursor at `time_s`."""
+        b, x = self.box, self.cursor_x(time_s)
+        for plane, static, scale in zip(planes(canvas), self.static_yuv, (1, 2, 2), strict=True):
+            region = plane[b.y // scale : (b.y + b.h) // scale, b.x // scale : (b.x + b.w) // scale]
+            region[...] = static
+            region[:, x // scale : (x + CURSOR_W_PX) // scale] = 235 if scale == 1 else 128

@@ -2,8 +2,9 @@
 
 Every overlay sits in a corner of the video area, away from the workspace centre. Text is
 rendered with Pillow's FreeType fonts (DejaVu Sans Mono from matplotlib's data when present,
-else Pillow's scalable default font) once per distinct string, then alpha-blended into
-each frame with integer numpy arithmetic.
+else Pillow's scalable default font): fixed labels once per clip, the time counter's text
+(on a fixed box) once per frame; all are alpha-blended into each yuv420p frame with
+integer numpy arithmetic (see `robopref.render.planes`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from robopref.render.planes import YuvPatch
 
 MARGIN_PX = 6
 """Gap between an overlay and the edge of the video area."""
@@ -50,25 +53,6 @@ def load_font(size: int) -> Font:
         return ImageFont.load_default(size=size)
 
 
-class Patch:
-    """An RGBA image prepared for fast blending: premultiplied colour and inverse alpha."""
-
-    def __init__(self, rgba: np.ndarray) -> None:
-        """Args: rgba: (h, w, 4) uint8."""
-        alpha = rgba[..., 3:].astype(np.uint16)
-        self.premultiplied = rgba[..., :3].astype(np.uint16) * alpha
-        self.inverse_alpha = 255 - alpha
-        self.h, self.w = rgba.shape[:2]
-
-    def paint(self, canvas: np.ndarray, x: int, y: int) -> None:
-        """Blend onto `canvas` ((H, W, 3) uint8, in place) with the top-left corner at (x, y)."""
-        x, y = max(0, x), max(0, y)
-        region = canvas[y : y + self.h, x : x + self.w]
-        h, w = region.shape[:2]  # clipped at the canvas edge on a tiny clip
-        blended = region * self.inverse_alpha[:h, :w] + self.premultiplied[:h, :w]
-        region[...] = (blended + 127) // 255
-
-
 def label_patch(
     text: str,
     font: Font,
@@ -76,7 +60,7 @@ def label_patch(
     dot_rgb: tuple[int, int, int] | None = None,
     min_w: int = 0,
     align_right: bool = False,
-) -> Patch:
+) -> YuvPatch:
     """White text on a translucent dark rounded box, optionally led by a coloured dot.
 
     Args:
@@ -86,9 +70,7 @@ def label_patch(
         min_w: Minimum patch width in pixels (keeps changing labels the same size).
         align_right: Right-align the text in a patch wider than it.
     """
-    _, top, _, bottom = font.getbbox("Ag" + text)
-    text_h = int(bottom - top)
-    pad = max(2, text_h // 4)
+    top, text_h, pad = label_metrics(font)
     dot = text_h if dot_rgb else 0
     text_w = int(font.getbbox(text)[2]) if text else 0
     w = max(min_w, text_w + dot + (pad if dot else 0) + 2 * pad)
@@ -99,13 +81,23 @@ def label_patch(
     if dot_rgb:
         draw.ellipse((pad, pad, pad + dot - 1, pad + dot - 1), fill=(*dot_rgb, 255))
     x = w - pad - text_w if align_right else pad + dot + (pad if dot else 0)
-    draw.text(
-        (x, pad - int(top)),
-        text,
-        font=font,
-        fill=(255, 255, 255, 255),
-    )
-    return Patch(np.asarray(image))
+    draw.text((x, pad - top), text, font=font, fill=(255, 255, 255, 255))
+    return YuvPatch.from_rgba(np.asarray(image))
+
+
+def label_metrics(font: Font) -> tuple[int, int, int]:
+    """(top offset, text height, padding) in pixels of labels in `font`."""
+    _, top, _, bottom = font.getbbox("Ag")
+    text_h = int(bottom - top)
+    return int(top), text_h, max(2, text_h // 4)
+
+
+def text_patch(text: str, font: Font) -> YuvPatch:
+    """White text on transparency, `label_metrics` text height tall (no box)."""
+    top, text_h, _ = label_metrics(font)
+    image = Image.new("L", (max(1, int(font.getbbox(text)[2])), text_h))
+    ImageDraw.Draw(image).text((0, -top), text, font=font, fill=255)
+    return YuvPatch.solid(np.asarray(image), (255, 255, 255))
 
 
 def fit_text(text: str, font: Font, max_w: int) -> str:
@@ -160,8 +152,8 @@ class OverlayPainter:
             True: label_patch(words[0], self.font, dot_rgb=OPEN_RGB, min_w=indicator_w),
             False: label_patch(words[1], self.font, dot_rgb=CLOSED_RGB, min_w=indicator_w),
         }
-        self._times: dict[str, Patch] = {}
         self._time_w = label_patch(self._time_text(9999.99), self.font).w
+        self._time_box = label_patch("", self.font, min_w=self._time_w)
         self._regions = self._layout()
 
     @staticmethod
@@ -182,14 +174,12 @@ class OverlayPainter:
         }
 
     def paint(self, canvas: np.ndarray, *, time_s: float, gripper_open: bool) -> None:
-        """Draw all overlays on `canvas` ((H, W, 3) uint8) in place."""
+        """Draw all overlays on a yuv420p `canvas` ((H * 3 / 2, W) uint8) in place."""
         regions = self._regions
         self.watermark.paint(canvas, regions["watermark"].x, regions["watermark"].y)
-        text = self._time_text(time_s)
-        patch = self._times.get(text)
-        if patch is None:
-            patch = self._times[text] = label_patch(
-                text, self.font, min_w=self._time_w, align_right=True
-            )
-        patch.paint(canvas, regions["time"].x, regions["time"].y)
+        box = regions["time"]
+        self._time_box.paint(canvas, box.x, box.y)
+        text = text_patch(self._time_text(time_s), self.font)  # new each frame: cheap
+        _, _, pad = label_metrics(self.font)
+        text.paint(canvas, box.x + box.w - pad - text.w, box.y + pad)
         self.gripper[gripper_open].paint(canvas, regions["gripper"].x, regions["gripper"].y)
