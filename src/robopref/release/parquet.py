@@ -113,6 +113,23 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+"""Characters that Python's str.splitlines() (and some JSONL readers) treat as line ends;
+they can only occur inside JSON strings, where the escape is equivalent."""
+
+
+def json_line(record: dict[str, Any]) -> str:
+    r"""One JSONL line: UTF-8 JSON with no character any reader could split on.
+
+    >>> json_line({"a": "x" + chr(0x2028), "b": "é"})
+    '{"a": "x\\u2028", "b": "é"}'
+    """
+    text = json.dumps(record, ensure_ascii=False, default=_json_value)
+    for char, escape in _LINE_BREAKS.items():
+        text = text.replace(char, escape)
+    return text
+
+
 def write_table_files(table: pa.Table, folder: Path, stem: str) -> TableFiles:
     """Write `<stem>.parquet` and `<stem>.jsonl` from the same rows, each atomically.
 
@@ -125,6 +142,6 @@ def write_table_files(table: pa.Table, folder: Path, stem: str) -> TableFiles:
     os.replace(tmp, files.parquet)
     with open(tmp, "w", encoding="utf-8") as handle:
         for record in table.to_pylist():
-            handle.write(json.dumps(record, ensure_ascii=False, default=_json_value) + "\n")
+            handle.write(json_line(record) + "\n")
     os.replace(tmp, files.jsonl)
     return files

@@ -48,7 +48,7 @@ def read_table(path: Path) -> pd.DataFrame:
             frame: pd.DataFrame = pq.read_table(path).to_pandas()
             return frame
         if path.suffix == ".jsonl":
-            lines = [line for line in path.read_text().splitlines() if line.strip()]
+            lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
             return pd.DataFrame([json.loads(line) for line in lines])
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise InputError(path, "file", f"unreadable: {exc}") from exc
