@@ -59,16 +59,8 @@ class NpzImporter(Importer):
         meta = {**self._defaults, **_sidecar(path.with_suffix(".json"))}
         arrays = _load(path)
         where = str(path)
-        for name in ("state", "action"):
-            if name not in arrays:
-                raise InputError(path, name, "array missing (required: state, action)")
-        state = as_float_matrix(arrays["state"], where=where, field="state")
+        state, action, per_step = _checked(path, arrays)
         n = len(state)
-        action = as_float_matrix(arrays["action"], where=where, field="action", n=n)
-        per_step = {k: v for k, v in arrays.items() if v.ndim >= 1 and k != "timestamps_s"}
-        for name, value in per_step.items():
-            if len(value) != n:
-                raise InputError(path, name, f"has {len(value)} rows, state has {n}")
         effector = resolve_effector(
             where=where,
             state=state,
@@ -93,8 +85,8 @@ class NpzImporter(Importer):
             gripper=effector.gripper,
             ee_pos=effector.ee_pos,
             frames=_frames(arrays, where, n),
-            timestamps_s=arrays["timestamps_s"].astype(np.float64)
-            if "timestamps_s" in arrays
+            timestamps_s=per_step["timestamps_s"].astype(np.float64)
+            if "timestamps_s" in per_step
             else None,
             success=success,
             success_step=success_step,
@@ -170,6 +162,27 @@ def _load(path: Path) -> dict[str, np.ndarray]:
             return {key: npz[key] for key in npz.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(path, "npz", f"unreadable (object arrays are not allowed): {exc}") from exc
+
+
+def _checked(
+    path: Path, arrays: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(state, action, every per-step array) of one file, all T rows long.
+
+    Raises:
+        InputError: `state` or `action` missing, or an array with another number of rows.
+    """
+    for name in ("state", "action"):
+        if name not in arrays:
+            raise InputError(path, name, "array missing (required: state, action)")
+    state = as_float_matrix(arrays["state"], where=str(path), field="state")
+    n = len(state)
+    action = as_float_matrix(arrays["action"], where=str(path), field="action", n=n)
+    per_step = {k: v for k, v in arrays.items() if v.ndim >= 1}
+    for name, value in per_step.items():
+        if len(value) != n:
+            raise InputError(path, name, f"has {len(value)} rows, state has {n}")
+    return state, action, per_step
 
 
 def _frames(arrays: dict[str, np.ndarray], where: str, n: int) -> dict[str, np.ndarray]:
