@@ -56,7 +56,9 @@ def test_episode_metadata_keeps_robopref_provenance_and_stats_load(exported):
     dataset = _open(root, meta)
     ids = dataset.meta.episodes["robopref/trajectory_id"]
     assert list(ids) == [e["trajectory_id"] for e in meta["episodes"]]
-    assert list(dataset.meta.episodes["robopref/success"]) == [e["success"] for e in meta["episodes"]]
+    assert list(dataset.meta.episodes["robopref/success"]) == [
+        e["success"] for e in meta["episodes"]
+    ]
     assert dataset.meta.stats["observation.state"]["mean"].shape == (4,)
     assert set(dataset.meta.tasks.index) == {e["task"] for e in meta["episodes"]}
 

@@ -42,7 +42,7 @@ class Importer(ABC):
             raise InputError(source, "source", "does not exist")
         self.source = source
         self.config = config
-        self.dataset_label = config.source_dataset or str(source)
+        self.dataset_label = config.source_dataset or str(source.resolve())
         """Recorded as `metadata["source_dataset"]` on every trajectory."""
         self.id_prefix = config.id_prefix or safe_id(
             source.stem if source.is_file() else source.name

@@ -220,7 +220,7 @@ def normalise_opening(values: np.ndarray, label: str, span: tuple[float, float] 
 
     >>> normalise_opening(np.array([0.0, 50.0, 100.0]), "g", (0.0, 100.0))[0].tolist()
     [0.0, 0.5, 1.0]
-    >>> normalise_opening(np.array([0.2, 0.4]), "g", (0.2, 0.4))[0].round(2).tolist()
+    >>> [round(float(v), 2) for v in normalise_opening(np.array([0.2, 0.4]), "g", (0.2, 0.4))[0]]
     [0.2, 0.4]
     """
     values = values.astype(np.float64)
