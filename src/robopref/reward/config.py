@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 class Temporal(str, Enum):
@@ -36,6 +38,14 @@ class SplitKind(str, Enum):
     """Pairs are split 70/15/15 at random."""
     TRAJECTORY = "trajectory"
     """Trajectories are held out: no test (or validation) trajectory is in any training pair."""
+
+
+def _enum(cls: type[E], value: object, name: str) -> E:
+    """`cls(value)`, or a ValueError naming the field."""
+    try:
+        return cls(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not one of {[m.value for m in cls]}") from None
 
 
 ENCODER_KINDS = ("state", "conv", "resnet18")
@@ -74,7 +84,7 @@ class EncoderConfig:
     def __post_init__(self) -> None:
         if self.kind not in ENCODER_KINDS:
             raise ValueError(f"kind: {self.kind!r} is not one of {ENCODER_KINDS}")
-        object.__setattr__(self, "temporal", Temporal(self.temporal))
+        object.__setattr__(self, "temporal", _enum(Temporal, self.temporal, "temporal"))
         for name in ("n_steps", "embed_dim", "hidden_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
@@ -110,7 +120,7 @@ class LossConfig:
     """Coefficient of the reward-centring term mean((r(A) + r(B))²)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tie_mode", TieMode(self.tie_mode))
+        object.__setattr__(self, "tie_mode", _enum(TieMode, self.tie_mode, "tie_mode"))
         if not 0.0 <= self.tie_margin <= 5.0:
             raise ValueError(f"tie_margin: must lie in [0, 5], got {self.tie_margin}")
         if self.confidence_margin < 0:
@@ -159,7 +169,7 @@ class TrainConfig:
     """Frame cache folder; None uses POOL/.cache/reward (or memory only if not writable)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "split", SplitKind(self.split))
+        object.__setattr__(self, "split", _enum(SplitKind, self.split, "split"))
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         for name in ("val_fraction", "test_fraction"):

@@ -95,35 +95,60 @@ def train_reward_model(
     pool = pool if isinstance(pool, Pool) else open_pool(pool)
     prefs, source, prefs_hash = _preferences(preferences)
     check_against_pool(prefs, pool, source)
-    splits = make_splits(
+    splits = _split(prefs, config)
+    ids = sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"]))
+    table, spec = prepare_inputs(pool, ids, config, progress=load_progress)
+    pairs = pair_data(prefs, table.row_of, config.loss)
+    parts = {k: pairs.subset(v) for k, v in splits.indices(prefs).items()}
+    members = _train_ensemble(spec, table, parts, config, progress, on_epoch)
+    metrics = _metrics(members, table, parts)
+    data = {
+        "preferences": str(source),
+        "preferences_sha256": prefs_hash,
+        **_pool_record(pool),
+        "n_pairs": len(prefs),
+        "n_trajectories": len(ids),
+    }
+    record = _record(config, data=data, members=members, metrics=metrics)
+    model = _assemble(members, spec, table, record)
+    if out is not None:
+        save_checkpoint(model, out, splits=splits)
+    logger.info(
+        "reward model: test accuracy %.3f on %d pairs", metrics["test_accuracy"], metrics["n_test"]
+    )
+    return TrainResult(
+        model=model, splits=splits, metrics=metrics, preferences=prefs, checkpoint=out
+    )
+
+
+def _split(prefs: pd.DataFrame, config: TrainConfig) -> Splits:
+    """The run's held-out split (deterministic given the seed and the pair ids)."""
+    return make_splits(
         prefs,
         kind=config.split,
         seed=config.seed,
         val_fraction=config.val_fraction,
         test_fraction=config.test_fraction,
     )
-    ids = sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"]))
-    table, spec = prepare_inputs(pool, ids, config, progress=load_progress)
-    pairs = pair_data(prefs, table.row_of, config.loss)
-    parts = {k: pairs.subset(v) for k, v in splits.indices(prefs).items()}
-    members = _train_ensemble(spec, table, parts, config, progress, on_epoch)
-    task_embeddings = (
-        {}
-        if table.task_embedding is None
-        else dict(zip(table.tasks, table.task_embedding.numpy(), strict=True))
-    )
-    metrics = _metrics(members, table, parts)
-    record = {
+
+
+def _pool_record(pool: Pool) -> dict[str, str]:
+    """The pool folder and the hash of its manifest."""
+    return {"pool": str(pool.root), "manifest_sha256": file_sha256(pool.root / MANIFEST)}
+
+
+def _record(
+    config: TrainConfig,
+    *,
+    data: dict[str, Any],
+    members: list[MemberResult],
+    metrics: dict[str, Any],
+) -> dict[str, Any]:
+    """What a checkpoint records about its run (config.json beside the weights)."""
+    return {
         "train_config": config_to_json(config),
         "seed": config.seed,
-        "data": {
-            "preferences": str(source),
-            "preferences_sha256": prefs_hash,
-            "pool": str(pool.root),
-            "manifest_sha256": file_sha256(pool.root / MANIFEST),
-            "n_pairs": len(prefs),
-            "n_trajectories": len(ids),
-        },
+        "data": data,
         "members": [
             {
                 "seed": m.seed,
@@ -136,20 +161,17 @@ def train_reward_model(
         "metrics": metrics,
         "versions": library_versions(),
     }
-    model = RewardModel(
-        net=EnsembleNet([m.net for m in members]),
-        spec=spec,
-        task_embeddings=task_embeddings,
-        record=record,
-    )
-    if out is not None:
-        save_checkpoint(model, out, splits=splits)
-    logger.info(
-        "reward model: test accuracy %.3f on %d pairs", metrics["test_accuracy"], metrics["n_test"]
-    )
-    return TrainResult(
-        model=model, splits=splits, metrics=metrics, preferences=prefs, checkpoint=out
-    )
+
+
+def _assemble(
+    members: list[MemberResult], spec: NetSpec, table: TrajectoryTable, record: dict[str, Any]
+) -> RewardModel:
+    """The RewardModel of trained members, with the training tasks' embeddings."""
+    embeddings: dict[str, np.ndarray] = {}
+    if table.task_embedding is not None:
+        embeddings = dict(zip(table.tasks, table.task_embedding.cpu().numpy(), strict=True))
+    net = EnsembleNet([m.net for m in members])
+    return RewardModel(net=net, spec=spec, task_embeddings=embeddings, record=record)
 
 
 def _preferences(preferences: Path | pd.DataFrame) -> tuple[pd.DataFrame, Path, str]:

@@ -72,16 +72,29 @@ def synthetic_preferences(
     preference = _teacher(delta, rng, epsilon=epsilon, equal_threshold=equal_threshold, beta=beta)
     scale = float(np.ptp(list(value.values()))) or 1.0
     confidence = np.clip(np.rint(1 + 8 * np.abs(delta) / scale), 1, 5)
+    return _table(pairs, preference, confidence, task=task, seed=seed)
+
+
+def _table(
+    pairs: list[tuple[str, str]],
+    preference: np.ndarray,
+    confidence: np.ndarray,
+    *,
+    task: dict[str, str],
+    seed: int,
+) -> pd.DataFrame:
+    """Rows of PREFERENCES_SCHEMA for a single simulated annotator."""
+    n = len(pairs)
     return pd.DataFrame(
         {
-            "pair_id": [f"syn-pair-{seed}-{i:06d}" for i in range(n_pairs)],
+            "pair_id": [f"syn-pair-{seed}-{i:06d}" for i in range(n)],
             "trajectory_a_id": [a for a, _ in pairs],
             "trajectory_b_id": [b for _, b in pairs],
             "preference": preference,
             "confidence_mean": confidence.astype(np.float64),
-            "num_annotators": np.ones(n_pairs, np.int32),
-            "agreement": np.ones(n_pairs),
-            "annotator_ids": [["teacher:bpref"] for _ in range(n_pairs)],
+            "num_annotators": np.ones(n, np.int32),
+            "agreement": np.ones(n),
+            "annotator_ids": [["teacher:bpref"] for _ in range(n)],
             "task": [task[a] for a, _ in pairs],
             "source": "simulated:bpref",
         }
