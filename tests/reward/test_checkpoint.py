@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import robopref.reward
@@ -110,3 +111,22 @@ def test_saving_over_a_checkpoint_replaces_it(
         robopref.reward.load(copy).score(some(state_pool, 3)),
         trained.model.score(some(state_pool, 3)),
     )
+
+
+def test_all_tie_preferences_train_and_save_standard_json(
+    state_prefs: pd.DataFrame, state_pool: Pool, tmp_path: Path
+) -> None:
+    from robopref.reward import train_reward_model
+
+    from .conftest import state_config
+
+    ties = state_prefs.assign(preference=0.5)
+    result = train_reward_model(ties, state_pool, state_config(epochs=3), out=tmp_path / "m")
+    assert math.isnan(result.metrics["test_accuracy"])  # no decisive pair to rank
+
+    def reject(token: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {token}")
+
+    record = json.loads((tmp_path / "m" / "config.json").read_text(), parse_constant=reject)
+    assert record["metrics"]["test_accuracy"] is None
+    assert robopref.reward.load(tmp_path / "m").n_members == 1

@@ -15,6 +15,7 @@ The folder is written under a temporary name and renamed into place.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -92,13 +93,28 @@ def save_checkpoint(model: RewardModel, out: Path, *, splits: Splits | None = No
     tmp.mkdir()
     try:
         save_file(tensors, str(tmp / WEIGHTS_FILE))
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=1, allow_nan=True))
+        (tmp / CONFIG_FILE).write_text(json.dumps(_finite(config), indent=1, allow_nan=False))
         if splits is not None:
             (tmp / SPLIT_FILE).write_text(json.dumps(splits.to_json()))
         _swap_in(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _finite(value: Any) -> Any:
+    """`value` with NaN and infinite floats replaced by None, so the JSON is standard.
+
+    >>> _finite({"a": [1.0, float("nan")]})
+    {'a': [1.0, None]}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from robopref.errors import InputError
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.reward.checkpoint import library_versions, save_checkpoint
@@ -96,6 +97,7 @@ def train_reward_model(
     prefs, source, prefs_hash = _preferences(preferences)
     check_against_pool(prefs, pool, source)
     splits = _split(prefs, config)
+    _check_split(splits, source)
     ids = sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"]))
     table, spec = prepare_inputs(pool, ids, config, progress=load_progress)
     pairs = pair_data(prefs, table.row_of, config.loss)
@@ -130,6 +132,19 @@ def _split(prefs: pd.DataFrame, config: TrainConfig) -> Splits:
         val_fraction=config.val_fraction,
         test_fraction=config.test_fraction,
     )
+
+
+def _check_split(splits: Splits, source: Path) -> None:
+    """Every part of the split must hold pairs.
+
+    Raises:
+        InputError: A part is empty (too few pairs or trajectories for this split kind).
+    """
+    for part in ("train", "val", "test"):
+        if not getattr(splits, part):
+            raise InputError(
+                source, "pair_id", f"the {splits.kind.value} split left no {part} pairs"
+            )
 
 
 def _pool_record(pool: Pool) -> dict[str, str]:

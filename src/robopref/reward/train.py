@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -162,6 +163,8 @@ def evaluate(
 def _is_better(new: Evaluation, best: Evaluation | None) -> bool:
     if best is None:
         return True
+    if math.isnan(new.accuracy) or math.isnan(best.accuracy):  # no decisive val pairs
+        return new.loss < best.loss
     if new.accuracy != best.accuracy:
         return new.accuracy > best.accuracy
     return new.loss < best.loss
