@@ -10,8 +10,11 @@ from typer._click.core import Context  # Typer ≥ 0.25 vendors click; its Conte
 from typer.core import TyperGroup
 
 from robopref.cli.annotate import annotate_app
+from robopref.cli.campaign import campaign_app
 from robopref.cli.demo import demo
+from robopref.cli.pairs import pairs
 from robopref.cli.pool import pool_app
+from robopref.cli.qa import qa
 from robopref.errors import InputError
 
 
@@ -35,7 +38,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pool_app, name="pool")
+app.command()(pairs)
 app.add_typer(annotate_app, name="annotate")
+app.command()(qa)
+app.add_typer(campaign_app, name="campaign")
 app.command()(demo)
 
 

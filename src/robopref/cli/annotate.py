@@ -22,13 +22,17 @@ def simulate(
     db: Annotated[str, typer.Option("--db", help="Store URL.")] = DEFAULT_URL,
     annotators: Annotated[
         str,
-        typer.Option(help="Profiles, e.g. oracle:3,speeder:1,left-clicker:1 "
-                     "(teacher, trait or teacher+trait), or a YAML file."),
+        typer.Option(
+            help="Profiles, e.g. oracle:3,speeder:1,left-clicker:1 "
+            "(teacher, trait or teacher+trait), or a YAML file."
+        ),
     ] = "oracle:3",
     pool: Annotated[
         Path | None,
-        typer.Option(help="Pool folder: per-step progress for myopic teachers "
-                     "(otherwise the store's quality scores alone)."),
+        typer.Option(
+            help="Pool folder: per-step progress for myopic teachers "
+            "(otherwise the store's quality scores alone)."
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
@@ -52,6 +56,8 @@ def simulate(
         created = simulate_batch(store, batch, cast, truth, seed=seed, progress=progress)
     mix = ", ".join(f"{label}×{n}" for label, n in sorted(Counter(a.label for a in cast).items()))
     total = count_annotations(store, batch_id=batch)
-    console.print(f"batch {batch}: {created} new simulated annotations ({total} in the batch) "
-                  f"from {len(cast)} annotators: {mix}")
+    console.print(
+        f"batch {batch}: {created} new simulated annotations ({total} in the batch) "
+        f"from {len(cast)} annotators: {mix}"
+    )
     store.dispose()

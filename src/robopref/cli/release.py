@@ -46,8 +46,6 @@ def release(
 ) -> None:
     """Package preferences, manifest, reward model, cards and notebook as a versioned archive.
 
-    Missing parts (no model, QA or validation report) are written "not available".
-
     Example: robopref release demo-output/qa/preferences.parquet demo-output/pool
     --model demo-output/model --qa demo-output/qa --validation demo-output/validation
     --db sqlite:///demo-output/robopref.db --name demo --version 1.0.0 --out demo-output/release

@@ -29,7 +29,8 @@ def render(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes [all cores].")] = None,
     ray: Annotated[
-        str | None, typer.Option("--ray", metavar="ADDRESS", help="Render on Ray: local, auto, ray://…")
+        str | None,
+        typer.Option("--ray", metavar="ADDRESS", help="Render on Ray: local, auto, ray://…"),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML with RenderConfig fields.")

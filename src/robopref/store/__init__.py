@@ -9,7 +9,7 @@ Typical use::
     annotations_frame(store)                             # ANNOTATIONS_SCHEMA columns
 """
 
-from robopref.store.batches import create_batch
+from robopref.store.batches import add_assignments, create_batch
 from robopref.store.models import Base, BatchStatus, Role
 from robopref.store.queries import (
     ASSIGNMENT_EXTRA_COLUMNS,
@@ -72,6 +72,7 @@ __all__ = [
     "Submission",
     "SubmitResult",
     "add_annotator",
+    "add_assignments",
     "annotations_frame",
     "annotator_for_token",
     "assignments_frame",

@@ -6,7 +6,7 @@ import logging
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
@@ -24,6 +24,7 @@ from robopref.store.models import (
 )
 from robopref.store.queries import ensure_annotators
 from robopref.store.session import Store
+from robopref.types import Choice, PairKind, Stratum
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,52 @@ def create_batch(store: Store, batch: PairBatch) -> int:
     logger.info("stored batch %s: %d pairs, %d assignments", batch.batch_id,
                 len(batch.pairs), len(batch.assignments))
     return len(batch.pairs)
+
+
+def add_assignments(store: Store, batch_id: str, assignments: tuple[AssignmentSpec, ...]) -> int:
+    """Assign more annotators to pairs of a stored batch (e.g. a calibration retest).
+
+    Returns:
+        The number of assignments added.
+
+    Raises:
+        InputError: No such batch, a pair outside it, or a pair already assigned to that
+            annotator; nothing is written then.
+    """
+    with store.write() as session:
+        if session.get(Batch, batch_id) is None:
+            raise InputError(batch_id, "batch_id", "no such batch")
+        stored = session.scalars(select(Pair).where(Pair.batch_id == batch_id)).all()
+        pairs = {p.pair_id: _spec(p) for p in stored}
+        _check_assignments(batch_id, pairs, assignments)
+        taken = set(session.execute(
+            select(Assignment.pair_id, Assignment.annotator_id)
+            .where(Assignment.batch_id == batch_id)))
+        clash = [(a.pair_id, a.annotator_id) for a in assignments
+                 if (a.pair_id, a.annotator_id) in taken]
+        if clash:
+            raise InputError(batch_id, "annotator_id", f"already assigned: {clash[:3]}")
+        ensure_annotators(session, [a.annotator_id for a in assignments])
+        start = _next_positions(session, batch_id)
+        _insert_assignments(session, batch_id, assignments, start=start)
+    return len(assignments)
+
+
+def _spec(pair: Pair) -> PairSpec:
+    return PairSpec(
+        pair_id=pair.pair_id, trajectory_a_id=pair.trajectory_a_id,
+        trajectory_b_id=pair.trajectory_b_id, task=pair.task, kind=PairKind(pair.kind),
+        stratum=Stratum(pair.stratum), quartile_a=pair.quartile_a, quartile_b=pair.quartile_b,
+        expected=None if pair.expected_preference is None else Choice(pair.expected_preference),
+        duplicate_of=pair.duplicate_of,
+    )
+
+
+def _next_positions(session: Session, batch_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(Assignment.annotator_id, func.max(Assignment.position))
+        .where(Assignment.batch_id == batch_id).group_by(Assignment.annotator_id))
+    return {annotator: int(last) + 1 for annotator, last in rows}
 
 
 def _check_assignments(
@@ -115,9 +162,12 @@ def _insert_pairs(session: Session, batch_id: str, pairs: tuple[PairSpec, ...]) 
 
 
 def _insert_assignments(
-    session: Session, batch_id: str, assignments: tuple[AssignmentSpec, ...]
+    session: Session,
+    batch_id: str,
+    assignments: tuple[AssignmentSpec, ...],
+    start: dict[str, int] | None = None,
 ) -> None:
-    position: dict[str, int] = defaultdict(int)
+    position: dict[str, int] = defaultdict(int, start or {})
     rows = []
     for a in assignments:
         rows.append({

@@ -1,0 +1,71 @@
+"""A simulated campaign end to end on both databases: planted annotators are caught."""
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from robopref.campaign import CampaignConfig, run_simulated_campaign
+from robopref.cli import app
+from robopref.errors import InputError
+from robopref.pairs import PairsConfig
+from robopref.schemas import PREFERENCES_SCHEMA
+from robopref.store import annotations_frame
+
+SMALL = CampaignConfig(pairs=PairsConfig(batch_size=150, calibration_size=30))
+TASKS = ("reach a", "reach b", "reach c")
+
+
+@pytest.fixture
+def manifest(tiny_pool) -> pd.DataFrame:
+    return tiny_pool(n=32, tasks=TASKS, frame_size=None).manifest
+
+
+def test_campaign_retests_the_rusher_flags_the_planted_annotators_and_keeps_true_labels(
+    store, manifest, tmp_path
+):
+    result = run_simulated_campaign(store, manifest, SMALL, out_dir=tmp_path / "qa")
+    history = result.history
+    first = history.groupby("annotator_id").head(1).set_index("annotator_id")["passed"]
+    assert not first["ann-05"] and first.drop("ann-05").all()  # the rusher fails once
+    assert result.retested == {"ann-05": result.history["calibration_batch_id"].iloc[-1]}
+    assert history.groupby("annotator_id")["passed"].last().all()  # … and passes the retest
+    # production roster: oracle, oracle, mistake, speeder, left-clicker (sorted ids)
+    assert result.qa.report.summary["flagged"] == ["ann-04", "ann-05"]
+    prefs = pd.read_parquet(result.qa.preference_files.parquet)
+    assert list(prefs.columns)[: len(PREFERENCES_SCHEMA)] == PREFERENCES_SCHEMA.names
+    assert prefs["pair_id"].is_unique
+    assert not prefs["annotator_ids"].map(lambda ids: {"ann-04", "ann-05"} & set(ids)).any()
+    # the labels kept agree with the ground truth
+    score = manifest.set_index("trajectory_id")["quality_score"]
+    delta = score[prefs["trajectory_a_id"]].to_numpy() - score[prefs["trajectory_b_id"]].to_numpy()
+    decided = prefs["preference"] != 0.5
+    truth = (delta[decided.to_numpy()] > 0).astype(float)
+    assert (prefs.loc[decided, "preference"].to_numpy() == truth).mean() > 0.9
+    # running it again writes nothing twice
+    before = len(annotations_frame(store))
+    with pytest.raises(InputError, match="batch_id"):  # batches exist: nothing doubled
+        run_simulated_campaign(store, manifest, SMALL, out_dir=tmp_path / "qa2")
+    assert len(annotations_frame(store)) == before
+
+
+def test_too_few_certified_annotators_is_a_clear_error(store, manifest, tmp_path):
+    config = replace(SMALL, calibration_roster="speeder:5", retest_roster="speeder:5")
+    with pytest.raises(InputError, match="annotator"):
+        run_simulated_campaign(store, manifest, config, out_dir=tmp_path / "qa")
+
+
+@pytest.mark.slow
+def test_cli_prints_kappa_history_and_summary(tiny_pool, tmp_path):
+    pool = tiny_pool(n=32, tasks=TASKS, frame_size=None)
+    config = tmp_path / "campaign.yaml"
+    config.write_text("pairs:\n  batch_size: 150\n  calibration_size: 30\n")
+    result = CliRunner().invoke(app, [
+        "campaign", "simulate", str(pool.root), "--db", f"sqlite:///{tmp_path}/c.db",
+        "--out", str(tmp_path / "qa"),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "ann-05: kappa" in result.output and "failed" in result.output
+    assert "flagged ['ann-04', 'ann-05']" in result.output.splitlines()[-1]
+    assert (tmp_path / "qa" / "preferences.parquet").exists()
