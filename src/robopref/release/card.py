@@ -171,33 +171,38 @@ def architecture_lines(
     ]
 
 
-def dataset_card(inputs: CardInputs) -> str:
-    """DATASET_CARD.md: pairs, agreement, annotators, selection, pool, model, files."""
-    p, qa = inputs.preferences, inputs.qa
-    count, origin = _annotators(inputs)
-    mix = pair_mix(p, inputs.manifest)
+INTERFACE = (
+    "Human labels collected with robopref's web app: two synchronised review clips side by "
+    "side (480×480, 15 fps, H.264, 2 s end freeze), three answers (left better / right better "
+    "/ roughly equal), confidence 1–5 and an optional reason; left/right randomised, 5–10% "
+    "reversed duplicates, gold pairs from distant quartiles."
+)
+
+
+def _preference_lines(inputs: CardInputs) -> list[str]:
+    p = inputs.preferences
+    counts = {v: int((p["preference"] == v).sum()) for v in (1.0, 0.0, 0.5)}
     sources = (
         {str(k): int(v) for k, v in p["source"].fillna("unknown").value_counts().items()}
         if "source" in p
         else {}
     )
-    flagged = ", ".join(get(qa, "summary", "flagged") or []) or ("none" if qa else NA)
-    ties = int((p["preference"] == 0.5).sum())
-    n_ids = len(set(p["trajectory_a_id"]) | set(p["trajectory_b_id"]))
     n_raw = NA if inputs.annotations is None else str(len(inputs.annotations))
-    lines = [
-        f"# Dataset card: {inputs.name} {inputs.version}",
-        "",
-        "Pairwise preferences over robot trajectories, with the trajectory pool manifest "
-        "and a Bradley–Terry reward model, packaged by robopref.",
-        "",
+    return [
         "## Preferences",
-        f"- Annotated pairs: {len(p)} (A preferred {int((p['preference'] == 1.0).sum())}, "
-        f"B preferred {int((p['preference'] == 0.0).sum())}, ties {ties})",
-        f"- Trajectories compared: {n_ids}",
+        f"- Annotated pairs: {len(p)} (A preferred {counts[1.0]}, B preferred {counts[0.0]}, "
+        f"ties {counts[0.5]})",
+        f"- Trajectories compared: {len(set(p['trajectory_a_id']) | set(p['trajectory_b_id']))}",
         "- Label sources: " + (", ".join(f"{k} {v}" for k, v in sorted(sources.items())) or NA),
         f"- Raw annotations released: {n_raw}",
-        "",
+    ]
+
+
+def _quality_lines(inputs: CardInputs) -> list[str]:
+    qa = inputs.qa
+    count, origin = _annotators(inputs)
+    flagged = ", ".join(get(qa, "summary", "flagged") or []) or ("none" if qa else NA)
+    return [
         "## Annotation quality",
         f"- Inter-annotator agreement, Krippendorff's alpha (ordinal): "
         f"{fmt(get(qa, 'summary', 'alpha'))} "
@@ -208,13 +213,19 @@ def dataset_card(inputs: CardInputs) -> str:
         f"{fmt(get(qa, 'summary', 'config', 'kappa_threshold'), '.2f')}",
         f"- Certified annotators: {_certified(qa)}",
         f"- Annotators flagged by QA: {flagged}",
-        "",
+    ]
+
+
+def _pool_lines(inputs: CardInputs) -> list[str]:
+    mix = pair_mix(inputs.preferences, inputs.manifest)
+    strata = ("same", "adjacent", "distant")
+    return [
         "## Pair selection",
-        "Measured from the released pairs and the manifest quartiles (design target in brackets):",
+        "Measured from the released pairs and the manifest quartiles, beside the design:",
         "",
         md_table(
             ["stratum", "share of pairs", "design"],
-            [[k, f"{mix[k]:.0%}", f"{DESIGN_MIX[k]:.0%}"] for k in ("same", "adjacent", "distant")],
+            [[k, f"{mix[k]:.0%}", f"{DESIGN_MIX[k]:.0%}"] for k in strata],
         ),
         "",
         "## Source trajectory pool",
@@ -222,13 +233,25 @@ def dataset_card(inputs: CardInputs) -> str:
         "(`manifest.parquet`; `source_dataset`/`source_episode` link back to the source data).",
         "",
         _composition(inputs.manifest),
+    ]
+
+
+def dataset_card(inputs: CardInputs) -> str:
+    """DATASET_CARD.md: pairs, agreement, annotators, selection, pool, model, files."""
+    lines = [
+        f"# Dataset card: {inputs.name} {inputs.version}",
+        "",
+        "Pairwise preferences over robot trajectories, with the trajectory pool manifest "
+        "and a Bradley–Terry reward model, packaged by robopref.",
+        "",
+        *_preference_lines(inputs),
+        "",
+        *_quality_lines(inputs),
+        "",
+        *_pool_lines(inputs),
         "",
         "## Annotation interface",
-        "Human labels collected with robopref's web app: two synchronised review clips side "
-        "by side (480×480, 15 fps, H.264, 2 s end freeze), "
-        "three answers (left better / right better / roughly equal), confidence 1–5 and an "
-        "optional reason; left/right randomised, 5–10% reversed duplicates, gold pairs from "
-        "distant quartiles.",
+        INTERFACE,
         "",
         "## Reward model",
         *architecture_lines(inputs.model_spec, inputs.model_record),

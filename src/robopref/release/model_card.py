@@ -58,6 +58,33 @@ def _input_section(spec: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
+def _use_lines(spec: Mapping[str, Any] | None) -> list[str]:
+    parity = get(spec, "format", "parity_max_abs_diff")
+    checked = fmt(get(spec, "format", "parity_trajectories"), "d")
+    return [
+        "- `model/` — canonical checkpoint (safetensors + JSON): "
+        '`robopref.reward.load("model")`, then `.score(trajectories)` / `.prefer(a, b)`',
+        "- `reward_model.pt` — state dict + spec: `torch.load(path, weights_only=True)`",
+        "- `reward_model.onnx` — ONNX graph (inputs above); `reward_model.json` — this format",
+        "- `inference.py` — ONNX Runtime + NumPy only: "
+        "`python inference.py --npz trajectory.npz` or `python inference.py --pool POOL --id ID`",
+        f"- ONNX Runtime vs PyTorch, checked at export: max |Δ reward| = {fmt(parity, '.2e')} "
+        f"on {checked} pool trajectories",
+    ]
+
+
+def _training_lines(record: Mapping[str, Any] | None) -> list[str]:
+    data = get(record, "data") or {}
+    train = get(record, "train_config") or {}
+    return [
+        f"- Pairs: {fmt(data.get('n_pairs'), 'd')} over {fmt(data.get('n_trajectories'), 'd')} "
+        f"trajectories; split {train.get('split', NA)}, seed {train.get('seed', NA)}",
+        f"- Epochs ≤ {train.get('epochs', NA)}, lr {train.get('lr', NA)}, "
+        f"ensemble {train.get('ensemble_size', NA)}",
+        f"- Preferences sha256: `{data.get('preferences_sha256', NA)}`",
+    ]
+
+
 def model_card(
     *,
     name: str,
@@ -75,9 +102,6 @@ def model_card(
         record: The checkpoint's config.json.
         validation: Validation report.json.
     """
-    parity = get(spec, "format", "parity_max_abs_diff")
-    data = get(record, "data") or {}
-    train = get(record, "train_config") or {}
     flags = get(validation, "flagged_probes")
     lines = [
         f"# Model card: reward model of {name} {version}",
@@ -93,21 +117,10 @@ def model_card(
         *_input_section(spec),
         "",
         "## Files and use",
-        "- `model/` — canonical checkpoint (safetensors + JSON): "
-        '`robopref.reward.load("model")`, then `.score(trajectories)` / `.prefer(a, b)`',
-        "- `reward_model.pt` — state dict + spec: `torch.load(path, weights_only=True)`",
-        "- `reward_model.onnx` — ONNX graph (inputs above); `reward_model.json` — this format",
-        "- `inference.py` — ONNX Runtime + NumPy only: "
-        "`python inference.py --npz trajectory.npz` or `python inference.py --pool POOL --id ID`",
-        f"- ONNX Runtime vs PyTorch at export: max |Δ reward| = {fmt(parity, '.2e')} on "
-        f"{fmt(get(spec, 'format', 'parity_trajectories'), 'd')} pool trajectories (limit 1e-4)",
+        *_use_lines(spec),
         "",
         "## Training",
-        f"- Pairs: {fmt(data.get('n_pairs'), 'd')} over {fmt(data.get('n_trajectories'), 'd')} "
-        f"trajectories; split {train.get('split', NA)}, seed {train.get('seed', NA)}",
-        f"- Epochs ≤ {train.get('epochs', NA)}, lr {train.get('lr', NA)}, "
-        f"ensemble {train.get('ensemble_size', NA)}",
-        f"- Preferences sha256: `{data.get('preferences_sha256', NA)}`",
+        *_training_lines(record),
         "",
         "## Validation",
         *validation_lines(validation),

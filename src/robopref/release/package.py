@@ -24,9 +24,10 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
+import pyarrow as pa
 
 from robopref import __version__
 from robopref.errors import InputError
@@ -111,6 +112,34 @@ def _copy_report(source: Path, target: Path) -> None:
         shutil.copyfile(folder / "report.html", target / "report.html")
 
 
+class _Loaded(NamedTuple):
+    """Inputs read and checked before anything is written."""
+
+    pool: Pool
+    prefs: pd.DataFrame
+    pref_table: pa.Table
+    annotations: tuple[pd.DataFrame, pa.Table] | None
+    qa: dict[str, Any] | None
+    validation: dict[str, Any] | None
+
+
+def _load(inputs: ReleaseInputs) -> _Loaded:
+    pool = open_pool(inputs.pool)
+    prefs = read_table(Path(inputs.preferences))
+    pref_table = check_preferences(prefs, inputs.preferences)
+    _check_ids(prefs, pool, Path(inputs.preferences))
+    return _Loaded(
+        pool=pool,
+        prefs=prefs,
+        pref_table=pref_table,
+        annotations=_annotations(inputs.annotations, inputs.store_url),
+        qa=None if inputs.qa_report is None else _read_json(inputs.qa_report, "qa_report"),
+        validation=None
+        if inputs.validation is None
+        else _read_json(inputs.validation, "validation"),
+    )
+
+
 def build_release(
     inputs: ReleaseInputs,
     out_dir: str | Path,
@@ -126,13 +155,7 @@ def build_release(
     """
     config = config or ReleaseConfig()
     out = Path(out_dir)
-    pool = open_pool(inputs.pool)
-    prefs = read_table(Path(inputs.preferences))
-    pref_table = check_preferences(prefs, inputs.preferences)
-    _check_ids(prefs, pool, Path(inputs.preferences))
-    annotations = _annotations(inputs.annotations, inputs.store_url)
-    qa = None if inputs.qa_report is None else _read_json(inputs.qa_report, "qa_report")
-    validation = None if inputs.validation is None else _read_json(inputs.validation, "validation")
+    loaded = _load(inputs)
     target = out / config.stem
     if target.exists() and not config.overwrite:
         raise InputError(target, "version", "this release exists; bump the version or overwrite")
@@ -140,60 +163,18 @@ def build_release(
     folder = staging / config.stem
     folder.mkdir(parents=True)
     try:
-        progress(1, 5)
-        write_table_files(pref_table, folder, "preferences")
-        if annotations is not None:
-            write_table_files(annotations[1], folder, "annotations")
-        shutil.copyfile(pool.root / MANIFEST, folder / MANIFEST)
-        spec, record = _model_part(inputs, pool, folder, config)
-        progress(2, 5)
-        for name, source in (("qa", inputs.qa_report), ("validation", inputs.validation)):
-            if source is not None:
-                _copy_report(Path(source), folder / name)
-        write_notebook(folder, seed=config.notebook_seed)
-        missing = [
-            name
-            for name, part in (
-                ("raw annotations", annotations),
-                ("QA report", qa),
-                ("validation report", validation),
-                ("reward model", record),
-            )
-            if part is None
-        ]
-        _write_cards(
-            folder,
-            config,
-            prefs=prefs,
-            pool=pool,
-            qa=qa,
-            validation=validation,
-            spec=spec,
-            record=record,
-            annotations=annotations,
-        )
-        (folder / "release.json").write_text(
-            json.dumps(
-                {
-                    "schema_version": RELEASE_SCHEMA_VERSION,
-                    "name": config.name,
-                    "version": config.version,
-                    "robopref_version": __version__,
-                    "missing": missing,
-                },
-                indent=1,
-            )
-        )
-        progress(3, 5)
+        progress(1, 4)
+        missing = _assemble(folder, inputs, loaded, config)
+        progress(2, 4)
         checksums = write_checksums(folder)
         archive = write_archive(folder, staging / f"{config.stem}.tar.gz")
-        (staging / f"{archive.name}.sha256").write_text(f"{sha256_file(archive)}  {archive.name}\n")
-        progress(4, 5)
-        out.mkdir(parents=True, exist_ok=True)
+        sums = staging / f"{archive.name}.sha256"
+        sums.write_text(f"{sha256_file(archive)}  {archive.name}\n")
+        progress(3, 4)
         place(folder, target, overwrite=config.overwrite)
         place(archive, out / archive.name, overwrite=True)
-        place(staging / f"{archive.name}.sha256", out / f"{archive.name}.sha256", overwrite=True)
-        progress(5, 5)
+        place(sums, out / sums.name, overwrite=True)
+        progress(4, 4)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     result = ReleaseResult(
@@ -203,9 +184,33 @@ def build_release(
     return result
 
 
+def _assemble(
+    folder: Path, inputs: ReleaseInputs, loaded: _Loaded, config: ReleaseConfig
+) -> list[str]:
+    """Write every release file into `folder`; returns the parts that were not supplied."""
+    write_table_files(loaded.pref_table, folder, "preferences")
+    if loaded.annotations is not None:
+        write_table_files(loaded.annotations[1], folder, "annotations")
+    shutil.copyfile(loaded.pool.root / MANIFEST, folder / MANIFEST)
+    spec, record = _model_part(inputs, loaded.pool, folder, config)
+    for name, source in (("qa", inputs.qa_report), ("validation", inputs.validation)):
+        if source is not None:
+            _copy_report(Path(source), folder / name)
+    write_notebook(folder, seed=config.notebook_seed)
+    parts = {"raw annotations": loaded.annotations, "QA report": loaded.qa,
+             "validation report": loaded.validation, "reward model": record}  # fmt: skip
+    missing = [name for name, part in parts.items() if part is None]
+    _write_cards(folder, config, loaded, spec=spec, record=record)
+    info = {"schema_version": RELEASE_SCHEMA_VERSION, "name": config.name,
+            "version": config.version, "robopref_version": __version__,
+            "missing": missing}  # fmt: skip
+    (folder / "release.json").write_text(json.dumps(info, indent=1))
+    return missing
+
+
 def _annotations(
     source: Path | pd.DataFrame | None, store_url: str | None
-) -> tuple[pd.DataFrame, Any] | None:
+) -> tuple[pd.DataFrame, pa.Table] | None:
     if source is not None and store_url is not None:
         raise InputError(store_url, "db", "give annotations as a file or a store, not both")
     if store_url is not None:
@@ -257,14 +262,10 @@ def _model_part(
 def _write_cards(
     folder: Path,
     config: ReleaseConfig,
+    loaded: _Loaded,
     *,
-    prefs: pd.DataFrame,
-    pool: Pool,
-    qa: dict[str, Any] | None,
-    validation: dict[str, Any] | None,
     spec: dict[str, Any] | None,
     record: dict[str, Any] | None,
-    annotations: tuple[pd.DataFrame, Any] | None,
 ) -> None:
     files = {
         p.relative_to(folder).as_posix(): p.stat().st_size
@@ -272,25 +273,13 @@ def _write_cards(
         if p.is_file()
     }
     card = CardInputs(
-        name=config.name,
-        version=config.version,
-        preferences=prefs,
-        manifest=pool.manifest,
-        annotations=None if annotations is None else annotations[0],
-        qa=qa,
-        validation=validation,
-        model_spec=spec,
-        model_record=record,
+        name=config.name, version=config.version, preferences=loaded.prefs,
+        manifest=loaded.pool.manifest,
+        annotations=None if loaded.annotations is None else loaded.annotations[0],
+        qa=loaded.qa, validation=loaded.validation, model_spec=spec, model_record=record,
         files=files,
-    )
+    )  # fmt: skip
     (folder / "DATASET_CARD.md").write_text(dataset_card(card), encoding="utf-8")
-    (folder / "MODEL_CARD.md").write_text(
-        model_card(
-            name=config.name,
-            version=config.version,
-            spec=spec,
-            record=record,
-            validation=validation,
-        ),
-        encoding="utf-8",
-    )
+    text = model_card(name=config.name, version=config.version, spec=spec, record=record,
+                      validation=loaded.validation)  # fmt: skip
+    (folder / "MODEL_CARD.md").write_text(text, encoding="utf-8")

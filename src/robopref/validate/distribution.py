@@ -194,15 +194,11 @@ def evaluate_distribution(
             notes.append(f"{column}: not in this pool; no correlation computed")
             continue
         correlations[column] = spearman(reward, truth[column], column=column, sign=sign)
-    by_task = {
-        str(task): spearman(
-            reward[(manifest["task"] == task).to_numpy()],
-            manifest.loc[manifest["task"] == task, "quality_score"].reset_index(drop=True),
-            column="quality_score",
-            sign=1,
-        )
-        for task in sorted(manifest["task"].unique().tolist())
-    }
+    by_task = {}
+    for task in sorted(manifest["task"].unique().tolist()):
+        mine = (manifest["task"] == task).to_numpy()
+        quality = manifest.loc[mine, "quality_score"].reset_index(drop=True)
+        by_task[str(task)] = spearman(reward[mine], quality, column="quality_score", sign=1)
     expert = reward[(tier == "expert").to_numpy()]
     random = reward[(tier == "random").to_numpy()]
     expert_vs_random = _overlap(
@@ -211,17 +207,14 @@ def evaluate_distribution(
     if expert_vs_random is None:
         notes.append("expert vs random: the pool lacks the expert or the random tier")
     quartile = manifest["quartile"].to_numpy()
+    top_vs_bottom = _overlap(
+        reward[quartile == 4], reward[quartile == 1], names=("Q4", "Q1"), bins=bins, min_auc=min_auc
+    )
     return DistributionMetrics(
         by_tier=_group_stats(reward, tier.astype(str)),
         by_source=_group_stats(reward, manifest["source"].astype(str)),
         expert_vs_random=expert_vs_random,
-        top_vs_bottom_quartile=_overlap(
-            reward[quartile == 4],
-            reward[quartile == 1],
-            names=("Q4", "Q1"),
-            bins=bins,
-            min_auc=min_auc,
-        ),
+        top_vs_bottom_quartile=top_vs_bottom,
         correlations=correlations,
         correlations_by_task=by_task,
         notes=notes,

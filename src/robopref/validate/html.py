@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from robopref.validate.ranking import GroupAccuracy
 
 if TYPE_CHECKING:
-    from robopref.validate.report import ValidationReport
+    from robopref.validate.result import ValidationReport
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}

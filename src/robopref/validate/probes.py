@@ -79,16 +79,9 @@ def probe(
     """
     rho_r, rho_t = _rho(reward, values), _rho(truth, values)
     if rho_r is None:
-        return Probe(
-            name=name,
-            feature=feature,
-            n=len(values),
-            rho_reward=None,
-            rho_truth=rho_t,
-            excess=None,
-            flagged=False,
-            note="constant feature or reward; nothing to correlate",
-        )
+        return Probe(name=name, feature=feature, n=len(values), rho_reward=None, rho_truth=rho_t,
+                     excess=None, flagged=False,
+                     note="constant feature or reward; nothing to correlate")  # fmt: skip
     excess = abs(rho_r) - (rho_t or 0.0) * float(np.sign(rho_r))
     flagged = abs(rho_r) >= threshold and excess > margin
     note = (
@@ -97,16 +90,8 @@ def probe(
         if flagged
         else ""
     )
-    return Probe(
-        name=name,
-        feature=feature,
-        n=len(values),
-        rho_reward=rho_r,
-        rho_truth=rho_t,
-        excess=excess,
-        flagged=flagged,
-        note=note,
-    )
+    return Probe(name=name, feature=feature, n=len(values), rho_reward=rho_r, rho_truth=rho_t,
+                 excess=excess, flagged=flagged, note=note)  # fmt: skip
 
 
 def frame_motion(frames: np.ndarray) -> float:
@@ -135,6 +120,9 @@ def probe_sample(order: np.ndarray, limit: int) -> np.ndarray:
     return np.asarray(order)[picks]
 
 
+STILLNESS = "mean absolute frame difference (0–255)"
+
+
 def run_probes(
     reward: np.ndarray,
     manifest: pd.DataFrame,
@@ -159,55 +147,36 @@ def run_probes(
     """
     reward = np.asarray(reward, dtype=np.float64)
     truth = manifest["quality_score"].to_numpy(dtype=np.float64)
-    common = {"threshold": threshold, "margin": margin}
-    probes = [
-        probe(
-            "length",
-            feature="trajectory length (steps)",
-            reward=reward,
-            truth=truth,
-            values=manifest["n_steps"].to_numpy(dtype=np.float64),
-            **common,
-        ),
-        probe(
-            "gripper_closed",
-            feature="fraction of steps with the gripper closed",
-            reward=reward,
-            truth=truth,
-            values=manifest["gripper_closed_frac"].to_numpy(dtype=np.float64),
-            **common,
-        ),
-    ]
+    limits = {"threshold": threshold, "margin": margin}
+    length = manifest["n_steps"].to_numpy(dtype=np.float64)
+    closed = manifest["gripper_closed_frac"].to_numpy(dtype=np.float64)
     if frames is None:
-        probes.insert(
-            1,
-            Probe(
-                name="stillness",
-                feature="mean absolute frame difference (0–255)",
-                n=0,
-                rho_reward=None,
-                rho_truth=None,
-                excess=None,
-                flagged=False,
-                note="skipped: the pool has no camera frames",
-            ),
-        )
-        return probes
-    rows = probe_sample(np.argsort(reward, kind="stable"), max_frame_trajectories)
+        stillness = Probe(name="stillness", feature=STILLNESS, n=0, rho_reward=None,
+                          rho_truth=None, excess=None, flagged=False,
+                          note="skipped: the pool has no camera frames")  # fmt: skip
+    else:
+        rows = probe_sample(np.argsort(reward, kind="stable"), max_frame_trajectories)
+        motion = _motion(manifest, rows, frames, progress)
+        known = ~np.isnan(motion)
+        stillness = probe("stillness", feature=STILLNESS, values=motion[known],
+                          reward=reward[rows][known], truth=truth[rows][known],
+                          **limits)  # fmt: skip
+    return [
+        probe("length", feature="trajectory length (steps)", values=length, reward=reward,
+              truth=truth, **limits),
+        stillness,
+        probe("gripper_closed", feature="fraction of steps with the gripper closed",
+              values=closed, reward=reward, truth=truth, **limits),
+    ]  # fmt: skip
+
+
+def _motion(
+    manifest: pd.DataFrame, rows: np.ndarray, frames: FrameLoader, progress: ProgressCallback
+) -> np.ndarray:
+    """(len(rows),) frame motion of those manifest rows; NaN where a trajectory has no frames."""
     motion = []
     for done, row in enumerate(rows, start=1):
         clip = frames(str(manifest["trajectory_id"].iloc[row]))
         motion.append(np.nan if clip is None else frame_motion(clip))
         progress(done, len(rows))
-    values = np.array(motion)
-    known = ~np.isnan(values)
-    stillness = probe(
-        "stillness",
-        feature="mean absolute frame difference (0–255)",
-        values=values[known],
-        reward=reward[rows][known],
-        truth=truth[rows][known],
-        **common,
-    )
-    probes.insert(1, stillness)
-    return probes
+    return np.array(motion, dtype=np.float64)
