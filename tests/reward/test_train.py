@@ -17,6 +17,7 @@ from robopref.reward import (
     Temporal,
     TieMode,
     TrainConfig,
+    score_pool,
     train_reward_model,
 )
 from robopref.reward.features import build_table
@@ -155,6 +156,9 @@ def test_image_encoder_trains_end_to_end_on_tiny_frames(image_pool: Pool, tmp_pa
     )
     cached = list((tmp_path / "cache").glob("frames-*/*.npy"))
     assert len(cached) == 30 and np.load(cached[0]).shape == (6, 32, 32, 3)
+    table = score_pool(result.model, image_pool, cache_dir=tmp_path / "cache")  # from the cache
+    direct = result.model.score(image_pool[t] for t in table["trajectory_id"])  # decoded again
+    assert np.allclose(table["reward"], direct, atol=1e-5)
 
 
 def test_frame_cache_serves_frames_without_decoding(image_pool: Pool, tmp_path: Path) -> None:

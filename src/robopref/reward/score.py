@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -14,7 +15,7 @@ from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
 from robopref.reward.ensemble import EnsembleNet
-from robopref.reward.features import model_input, stack_inputs
+from robopref.reward.features import build_table, model_input, stack_inputs
 from robopref.reward.language import TaskEmbedder
 from robopref.reward.model import NetSpec
 
@@ -122,19 +123,33 @@ def score_pool(
     ids: Sequence[str] | None = None,
     *,
     batch_size: int = 64,
+    cache_dir: Path | None = None,
     progress: ProgressCallback = no_progress,
 ) -> pd.DataFrame:
     """Score trajectories of a pool (all by default).
+
+    Image models read frames through the frame cache that training filled (`cache_dir`,
+    default POOL/.cache/reward), so a pool is decoded once across training and scoring.
 
     Returns:
         One row per trajectory: `trajectory_id`, `reward` (ensemble mean) and `reward_std`
         (spread across members; 0 for a single model).
     """
     ids = list(pool.manifest["trajectory_id"] if ids is None else ids)
+    cache_root = cache_dir or pool.root / ".cache" / "reward"
     members = []
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        members.append(model.score_members(pool[t] for t in chunk))
+        table = build_table(
+            pool,
+            chunk,
+            config=model.spec.encoder,
+            camera=model.spec.camera,
+            embedder=None,
+            cache_root=cache_root if model.spec.encoder.uses_frames else None,
+        )
+        emb = model.embed_tasks(table.tasks) if model.spec.language_dim else None
+        members.append(model.score_inputs(ModelInputs(table.x.numpy(), emb)))
         progress(min(start + batch_size, len(ids)), len(ids))
     rewards = np.concatenate(members) if members else np.zeros((0, model.n_members), np.float32)
     return pd.DataFrame(
