@@ -94,7 +94,12 @@ class ResNet18Encoder(nn.Module):
 
         backbone = torchvision.models.resnet18(weights=None)
         if config.resnet_weights is not None:
-            backbone.load_state_dict(_read_state_dict(config.resnet_weights), strict=False)
+            path = config.resnet_weights
+            result = backbone.load_state_dict(_read_state_dict(path), strict=False)
+            missing = [k for k in result.missing_keys if not k.startswith("fc.")]
+            if missing or result.unexpected_keys:
+                bad = (missing or result.unexpected_keys)[:3]
+                raise InputError(path, "resnet_weights", f"not a ResNet-18 state_dict: {bad}")
         backbone.fc = nn.Identity()
         self.backbone = backbone
         self.proj = nn.Linear(512, config.embed_dim)
