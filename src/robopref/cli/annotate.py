@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from robopref.cli.progress import progress_bar
 from robopref.store import DEFAULT_URL
 
 annotate_app = typer.Typer(help="Collect preferences (simulated annotators).", no_args_is_help=True)
-console = Console()
 
 
 @annotate_app.command()
@@ -56,7 +54,7 @@ def simulate(
         created = simulate_batch(store, batch, cast, truth, seed=seed, progress=progress)
     mix = ", ".join(f"{label}×{n}" for label, n in sorted(Counter(a.label for a in cast).items()))
     total = count_annotations(store, batch_id=batch)
-    console.print(
+    typer.echo(
         f"batch {batch}: {created} new simulated annotations ({total} in the batch) "
         f"from {len(cast)} annotators: {mix}"
     )

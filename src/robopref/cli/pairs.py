@@ -42,6 +42,9 @@ def pairs(
     ranking_sets: Annotated[int, typer.Option(help="Ranking sets to draw as well.")] = 0,
     batch_id: Annotated[str | None, typer.Option(help="Batch id [derived from the seed].")] = None,
     seed: Annotated[int | None, typer.Option(help=f"Random seed [{_D.seed}].")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Also store the batches (and sync the pool) here.")
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML with PairsConfig fields.")
     ] = None,
@@ -65,6 +68,16 @@ def pairs(
         ranking_sets=ranking_sets, batch_id=batch_id, manifest_path=str(pool),
     )  # fmt: skip
     files = write_batches(batches, out, config=cfg)
+    if db is not None:
+        from robopref.store import create_batch, open_store, sync_trajectories
+
+        store = open_store(db)
+        try:
+            sync_trajectories(store, read_manifest(pool))
+            for batch in batches:
+                create_batch(store, batch)
+        finally:
+            store.dispose()
     n_pairs = sum(len(b.pairs) for b in batches)
     n_assign = sum(len(b.assignments) for b in batches)
     kinds = ", ".join(f"{b.kind.value} {b.batch_id}" for b in batches)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,8 +15,13 @@ _D = QAConfig()
 
 
 def qa(
-    annotations: Annotated[Path, typer.Argument(help="Annotations .parquet (ANNOTATIONS_SCHEMA).")],
-    pairs: Annotated[Path, typer.Argument(help="Pairs .parquet (PAIR_COLUMNS).")],
+    annotations: Annotated[
+        Path | None, typer.Argument(help="Annotations .parquet (ANNOTATIONS_SCHEMA).")
+    ] = None,
+    pairs: Annotated[Path | None, typer.Argument(help="Pairs .parquet (PAIR_COLUMNS).")] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Read annotations and pairs from this store.")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Folder for the report and the export.")] = Path("qa"),
     kappa_threshold: Annotated[
         float | None, typer.Option(help=f"Certification kappa [{_D.kappa_threshold:g}].")
@@ -36,16 +41,17 @@ def qa(
 
     Writes report.json, report.html, preferences.parquet, preferences.jsonl and config.json.
 
-    Example: robopref qa annotations.parquet pairs.parquet --out demo-output/qa
+    Example: robopref qa --db sqlite:///robopref.db --out demo-output/qa
+    (or from files: robopref qa annotations.parquet pairs.parquet --out qa)
     """
-    from robopref.quality import format_report, read_frame, run_qa
+    from robopref.quality import format_report, run_qa
 
     cfg = build_config(
         QAConfig, config, kappa_threshold=kappa_threshold,
         exclude_flagged=False if keep_flagged else None,
         split_as_tie=True if split_as_tie else None, source=source,
     )  # fmt: skip
-    frames = read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
+    frames = _frames(annotations, pairs, db)
     with progress_bar("quality control") as progress:
         result = run_qa(*frames, cfg, out_dir=out, progress=progress)
     typer.echo(format_report(result.report))
@@ -55,3 +61,21 @@ def qa(
         f"qa: {s['annotations']} annotations, alpha {alpha}, flagged {len(s['flagged'])}, "
         f"{s['preferences']} preferences → {result.preference_files.parquet}"
     )
+
+
+def _frames(annotations: Path | None, pairs: Path | None, db: str | None) -> tuple[Any, Any]:
+    """(annotations, pairs) frames from the store at `db`, or from the two files."""
+    from robopref.errors import InputError
+    from robopref.quality import read_frame
+
+    if db is not None:
+        from robopref.store import annotations_frame, open_store, pairs_frame
+
+        store = open_store(db)
+        try:
+            return annotations_frame(store), pairs_frame(store)
+        finally:
+            store.dispose()
+    if annotations is None or pairs is None:
+        raise InputError("command line", "--db", "give --db URL, or ANNOTATIONS and PAIRS files")
+    return read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
