@@ -21,9 +21,11 @@ import numpy as np
 
 from robopref.pool import MetricsConfig, Trajectory, append_to_pool
 from robopref.pool import open as open_pool
+from robopref.pool.layout import LazyFrames
 from robopref.render import RenderConfig, compose_frames, plan_clip, render_clip
 from robopref.render.planes import to_rgb
-from robopref.video import write_video
+from robopref.render.source import source_shape
+from robopref.video import iter_video_resized, write_video
 
 
 def scene(n_steps: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -78,10 +80,11 @@ def timed(fn: Callable[[], None], repeats: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--source-fps", type=float, default=30.0, help="camera rate of the source")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "pool"
-        append_to_pool(root, [trajectory()])
+        append_to_pool(root, [trajectory(n_steps=round(20 * args.source_fps), fps=args.source_fps)])
         traj = open_pool(root)["bench-000"]
         for name, config in (
             ("overlays + force strip", RenderConfig()),
@@ -91,48 +94,64 @@ def main() -> None:
 
 
 def run(name: str, traj: Trajectory, config: RenderConfig, out: Path, repeats: int) -> None:
-    plan = plan_clip(traj, config)
-    clip_s = plan.n_frames / config.fps
-    metrics = MetricsConfig()
+    plan, metrics = plan_clip(traj, config), MetricsConfig()
+    clip_s, n = plan.n_frames / config.fps, plan.n_frames
 
     def pipeline() -> None:
         for path in out.glob("*.json"):
             path.unlink()  # force a render
         render_clip(traj, out, config, camera="front")
 
+    def compose() -> None:
+        for _ in compose_frames(traj, plan, camera="front", config=config, metrics=metrics):
+            pass
+
+    def decode() -> None:
+        assert isinstance(traj.frames, LazyFrames)
+        for _ in iter_video_resized(
+            traj.frames.path("front"), width=2, height=2, keep=(), threads=1
+        ):
+            pass
+
     yuv = [
         f.copy() for f in compose_frames(traj, plan, camera="front", config=config, metrics=metrics)
     ]
     rgb = [to_rgb(f) for f in yuv]
-    out.mkdir(parents=True, exist_ok=True)
 
-    def bare(frames: list[np.ndarray], frame_format: str) -> None:
-        write_video(
+    def bare(frames: list[np.ndarray], frame_format: str) -> Callable[[], None]:
+        return lambda: write_video(
             out / "bare.mp4", frames, fps=config.fps, crf=config.crf, preset=config.preset,
             threads=1, frame_format=frame_format,
         )  # fmt: skip
 
+    out.mkdir(parents=True, exist_ok=True)
     p_wall, p_cpu = timed(pipeline, repeats)
-    rgb_wall, rgb_cpu = timed(lambda: bare(rgb, "rgb24"), repeats)
-    yuv_wall, yuv_cpu = timed(lambda: bare(yuv, "yuv420p"), repeats)
-    n = plan.n_frames
+    _, c_cpu = timed(compose, repeats)
+    _, d_cpu = timed(decode, repeats)
+    rgb_wall, rgb_cpu = timed(bare(rgb, "rgb24"), repeats)
+    yuv_wall, yuv_cpu = timed(bare(yuv, "yuv420p"), repeats)
+    ms = 1e3 / n
     print(
-        f"[{name}] clip {clip_s:.1f} s = {n} frames {config.width}x{config.height}, source {traj.n_steps} steps at {traj.fps:g} Hz"
+        f"[{name}] clip {clip_s:.1f} s = {n} frames {config.width}x{config.height}; "
+        f"source {traj.n_steps} steps at {traj.fps:g} Hz, {source_shape(traj, 'front')}"
     )
     print(
-        f"  pipeline (decode+trim+resample+overlays+encode+poster+sidecar): {clip_s / p_cpu:5.1f}x real time per core (CPU s), {clip_s / p_wall:5.1f}x per wall s, {n / p_cpu:4.0f} fps/core"
+        f"  pipeline: {clip_s / p_cpu:5.1f}x real time per core (CPU s), "
+        f"{clip_s / p_wall:5.1f}x per wall s, {n / p_cpu:4.0f} clip fps/core"
     )
     print(
-        f"  bare libx264, same frames as RGB:     {n / rgb_cpu:4.0f} fps/core, {clip_s / rgb_cpu:5.1f}x real time"
+        f"  bare libx264 on the same frames: {n / rgb_cpu:4.0f} fps/core from RGB "
+        f"({clip_s / rgb_cpu:.1f}x real time), {n / yuv_cpu:4.0f} fps/core from yuv420p"
     )
     print(
-        f"  bare libx264, same frames as yuv420p: {n / yuv_cpu:4.0f} fps/core, {clip_s / yuv_cpu:5.1f}x real time"
+        f"  pipeline / bare encoder time: {p_cpu / rgb_cpu:.2f} vs RGB input, "
+        f"{p_cpu / yuv_cpu:.2f} vs yuv420p input (CPU s; wall {p_wall / rgb_wall:.2f}, "
+        f"{p_wall / yuv_wall:.2f})"
     )
     print(
-        f"  pipeline time / bare encoder time: {p_cpu / rgb_cpu:.2f} (vs RGB input), {p_cpu / yuv_cpu:.2f} (vs yuv420p input)  [CPU s]"
-    )
-    print(
-        f"                                     {p_wall / rgb_wall:.2f} (vs RGB input), {p_wall / yuv_wall:.2f} (vs yuv420p input)  [wall s]"
+        f"  per clip frame (CPU ms): source decode {d_cpu * ms:.2f}, scale+overlays "
+        f"{(c_cpu - d_cpu) * ms:.2f}, encode {yuv_cpu * ms:.2f}, "
+        f"poster+sidecar+rest {(p_cpu - c_cpu - yuv_cpu) * ms:.2f}; total {p_cpu * ms:.2f}"
     )
 
 

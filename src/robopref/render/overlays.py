@@ -85,6 +85,7 @@ def label_patch(
     return YuvPatch.from_rgba(np.asarray(image))
 
 
+@lru_cache(maxsize=16)
 def label_metrics(font: Font) -> tuple[int, int, int]:
     """(top offset, text height, padding) in pixels of labels in `font`."""
     _, top, _, bottom = font.getbbox("Ag")

@@ -10,6 +10,8 @@ limited-range matrix, the one swscale applies to RGB input by default.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import av
 import numpy as np
 
@@ -64,10 +66,11 @@ def to_rgb(buffer: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def _mean_2x2(array: np.ndarray) -> np.ndarray:
-    h, w = array.shape[:2]
-    blocks: np.ndarray = array.reshape(h // 2, 2, w // 2, 2, *array.shape[2:]).mean(axis=(1, 3))
-    return blocks
+def _block_mean(alpha: np.ndarray) -> np.ndarray:
+    """(h/2, w/2) uint16 rounded mean of each 2 × 2 block of an (h, w) uint16 array."""
+    total = alpha[0::2, 0::2] + alpha[1::2, 0::2] + alpha[0::2, 1::2] + alpha[1::2, 1::2]
+    mean: np.ndarray = (total + 2) // 4
+    return mean
 
 
 class YuvPatch:
@@ -79,33 +82,44 @@ class YuvPatch:
     Build one with `from_rgba` or `solid`.
     """
 
-    def __init__(self, *, premultiplied: np.ndarray, alpha: np.ndarray) -> None:
-        """Hold premultiplied planes.
+    def __init__(self, *, luma: np.ndarray, chroma: np.ndarray, alpha: np.ndarray) -> None:
+        """Hold premultiplied planes (use `from_rgba` or `solid`).
 
         Args:
-            premultiplied: (h, w, 3) float YUV × alpha (0…255) at full resolution, even h, w.
-            alpha: (h, w) float alpha in 0…255.
+            luma: (h, w) uint16 Y × alpha, h and w even.
+            chroma: (2, h/2, w/2) uint16 U and V × the 2 × 2 block's mean alpha.
+            alpha: (h, w) uint16 alpha in 0…255.
         """
         self.h, self.w = alpha.shape
-        self.y_premultiplied = np.round(premultiplied[..., 0]).astype(np.uint16)
-        self.y_inverse_alpha = np.round(255 - alpha).astype(np.uint16)
-        chroma = _mean_2x2(premultiplied[..., 1:])
-        self.c_premultiplied = [np.round(chroma[..., i]).astype(np.uint16) for i in (0, 1)]
-        self.c_inverse_alpha = np.round(255 - _mean_2x2(alpha)).astype(np.uint16)
+        self.y_premultiplied = luma
+        self.y_inverse_alpha = 255 - alpha
+        self.c_premultiplied = [chroma[0], chroma[1]]
+        self.c_inverse_alpha = 255 - _block_mean(alpha)
 
     @classmethod
     def from_rgba(cls, rgba: np.ndarray) -> YuvPatch:
         """From an (h, w, 4) uint8 RGBA image (padded to even sides with transparency)."""
         rgba = _pad_even(rgba)
         alpha = rgba[..., 3].astype(np.float32)
-        return cls(premultiplied=rgb_to_yuv(rgba[..., :3]) * alpha[..., None], alpha=alpha)
+        yuv = rgb_to_yuv(rgba[..., :3]) * alpha[..., None]
+        h, w = alpha.shape
+        chroma = yuv[..., 1:].reshape(h // 2, 2, w // 2, 2, 2).mean(axis=(1, 3))
+        return cls(
+            luma=np.round(yuv[..., 0]).astype(np.uint16),
+            chroma=np.round(np.moveaxis(chroma, -1, 0)).astype(np.uint16),
+            alpha=rgba[..., 3].astype(np.uint16),
+        )
 
     @classmethod
     def solid(cls, alpha: np.ndarray, rgb: tuple[int, int, int]) -> YuvPatch:
-        """One colour through an (h, w) uint8 alpha mask, such as rendered text (cheap)."""
-        alpha = _pad_even(alpha).astype(np.float32)
-        colour = rgb_to_yuv(np.array([[rgb]], np.uint8))[0, 0]
-        return cls(premultiplied=alpha[..., None] * colour, alpha=alpha)
+        """One colour through an (h, w) uint8 alpha mask, such as rendered text.
+
+        Integer arithmetic only: this runs once per frame for the time counter.
+        """
+        a = _pad_even(alpha).astype(np.uint16)
+        y, u, v = _colour_yuv(rgb)
+        block = _block_mean(a)
+        return cls(luma=a * y, chroma=np.stack([block * u, block * v]), alpha=a)
 
     def paint(self, buffer: np.ndarray, x: int, y: int) -> None:
         """Blend into a yuv420p `buffer` in place, top-left at (x, y) (rounded down to even)."""
@@ -118,6 +132,12 @@ class YuvPatch:
             region = plane[y // 2 : (y + self.h) // 2, x // 2 : (x + self.w) // 2]
             ch, cw = region.shape
             _blend(region, premultiplied[:ch, :cw], self.c_inverse_alpha[:ch, :cw])
+
+
+@lru_cache(maxsize=64)
+def _colour_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    y, u, v = np.round(rgb_to_yuv(np.array([[rgb]], np.uint8))[0, 0])
+    return int(y), int(u), int(v)
 
 
 def _pad_even(image: np.ndarray) -> np.ndarray:
