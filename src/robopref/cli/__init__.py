@@ -15,6 +15,7 @@ from robopref.cli.demo import demo
 from robopref.cli.pairs import pairs
 from robopref.cli.pool import pool_app
 from robopref.cli.qa import qa
+from robopref.cli.train import train
 from robopref.errors import InputError
 
 
@@ -42,6 +43,7 @@ app.command()(pairs)
 app.add_typer(annotate_app, name="annotate")
 app.command()(qa)
 app.add_typer(campaign_app, name="campaign")
+app.command()(train)
 app.command()(demo)
 
 
