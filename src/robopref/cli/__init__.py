@@ -15,7 +15,9 @@ from robopref.cli.demo import demo
 from robopref.cli.pairs import pairs
 from robopref.cli.pool import pool_app
 from robopref.cli.qa import qa
+from robopref.cli.release import release
 from robopref.cli.train import train
+from robopref.cli.validate import validate
 from robopref.errors import InputError
 
 
@@ -44,6 +46,8 @@ app.add_typer(annotate_app, name="annotate")
 app.command()(qa)
 app.add_typer(campaign_app, name="campaign")
 app.command()(train)
+app.command()(validate)
+app.command()(release)
 app.command()(demo)
 
 
