@@ -35,12 +35,14 @@ unit: $(STAMP)
 
 # LeRobot needs Python >= 3.12 and pins its own torch: it gets its own venv, installed once and
 # keyed on tests/interop/requirements.txt (cold install measured in docs/pool-ingest.md).
-PYTHON312 ?= $(shell command -v python3.12 || echo $(HOME)/.pyenv/versions/3.12.1/bin/python3.12)
+PYTHON312 ?= $(firstword $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null) \
+	$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12))
 VENV312 := .venv312
 STAMP312 := $(VENV312)/.installed-$(shell cat tests/interop/requirements.txt | sha256sum | cut -c1-16)
 
 $(STAMP312):
-	@test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312)
+	@test -n "$(PYTHON312)" || { echo "interop needs Python 3.12: set PYTHON312=/path/to/python3.12"; exit 1; }
+	test -x $(VENV312)/bin/python || $(PYTHON312) -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install -q --upgrade pip
 	$(VENV312)/bin/python -m pip install -q -r tests/interop/requirements.txt
 	rm -f $(VENV312)/.installed-* && touch $(STAMP312)
