@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from robopref.errors import InputError
 from robopref.release import ReleaseResult, check_annotations, check_preferences
-from robopref.release.parquet import CONTRACT_COLUMNS, write_table_files
+from robopref.release.parquet import CONTRACT_COLUMNS
 from robopref.schemas import ANNOTATIONS_SCHEMA, PREFERENCES_SCHEMA
+from robopref.tables import write_table_files
 
 from .conftest import Trained
 

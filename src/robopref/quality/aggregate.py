@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
-import uuid
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from robopref.quality.config import QAConfig
 from robopref.quality.consistency import production
 from robopref.quality.frames import CODES
 from robopref.schemas import PREFERENCES_SCHEMA, PREFERENCES_SCHEMA_VERSION
+from robopref.tables import TableFiles, write_table_files
 
 PREFERENCE_OF_CODE = np.array([1.0, 0.5, 0.0])
 """Soft label of each code: A preferred → 1.0, equal → 0.5, B preferred → 0.0."""
@@ -33,13 +29,6 @@ VOTE_COLUMNS = (
     "confidence",
 )
 """Columns `vote` reads: one row per answer, `code` 0 = A, 1 = equal, 2 = B."""
-
-
-class PreferenceFiles(NamedTuple):
-    """Where `write_preferences` put the export."""
-
-    parquet: Path
-    jsonl: Path
 
 
 def vote(rows: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
@@ -138,24 +127,13 @@ def aggregate_rankings(expanded: pd.DataFrame, config: QAConfig) -> pd.DataFrame
     return vote(rows, replace(config, source="ranking"))
 
 
-def write_preferences(preferences: pd.DataFrame, out_dir: str | Path) -> PreferenceFiles:
+def write_preferences(preferences: pd.DataFrame, out_dir: str | Path) -> TableFiles:
     """Write `preferences.parquet` and `preferences.jsonl` from the same rows, atomically.
 
     Each file is written under a temporary name and renamed into place, so a reader sees
     either the old file or the whole new one. The Parquet file carries
     `schema_version` in its metadata.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(preferences, schema=PREFERENCES_SCHEMA, preserve_index=False)
     table = table.replace_schema_metadata({"schema_version": str(PREFERENCES_SCHEMA_VERSION)})
-    files = PreferenceFiles(parquet=out / "preferences.parquet", jsonl=out / "preferences.jsonl")
-    tmp = out / f".preferences.{uuid.uuid4().hex}.parquet.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, files.parquet)
-    tmp = out / f".preferences.{uuid.uuid4().hex}.jsonl.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for record in table.to_pylist():
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, files.jsonl)
-    return files
+    return write_table_files(table, Path(out_dir), "preferences")

@@ -15,11 +15,12 @@ import pyarrow.parquet as pq
 from robopref import __version__
 from robopref.errors import InputError
 from robopref.progress import ProgressCallback, no_progress
-from robopref.quality.aggregate import PreferenceFiles, aggregate_preferences, write_preferences
+from robopref.quality.aggregate import aggregate_preferences, write_preferences
 from robopref.quality.annotators import annotator_stats
 from robopref.quality.config import QAConfig
 from robopref.quality.frames import resolve_annotations
 from robopref.quality.report import QAReport, ReportFiles, build_report, write_report
+from robopref.tables import TableFiles
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class QAResult(NamedTuple):
 
     report: QAReport
     preferences: pd.DataFrame
-    preference_files: PreferenceFiles
+    preference_files: TableFiles
     report_files: ReportFiles
 
 

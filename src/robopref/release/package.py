@@ -38,7 +38,8 @@ from robopref.release.card import CardInputs, dataset_card
 from robopref.release.config import ReleaseConfig
 from robopref.release.model_card import model_card
 from robopref.release.notebook import write_notebook
-from robopref.release.parquet import check_annotations, check_preferences, write_table_files
+from robopref.release.parquet import check_annotations, check_preferences
+from robopref.tables import write_table_files
 from robopref.validate.inputs import read_table
 
 logger = logging.getLogger(__name__)
