@@ -135,6 +135,8 @@ class GenerateConfig:
     """Record camera frames; False gives a fast state-only pool."""
     image_size: int = 480
     """Side of the square camera frames in pixels."""
+    cameras: tuple[str, ...] = ("corner",)
+    """Meta-World cameras to record: `corner` (fixed, external), `gripperPOV` (on the gripper)..."""
     workers: int = 2
     """Worker processes (each keeps one MuJoCo env per task; see docs/pool.md)."""
     seed: int = 0
@@ -159,6 +161,8 @@ class GenerateConfig:
             _positive("GenerateConfig", name, getattr(self, name))
         if self.settle_steps is not None and self.settle_steps < 0:
             raise ValueError("GenerateConfig.settle_steps must be >= 0 or None")
+        if self.frames and not self.cameras:
+            raise ValueError("GenerateConfig.cameras must name a camera when frames=True")
         if self.image_size % 2:
             raise ValueError("GenerateConfig.image_size must be even (H.264 frames)")
         if self.checkpoints and self.bc_demos < 1:

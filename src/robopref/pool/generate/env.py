@@ -13,14 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from robopref.errors import InputError
 from robopref.pool.generate.tasks import TaskSpec
 
 logger = logging.getLogger(__name__)
 
-EXTERNAL_CAMERA = "corner"
-"""The fixed external camera (shows the table, the arm and the task fixture)."""
-GRIPPER_CAMERA = "gripperPOV"
-"""The camera on the gripper, looking down between the fingers."""
 HAND_BODIES = ("right_l6", "right_hand")
 """Robot bodies whose geoms clearance is measured from: the wrist and palm, not the fingers."""
 CLEARANCE_CAP_M = 0.5
@@ -52,10 +49,15 @@ class TaskEnv:
         spec: The task.
         max_steps: The longest episode that will be run.
         image_size: Side of rendered frames in pixels.
-        frames: Whether to create a renderer at all.
+        cameras: Cameras to render (none: no renderer at all, a state-only env).
+
+    Raises:
+        InputError: A camera the model does not have.
     """
 
-    def __init__(self, spec: TaskSpec, *, max_steps: int, image_size: int, frames: bool) -> None:
+    def __init__(
+        self, spec: TaskSpec, *, max_steps: int, image_size: int, cameras: tuple[str, ...]
+    ) -> None:
         import mujoco
         from metaworld.env_dict import ALL_V3_ENVIRONMENTS_GOAL_OBSERVABLE
 
@@ -69,14 +71,15 @@ class TaskEnv:
         self.env._freeze_rand_vec = False
         self.env.seeded_rand_vec = True
         self.env.max_path_length = max(int(self.env.max_path_length), max_steps + 1)
+        self._mocap_low = np.array(self.env.mocap_low, np.float64)
         self.model: Any = self.env.model
         self.data: Any = self.env.data
         self.fps = 1.0 / float(self.env.dt)
         self._index_geoms()
         self.cameras: tuple[str, ...] = ()
         self._renderer: Any = None
-        if frames:
-            self._make_renderer(image_size)
+        if cameras:
+            self._make_renderer(image_size, cameras)
 
     def _index_geoms(self) -> None:
         m, mujoco = self.model, self._mujoco
@@ -107,18 +110,33 @@ class TaskEnv:
                 f"{self.spec.env_name}: bodies {sorted(missing)} have no collision geoms"
             )
 
-    def _make_renderer(self, image_size: int) -> None:
+    def _make_renderer(self, image_size: int, cameras: tuple[str, ...]) -> None:
         mujoco, m = self._mujoco, self.model
         # Fast offscreen settings: no multisampling; shadows and reflections off (issue: ~6x).
         m.vis.quality.offsamples = 0
         m.vis.global_.offwidth = max(int(m.vis.global_.offwidth), image_size)
         m.vis.global_.offheight = max(int(m.vis.global_.offheight), image_size)
         self._renderer = mujoco.Renderer(m, image_size, image_size)
-        names = {m.camera(i).name for i in range(m.ncam)}
-        self.cameras = tuple(c for c in (EXTERNAL_CAMERA, GRIPPER_CAMERA) if c in names)
+        names = [m.camera(i).name for i in range(m.ncam)]
+        unknown = [c for c in cameras if c not in names]
+        if unknown:
+            raise InputError(
+                "GenerateConfig", "cameras", f"unknown {unknown}; the model has {names}"
+            )
+        self.cameras = cameras
 
-    def reset(self, seed: int) -> np.ndarray:
-        """Reset to the object/goal placement drawn from `seed`; returns the observation (39,)."""
+    def reset(self, seed: int, *, floor_drop_m: float = 0.0) -> np.ndarray:
+        """Reset to the object/goal placement drawn from `seed`; returns the observation (39,).
+
+        Args:
+            seed: Env seed.
+            floor_drop_m: Lower the hand's workspace floor by this much for this episode (the
+                `collide` failure: Meta-World's floor otherwise stops the fingers 6 mm above
+                the table).
+        """
+        low = self._mocap_low.copy()
+        low[2] -= floor_drop_m
+        self.env.mocap_low = low
         self.env.seed(int(seed))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

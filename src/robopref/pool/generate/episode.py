@@ -39,6 +39,7 @@ def run_episode(
     max_steps: int,
     settle_steps: int | None,
     frames: bool,
+    floor_drop_m: float = 0.0,
 ) -> EpisodeRecord:
     """Roll `controller` out from the placement drawn from `seed`.
 
@@ -49,12 +50,13 @@ def run_episode(
         max_steps: Step limit.
         settle_steps: Steps kept after the first success; None runs to `max_steps`.
         frames: Render every camera at every step.
+        floor_drop_m: Lower the workspace floor by this much (see `TaskEnv.reset`).
 
     Returns:
         The recording.
     """
     rec = EpisodeRecord(frames={c: [] for c in env.cameras} if frames else {})
-    obs = env.reset(seed)
+    obs = env.reset(seed, floor_drop_m=floor_drop_m)
     info = env.evaluate(obs)
     for t in range(max_steps):
         measure = env.measure()

@@ -138,7 +138,7 @@ def generate_pool(
                 max_steps=config.max_steps,
                 settle_steps=config.settle_steps,
                 image_size=config.image_size,
-                frames=config.frames,
+                cameras=config.cameras if config.frames else (),
                 staging=tx.staging,
                 pool=config.pool,
                 seed=config.seed,

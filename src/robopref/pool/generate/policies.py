@@ -174,7 +174,7 @@ class ScriptedFailureController:
     def act(self, obs: np.ndarray) -> np.ndarray:
         """The failing action."""
         if self._mode is FailureMode.COLLIDE:
-            return clip_action(np.array([self._drift, 1.0, -1.0, -1.0]))
+            return clip_action(np.array([self._drift, 0.3, -1.0, -1.0]))
         seen = obs.copy()
         if self._mode is FailureMode.WRONG_TARGET:
             seen[GOAL.start] = self._wrong_x(float(obs[GOAL.start]))

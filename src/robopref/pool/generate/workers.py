@@ -64,8 +64,8 @@ class WorkerSettings:
     """Steps kept after the first success (None: run to max_steps)."""
     image_size: int
     """Frame side in pixels."""
-    frames: bool
-    """Render cameras."""
+    cameras: tuple[str, ...]
+    """Cameras to render; empty for a state-only pool."""
     staging: Path
     """Where finished trajectories are written (`PoolTransaction.staging`)."""
     pool: PoolConfig
@@ -83,6 +83,9 @@ class DemoResult:
     obs: np.ndarray
     action: np.ndarray
 
+
+COLLIDE_FLOOR_DROP_M = 0.08
+"""How far the `collide` failure lowers the workspace floor, so its course reaches the table."""
 
 _settings: WorkerSettings | None = None
 _envs: dict[str, Any] = {}
@@ -154,7 +157,7 @@ def _env(task: str) -> Any:
             task_spec(task),
             max_steps=_settings.max_steps,
             image_size=_settings.image_size,
-            frames=_settings.frames,
+            cameras=_settings.cameras,
         )
     return _envs[task]
 
@@ -203,7 +206,8 @@ def run_job(job: EpisodeJob) -> DemoResult | dict[str, Any]:
         seed=job.env_seed,
         max_steps=settings.max_steps,
         settle_steps=None if demo else settings.settle_steps,
-        frames=settings.frames and not demo,
+        frames=bool(settings.cameras) and not demo,
+        floor_drop_m=COLLIDE_FLOOR_DROP_M if job.failure_mode is FailureMode.COLLIDE else 0.0,
     )
     if demo:
         return DemoResult(np.stack(rec.obs), np.stack(rec.action))
@@ -234,8 +238,8 @@ def _metadata(
         "episode_index": job.index,
         "max_steps": settings.max_steps,
         "horizon_s": settings.max_steps / float(env.fps),
-        "cameras": ",".join(env.cameras) if settings.frames else "",
-        "image_size": settings.image_size if settings.frames else None,
+        "cameras": ",".join(env.cameras),
+        "image_size": settings.image_size if env.cameras else None,
         **params,
         **(job.bc_info or {}),
     }
