@@ -12,6 +12,7 @@ Run: .venv/bin/python bench/render.py [--repeats 3]
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -66,15 +67,29 @@ def trajectory(n_steps: int = 600, fps: float = 30.0, size: int = 256) -> Trajec
     )
 
 
-def timed(fn: Callable[[], None], repeats: int) -> tuple[float, float]:
-    """Best wall and best CPU seconds over `repeats` calls."""
-    walls, cpus = [], []
+def timed(fns: dict[str, Callable[[], None]], repeats: int) -> dict[str, tuple[float, float]]:
+    """Best wall and best CPU seconds of each function over `repeats` interleaved rounds.
+
+    Interleaving keeps a drifting machine (frequency, neighbours) from favouring one of them.
+    """
+    walls: dict[str, list[float]] = {k: [] for k in fns}
+    cpus: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus)
+        for key, fn in fns.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            walls[key].append(time.perf_counter() - wall)
+            cpus[key].append(time.process_time() - cpu)
+    return {k: (min(walls[k]), min(cpus[k])) for k in fns}
+
+
+def pin_to_one_core() -> str:
+    """Run on one CPU (Linux), so that 'per core' is what is measured."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    core = max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return f"pinned to CPU {core}"
 
 
 def main() -> None:
@@ -82,6 +97,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--source-fps", type=float, default=30.0, help="camera rate of the source")
     args = parser.parse_args()
+    print(f"bench/render.py: {pin_to_one_core()}, best of {args.repeats} interleaved rounds")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "pool"
         append_to_pool(root, [trajectory(n_steps=round(20 * args.source_fps), fps=args.source_fps)])
@@ -125,11 +141,18 @@ def run(name: str, traj: Trajectory, config: RenderConfig, out: Path, repeats: i
         )  # fmt: skip
 
     out.mkdir(parents=True, exist_ok=True)
-    p_wall, p_cpu = timed(pipeline, repeats)
-    _, c_cpu = timed(compose, repeats)
-    _, d_cpu = timed(decode, repeats)
-    rgb_wall, rgb_cpu = timed(bare(rgb, "rgb24"), repeats)
-    yuv_wall, yuv_cpu = timed(bare(yuv, "yuv420p"), repeats)
+    times = timed(
+        {
+            "pipeline": pipeline,
+            "compose": compose,
+            "decode": decode,
+            "rgb": bare(rgb, "rgb24"),
+            "yuv": bare(yuv, "yuv420p"),
+        },
+        repeats,
+    )
+    (p_wall, p_cpu), (_, c_cpu), (_, d_cpu) = times["pipeline"], times["compose"], times["decode"]
+    (rgb_wall, rgb_cpu), (yuv_wall, yuv_cpu) = times["rgb"], times["yuv"]
     ms = 1e3 / n
     print(
         f"[{name}] clip {clip_s:.1f} s = {n} frames {config.width}x{config.height}; "
@@ -149,9 +172,9 @@ def run(name: str, traj: Trajectory, config: RenderConfig, out: Path, repeats: i
         f"{p_wall / yuv_wall:.2f})"
     )
     print(
-        f"  per clip frame (CPU ms): source decode {d_cpu * ms:.2f}, scale+overlays "
-        f"{(c_cpu - d_cpu) * ms:.2f}, encode {yuv_cpu * ms:.2f}, "
-        f"poster+sidecar+rest {(p_cpu - c_cpu - yuv_cpu) * ms:.2f}; total {p_cpu * ms:.2f}"
+        f"  per clip frame (CPU ms): whole pipeline {p_cpu * ms:.2f} = decode+scale+compose "
+        f"{c_cpu * ms:.2f} (source decode alone {d_cpu * ms:.2f}) + encode {yuv_cpu * ms:.2f} "
+        f"+ rest (hash, poster, sidecar, mux) {(p_cpu - c_cpu - yuv_cpu) * ms:.2f}"
     )
 
 
