@@ -1,4 +1,8 @@
-"""The demo pipeline: every stage that exists, on embedded defaults, into one output folder."""
+"""The demo pipeline: every stage, on embedded defaults, into one output folder.
+
+`DIR/pool/` (with `clips/`), `DIR/robopref.db`, `DIR/qa/`, `DIR/model/`, `DIR/validation/`,
+`DIR/release/` — the layout of the public contract (docs/design.md, "Demo output").
+"""
 
 from __future__ import annotations
 
@@ -9,36 +13,72 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from robopref import __version__
+from robopref.campaign import CampaignConfig, run_simulated_campaign
+from robopref.pairs import PairsConfig
+from robopref.pool import open as open_pool
 from robopref.pool.config import GenerateConfig
 from robopref.progress import ProgressCallback, no_progress
+from robopref.release import ReleaseConfig, ReleaseInputs, build_release
+from robopref.render import RenderConfig, render_pool
+from robopref.reward import TrainConfig, train_reward_model
+from robopref.store import open_store
+from robopref.validate import ValidateConfig, run_validation
 
 logger = logging.getLogger(__name__)
+
+OUTPUTS = (
+    "pool",
+    "robopref.db",
+    "robopref.db-wal",
+    "robopref.db-shm",
+    "qa",
+    "model",
+    "validation",
+    "release",
+    "config.json",
+)
+STAGES = ("pool", "clips", "campaign", "reward model", "validation", "release")
 
 
 @dataclass(frozen=True, kw_only=True)
 class DemoConfig:
-    """What `robopref demo` runs."""
+    """What `robopref demo` runs, stage by stage."""
 
     generate: GenerateConfig = field(default_factory=GenerateConfig)
-    """The simulated pool."""
+    """The simulated Meta-World pool."""
+    render: RenderConfig = field(default_factory=RenderConfig)
+    """Review clips."""
+    campaign: CampaignConfig = field(default_factory=CampaignConfig)
+    """Simulated calibration, production batch and QA."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+    """The reward model."""
+    validate: ValidateConfig = field(default_factory=ValidateConfig)
+    """The validation report."""
+    release: ReleaseConfig = field(default_factory=ReleaseConfig)
+    """The release package."""
 
     @classmethod
     def toy(cls) -> DemoConfig:
-        """A toy-size demo for the end-to-end test: 2 tasks, few short episodes, small frames."""
+        """A toy-size demo for the end-to-end test: 2 tasks, short episodes, small frames."""
         return cls(
             generate=replace(
                 GenerateConfig(),
                 tasks=("reach-v3", "button-press-topdown-v3"),
-                experts=2,
-                novices=2,
+                experts=3,
+                novices=3,
                 checkpoints=1,
-                per_checkpoint=1,
-                scripted_failures=1,
-                randoms=1,
+                per_checkpoint=2,
+                scripted_failures=2,
+                randoms=2,
                 bc_demos=3,
                 max_steps=60,
                 image_size=96,
-            )
+            ),
+            render=replace(RenderConfig(), width=96, height=96, font_size=8),
+            campaign=replace(
+                CampaignConfig(), pairs=PairsConfig(batch_size=40, calibration_size=8)
+            ),
+            train=replace(TrainConfig(), epochs=20, ensemble_size=2),
         )
 
 
@@ -47,19 +87,70 @@ class DemoResult:
     """Where the demo put its outputs."""
 
     pool: Path
+    store_url: str
+    qa: Path
+    model: Path
+    validation: Path
+    release: Path
+    summary: dict[str, object]
 
 
 def run_demo(
     config: DemoConfig, out: Path, *, progress: ProgressCallback = no_progress
 ) -> DemoResult:
-    """Run the demo into `out` (replacing an earlier demo there)."""
-    from robopref.pool.generate import generate_pool
-
-    if (out / "pool").exists():
-        shutil.rmtree(out / "pool")
+    """Run every stage into `out`, replacing an earlier demo's outputs there."""
+    for name in OUTPUTS:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(
-        json.dumps({"robopref_version": __version__, "config": asdict(config)}, indent=1)
+        json.dumps(
+            {"robopref_version": __version__, "config": asdict(config)}, indent=1, default=str
+        )
     )
-    generate_pool(config.generate, out / "pool", progress=progress)
-    return DemoResult(pool=out / "pool")
+    pool_dir, store_url = out / "pool", f"sqlite:///{out / 'robopref.db'}"
+    from robopref.pool.generate import generate_pool
+
+    generate_pool(config.generate, pool_dir, progress=progress)
+    logger.info("demo: pool done")
+    progress(1, len(STAGES))
+    clips = render_pool(pool_dir, config.render)
+    progress(2, len(STAGES))
+    store = open_store(store_url)
+    try:
+        campaign = run_simulated_campaign(store, open_pool(pool_dir).manifest, config.campaign,
+                                          out_dir=out / "qa")  # fmt: skip
+    finally:
+        store.dispose()
+    progress(3, len(STAGES))
+    preferences = campaign.qa.preference_files.parquet
+    trained = train_reward_model(preferences, pool_dir, config.train, out=out / "model")
+    progress(4, len(STAGES))
+    report = run_validation(pool_dir, out / "validation", model=out / "model",
+                            preferences=preferences, config=config.validate)  # fmt: skip
+    progress(5, len(STAGES))
+    inputs = ReleaseInputs(preferences=preferences, pool=pool_dir, model=out / "model",
+                           store_url=store_url, qa_report=out / "qa",
+                           validation=out / "validation")  # fmt: skip
+    release = build_release(inputs, out / "release", config.release)
+    progress(6, len(STAGES))
+    distribution = report.distribution
+    quality = distribution.correlations.get("quality_score")
+    summary = {
+        "trajectories": report.n_trajectories,
+        "clips": len(clips.rendered) + len(clips.skipped),
+        "flagged_annotators": campaign.qa.report.summary["flagged"],
+        "preferences": len(campaign.qa.preferences),
+        "test_accuracy": trained.metrics.get("test_accuracy"),
+        "spearman_vs_quality": None if quality is None else quality.rho,
+        "expert_vs_random_auc": (
+            None if distribution.expert_vs_random is None else distribution.expert_vs_random.auc
+        ),
+        "hacking_flags": [p.name for p in report.probes if p.flagged],
+        "archive": str(release.archive),
+    }
+    return DemoResult(pool_dir, store_url, out / "qa", out / "model", out / "validation",
+                      release.folder, summary)  # fmt: skip
