@@ -11,7 +11,7 @@ from robopref.cli import app
 from robopref.errors import InputError
 from robopref.pairs import PairsConfig
 from robopref.schemas import PREFERENCES_SCHEMA
-from robopref.store import annotations_frame
+from robopref.store import annotations_frame, open_store, pairs_frame
 
 SMALL = CampaignConfig(pairs=PairsConfig(batch_size=150, calibration_size=30))
 TASKS = ("reach a", "reach b", "reach c")
@@ -63,9 +63,13 @@ def test_cli_prints_kappa_history_and_summary(tiny_pool, tmp_path):
     config.write_text("pairs:\n  batch_size: 150\n  calibration_size: 30\n")
     result = CliRunner().invoke(app, [
         "campaign", "simulate", str(pool.root), "--db", f"sqlite:///{tmp_path}/c.db",
-        "--out", str(tmp_path / "qa"),
+        "--out", str(tmp_path / "qa"), "--config", str(config),
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "ann-05: kappa" in result.output and "failed" in result.output
     assert "flagged ['ann-04', 'ann-05']" in result.output.splitlines()[-1]
     assert (tmp_path / "qa" / "preferences.parquet").exists()
+    store = open_store(f"sqlite:///{tmp_path}/c.db")  # the YAML's batch size was applied
+    production = pairs_frame(store, "production-1")
+    store.dispose()
+    assert (production["kind"] != "duplicate").sum() == 150

@@ -46,3 +46,16 @@ def test_every_verb_has_help_with_an_example():
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0
         assert "Example" in result.output, args
+
+
+def test_nested_config_field_error_names_the_dotted_field(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("pool:\n  frame_crf: 99\n")
+    result = runner.invoke(app, ["pool", "generate", str(tmp_path / "p"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "frame_crf" in result.output
+
+    config.write_text("pool:\n  rubric:\n    bogus: 1\n")
+    result = runner.invoke(app, ["pool", "generate", str(tmp_path / "p"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "pool.rubric.bogus" in result.output

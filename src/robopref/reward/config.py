@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
+
+from robopref.config_io import config_from_dict as generic_config_from_dict
 
 E = TypeVar("E", bound=Enum)
 
@@ -207,17 +209,4 @@ def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
     Raises:
         ValueError: An unknown key (named) or a bad value (the field's own check).
     """
-    known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"{unknown[0]}: not a field of TrainConfig")
-    values = dict(data)
-    for name, cls in (("encoder", EncoderConfig), ("loss", LossConfig)):
-        if isinstance(values.get(name), Mapping):
-            sub = dict(values[name])
-            names = {f.name for f in fields(cls)}
-            bad = sorted(set(sub) - names)
-            if bad:
-                raise ValueError(f"{name}.{bad[0]}: not a field of {cls.__name__}")
-            values[name] = cls(**sub)
-    return TrainConfig(**values)
+    return generic_config_from_dict(TrainConfig, data)
