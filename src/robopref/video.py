@@ -27,12 +27,12 @@ def write_video(
     threads: int | None = None,
     frame_format: str = "rgb24",
 ) -> int:
-    """Encode RGB frames with libx264 into an MP4.
+    """Encode frames (RGB unless `frame_format` says otherwise) with libx264 into an MP4.
 
     Args:
         path: Output file (`.mp4`).
-        frames: (H, W, 3) uint8 RGB frames, all the same size; H and W even for yuv420p.
-            With `frame_format="yuv420p"`, (H * 3 / 2, W) uint8 planar buffers instead.
+        frames: (H, W, 3) uint8 RGB frames, all the same size, H and W even for yuv420p;
+            (H * 3 / 2, W) uint8 planar buffers with `frame_format="yuv420p"`.
         fps: Frame rate; rational rates such as 29.97 are kept to 1/1000 s.
         crf: Constant rate factor (0 lossless … 51 worst).
         preset: x264 speed preset.
@@ -40,8 +40,7 @@ def write_video(
         faststart: Put the moov atom before mdat so browsers can seek at once.
         codec: FFmpeg encoder name.
         threads: Encoder threads; None lets FFmpeg choose, 1 gives deterministic output.
-        frame_format: Pixel format of `frames` (`rgb24` or `yuv420p`); yuv420p frames go to
-            a yuv420p encoder without conversion.
+        frame_format: `rgb24` or `yuv420p` (goes to a yuv420p encoder unconverted).
 
     Returns:
         The number of frames written.
@@ -58,9 +57,7 @@ def write_video(
                 stream.options = {"crf": str(crf), "preset": preset}
                 if threads is not None:
                     stream.codec_context.thread_count = threads
-            video_frame = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(frame), format=frame_format
-            )
+            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), frame_format)
             container.mux(stream.encode(video_frame))
             count += 1
         if stream is not None:
@@ -150,16 +147,8 @@ def iter_video_resized(
             else:
                 stream.codec_context.thread_count = threads
             for index, frame in enumerate(container.decode(stream)):
-                if keep is not None and index not in keep:
-                    continue
-                if crop_hw is not None and (frame.height, frame.width) != crop_hw:
-                    rgb = frame.to_ndarray(format="rgb24")[: crop_hw[0], : crop_hw[1]]
-                    yield index, resize_frame(rgb, width=width, height=height, pix_fmt=pix_fmt)
-                    continue
-                scaled = _reformatter().reformat(
-                    frame, width=width, height=height, format=pix_fmt, interpolation="BILINEAR"
-                )
-                yield index, scaled.to_ndarray()
+                if keep is None or index in keep:
+                    yield index, _converted(frame, width, height, crop_hw, pix_fmt)
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise InputError(path, "video", f"cannot decode: {exc}") from exc
 
@@ -177,6 +166,19 @@ def read_video(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if not frames:
         raise InputError(path, "video", "contains no frames")
     return np.asarray(times, np.float64), np.stack(frames)
+
+
+def _converted(
+    frame: av.VideoFrame, width: int, height: int, crop_hw: tuple[int, int] | None, pix_fmt: str
+) -> np.ndarray:
+    if crop_hw is not None and (frame.height, frame.width) != crop_hw:
+        rgb = frame.to_ndarray(format="rgb24")[: crop_hw[0], : crop_hw[1]]
+        return resize_frame(rgb, width=width, height=height, pix_fmt=pix_fmt)
+    scaled = _reformatter().reformat(
+        frame, width=width, height=height, format=pix_fmt, interpolation="BILINEAR"
+    )
+    array: np.ndarray = scaled.to_ndarray()
+    return array
 
 
 _THREAD = threading.local()

@@ -26,7 +26,7 @@ from robopref.render.sidecar import (
     read_sidecar_hash,
     write_json_atomic,
 )
-from robopref.render.trim import plan_clip
+from robopref.render.trim import ClipPlan, plan_clip
 from robopref.video import write_video
 
 logger = logging.getLogger(__name__)
@@ -91,9 +91,8 @@ def render_clip(
 ) -> ClipResult:
     """Render the review clip of `traj` into `clips_dir` unless an identical one is there.
 
-    Writes `<id>.mp4` (the clip), `<id>.jpg` (poster: the first frame showing the first
-    action) and `<id>.json` (sidecar). Each is written under a temporary name and renamed
-    into place; the sidecar goes last, so its hash only ever vouches for complete files.
+    Writes `<id>.mp4`, `<id>.jpg` (poster: first frame of the first action) and `<id>.json`
+    (sidecar, renamed into place last, so its hash only vouches for complete files).
 
     Args:
         traj: The trajectory (from a pool, or built in memory).
@@ -103,10 +102,7 @@ def render_clip(
         metrics: Gripper hysteresis thresholds (the pool's); defaults to MetricsConfig().
 
     Returns:
-        RENDERED or SKIPPED (failures raise).
-
-    Raises:
-        InputError: The trajectory has no frames from the camera, or they do not decode.
+        RENDERED or SKIPPED (failures raise InputError: no or undecodable camera frames).
     """
     metrics = metrics or MetricsConfig()
     chosen = resolve_camera(traj, camera or config.camera)
@@ -118,28 +114,13 @@ def render_clip(
     clips_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_clip(traj, config)
     tag = uuid.uuid4().hex[:8]
-    tmp = {
-        p: p.with_name(f".{p.name}.{tag}{TMP_SUFFIX}")
-        for p in (video_path, poster_path, sidecar_path)
-    }
+    files = (video_path, poster_path, sidecar_path)
+    tmp = {p: p.with_name(f".{p.name}.{tag}{TMP_SUFFIX}") for p in files}
     try:
-        poster: list[np.ndarray] = []
-        frames = compose_frames(traj, plan, camera=chosen, config=config, metrics=metrics)
-        n = write_video(
-            tmp[video_path],
-            _keeping(frames, plan.poster_index, poster),
-            fps=config.fps,
-            crf=config.crf,
-            preset=config.preset,
-            pix_fmt=config.pix_fmt,
-            faststart=config.faststart,
-            codec=config.codec,
-            threads=config.encoder_threads,
-            frame_format="yuv420p",
-        )
-        if n != plan.n_frames:
-            raise RuntimeError(f"wrote {n} frames, planned {plan.n_frames}")
-        Image.fromarray(to_rgb(poster[0])).save(tmp[poster_path], format="JPEG", quality=90)
+        n = _encode(
+            traj, plan, camera=chosen, config=config, metrics=metrics,
+            video_tmp=tmp[video_path], poster_tmp=tmp[poster_path],
+        )  # fmt: skip
         os.replace(tmp[video_path], video_path)
         os.replace(tmp[poster_path], poster_path)
         sidecar = build_sidecar(
@@ -151,6 +132,37 @@ def render_clip(
             path.unlink(missing_ok=True)
     logger.debug("rendered %s: %d frames", video_path, n)
     return ClipResult(trajectory_id=traj.trajectory_id, status=ClipStatus.RENDERED, n_frames=n)
+
+
+def _encode(
+    traj: Trajectory,
+    plan: ClipPlan,
+    *,
+    camera: str,
+    config: RenderConfig,
+    metrics: MetricsConfig,
+    video_tmp: Path,
+    poster_tmp: Path,
+) -> int:
+    """Write the clip and its poster to temporary paths; returns the frame count."""
+    poster: list[np.ndarray] = []
+    frames = compose_frames(traj, plan, camera=camera, config=config, metrics=metrics)
+    n = write_video(
+        video_tmp,
+        _keeping(frames, plan.poster_index, poster),
+        fps=config.fps,
+        crf=config.crf,
+        preset=config.preset,
+        pix_fmt=config.pix_fmt,
+        faststart=config.faststart,
+        codec=config.codec,
+        threads=config.encoder_threads,
+        frame_format="yuv420p",
+    )
+    if n != plan.n_frames:
+        raise RuntimeError(f"wrote {n} frames, planned {plan.n_frames}")
+    Image.fromarray(to_rgb(poster[0])).save(poster_tmp, format="JPEG", quality=90)
+    return n
 
 
 def _keeping(

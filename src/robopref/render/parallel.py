@@ -15,7 +15,7 @@ from pathlib import Path
 from robopref.errors import InputError
 from robopref.pool.config import MetricsConfig
 from robopref.pool.layout import read_trajectory_files
-from robopref.pool.pool import MANIFEST, TRAJECTORIES, open_pool, set_manifest_column
+from robopref.pool.pool import MANIFEST, TRAJECTORIES, Pool, open_pool, set_manifest_column
 from robopref.progress import ProgressCallback, no_progress
 from robopref.render.clip import TMP_SUFFIX, ClipResult, ClipStatus, render_clip
 from robopref.render.config import RenderConfig
@@ -116,14 +116,7 @@ def render_pool(
     with _clips_lock(clips_dir):
         results = list(_dispatch(jobs, config, progress))
     by_status = {s: tuple(r.trajectory_id for r in results if r.status == s) for s in ClipStatus}
-    done = {
-        tid: f"{CLIPS}/{tid}.mp4"
-        for tid in by_status[ClipStatus.RENDERED] + by_status[ClipStatus.SKIPPED]
-    }
-    current = dict(zip(opened.manifest["trajectory_id"], opened.manifest["clip_path"], strict=True))
-    changed = {tid: path for tid, path in done.items() if current.get(tid) != path}
-    if changed:
-        set_manifest_column(opened, "clip_path", changed)
+    _record_clip_paths(opened, by_status[ClipStatus.RENDERED] + by_status[ClipStatus.SKIPPED])
     return RenderReport(
         clips_dir=clips_dir,
         rendered=by_status[ClipStatus.RENDERED],
@@ -132,6 +125,15 @@ def render_pool(
             (r.trajectory_id, r.error or "") for r in results if r.status == ClipStatus.FAILED
         ),
     )
+
+
+def _record_clip_paths(pool: Pool, trajectory_ids: tuple[str, ...]) -> None:
+    """Set `clip_path` of these trajectories where it is not already right."""
+    current = dict(zip(pool.manifest["trajectory_id"], pool.manifest["clip_path"], strict=True))
+    wanted = {tid: f"{CLIPS}/{tid}.mp4" for tid in trajectory_ids}
+    changed = {tid: path for tid, path in wanted.items() if current.get(tid) != path}
+    if changed:
+        set_manifest_column(pool, "clip_path", changed)
 
 
 def _dispatch(

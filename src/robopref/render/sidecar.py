@@ -87,14 +87,7 @@ def build_sidecar(
             "start_s": plan.start_s,
             "end_s": plan.end_s,
         },
-        "trim": {
-            "first_action_step": plan.first_action_step,
-            "success_step": plan.success_step,
-            "end_reason": plan.end_reason,
-            "lead_in_s": config.lead_in_s,
-            "tail_s": config.tail_s,
-            "freeze_s": config.freeze_s,
-        },
+        "trim": _trim_record(plan, config),
         "fps": config.fps,
         "width": config.width,
         "height": config.height,
@@ -103,14 +96,7 @@ def build_sidecar(
         "n_freeze_frames": plan.n_freeze,
         "duration_s": plan.n_frames / config.fps,
         "poster_frame": plan.poster_index,
-        "video": {
-            "codec": config.codec,
-            "crf": config.crf,
-            "preset": config.preset,
-            "pix_fmt": config.pix_fmt,
-            "faststart": config.faststart,
-            "encoder_threads": config.encoder_threads,
-        },
+        "video": _video_record(config),
         "settings": config.clip_settings(),
         "gripper_hysteresis": {
             "closed_below": metrics.gripper_closed_below,
@@ -120,6 +106,28 @@ def build_sidecar(
         "pyav_version": av.__version__,
         "input_digest": digest,
         "hash": clip_hash(inputs=digest, camera=camera, config=config, metrics=metrics),
+    }
+
+
+def _video_record(config: RenderConfig) -> dict[str, Any]:
+    return {
+        "codec": config.codec,
+        "crf": config.crf,
+        "preset": config.preset,
+        "pix_fmt": config.pix_fmt,
+        "faststart": config.faststart,
+        "encoder_threads": config.encoder_threads,
+    }
+
+
+def _trim_record(plan: ClipPlan, config: RenderConfig) -> dict[str, Any]:
+    return {
+        "first_action_step": plan.first_action_step,
+        "success_step": plan.success_step,
+        "end_reason": plan.end_reason,
+        "lead_in_s": config.lead_in_s,
+        "tail_s": config.tail_s,
+        "freeze_s": config.freeze_s,
     }
 
 
