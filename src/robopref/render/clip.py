@@ -101,8 +101,7 @@ def render_clip(
         camera: Camera to render; None uses `config.camera`, else the first camera.
         metrics: Gripper hysteresis thresholds (the pool's); defaults to MetricsConfig().
 
-    Returns:
-        RENDERED or SKIPPED (failures raise InputError: no or undecodable camera frames).
+    Returns: RENDERED or SKIPPED (failures raise InputError: no or undecodable frames).
     """
     metrics = metrics or MetricsConfig()
     chosen = resolve_camera(traj, camera or config.camera)
