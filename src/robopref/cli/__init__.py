@@ -16,6 +16,7 @@ from robopref.cli.pairs import pairs
 from robopref.cli.pool import pool_app
 from robopref.cli.qa import qa
 from robopref.cli.release import release
+from robopref.cli.render import render
 from robopref.cli.train import train
 from robopref.cli.validate import validate
 from robopref.errors import InputError
@@ -41,6 +42,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(pool_app, name="pool")
+app.command()(render)
 app.command()(pairs)
 app.add_typer(annotate_app, name="annotate")
 app.command()(qa)

@@ -107,6 +107,9 @@ class LazyFrames(Mapping[str, np.ndarray]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._cameras)
 
+    def __contains__(self, camera: object) -> bool:
+        return camera in self._cameras  # without decoding (Mapping's default would)
+
     def __len__(self) -> int:
         return len(self._cameras)
 
@@ -117,6 +120,14 @@ class LazyFrames(Mapping[str, np.ndarray]):
     def n_frames(self, camera: str) -> int:
         """Frame count of `camera` without decoding."""
         return int(self._cameras[camera]["n_frames"])
+
+    def frame_size(self, camera: str) -> tuple[int, int]:
+        """(height, width) of `camera`'s frames without decoding.
+
+        The MP4 may be padded to even sizes; crop decoded frames to this.
+        """
+        info = self._cameras[camera]
+        return int(info["height"]), int(info["width"])
 
 
 def read_trajectory_files(directory: Path) -> Trajectory:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import numpy as np
@@ -21,20 +20,9 @@ def frames_origin(traj: Trajectory, camera: str) -> tuple[str, str]:
 
 
 def _check_camera(traj: Trajectory, camera: str) -> None:
-    # `traj.cameras`, not `camera in traj.frames`: Mapping.__contains__ would decode.
-    if camera not in traj.cameras:
+    if camera not in traj.frames:
         where = f"trajectory {traj.trajectory_id!r}"
         raise InputError(where, f"frames[{camera!r}]", f"no such camera; has {traj.cameras}")
-
-
-def _stored_size(frames: LazyFrames, camera: str) -> tuple[int, int]:
-    """(height, width) a pool recorded for the camera (its MP4 may be padded to even)."""
-    meta_path = frames.path(camera).parent / "meta.json"
-    try:
-        info = json.loads(meta_path.read_text())["cameras"][camera]
-        return int(info["height"]), int(info["width"])
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise InputError(meta_path, f"cameras.{camera}", f"no frame size: {exc}") from exc
 
 
 def source_shape(traj: Trajectory, camera: str) -> tuple[int, int]:
@@ -45,7 +33,7 @@ def source_shape(traj: Trajectory, camera: str) -> tuple[int, int]:
     """
     _check_camera(traj, camera)
     if isinstance(traj.frames, LazyFrames):
-        return _stored_size(traj.frames, camera)
+        return traj.frames.frame_size(camera)
     shape = np.shape(traj.frames[camera])
     return int(shape[1]), int(shape[2])
 
@@ -77,7 +65,7 @@ def resized_frames(
         return
     frames = traj.frames
     if isinstance(frames, LazyFrames):
-        path, crop = frames.path(camera), _stored_size(frames, camera)
+        path, crop = frames.path(camera), frames.frame_size(camera)
         source = iter_video_resized(
             path, width=width, height=height, keep=set(wanted), crop_hw=crop,
             pix_fmt="yuv420p", threads=1,
