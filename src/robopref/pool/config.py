@@ -126,7 +126,7 @@ class GenerateConfig:
     bc_demos: int = 15
     """Expert episodes per task (not kept in the pool) that train the BC policy."""
     bc_steps: int = 800
-    """Gradient steps of one BC run; checkpoint k of N is taken after bc_steps / 6^(N-k)."""
+    """Gradient steps of one BC run; checkpoint k of N is taken after bc_steps / 4^(N-k)."""
     max_steps: int = 120
     """Episode length limit in environment steps (Meta-World runs at 80 steps/s)."""
     settle_steps: int | None = 12

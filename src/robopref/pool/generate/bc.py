@@ -31,7 +31,7 @@ BATCH = 256
 """Minibatch size."""
 LEARNING_RATE = 1e-3
 """Adam learning rate."""
-RATIO = 6.0
+RATIO = 4.0
 """Each checkpoint has trained this many times longer than the one before."""
 LAYERS = ("0", "2", "4")
 """Names of the linear layers in the torch Sequential (and in the saved weights)."""
@@ -54,10 +54,10 @@ class BCCheckpoint:
 
 
 def checkpoint_steps(total: int, n: int) -> list[int]:
-    """Gradient steps at which each of `n` checkpoints is saved (geometric, ratio 6).
+    """Gradient steps at which each of `n` checkpoints is saved (geometric, ratio 4).
 
-    >>> checkpoint_steps(720, 3)
-    [20, 120, 720]
+    >>> checkpoint_steps(800, 3)
+    [50, 200, 800]
     """
     return [max(1, round(total / RATIO ** (n - k))) for k in range(1, n + 1)]
 
