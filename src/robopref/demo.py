@@ -71,7 +71,7 @@ class DemoConfig:
                 scripted_failures=2,
                 randoms=2,
                 bc_demos=3,
-                max_steps=60,
+                max_steps=90,
                 image_size=96,
             ),
             render=replace(RenderConfig(), width=96, height=96, font_size=8),
