@@ -90,14 +90,7 @@ def train_bc(
     try:
         gen = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
-        net = torch.nn.Sequential(
-            torch.nn.Linear(obs.shape[1], HIDDEN),
-            torch.nn.ReLU(),
-            torch.nn.Linear(HIDDEN, HIDDEN),
-            torch.nn.ReLU(),
-            torch.nn.Linear(HIDDEN, act.shape[1]),
-            torch.nn.Tanh(),
-        )
+        net = _network(obs.shape[1], act.shape[1])
         optimiser = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
         x = torch.from_numpy((obs - mean) / std)
         y = torch.from_numpy(act)
@@ -120,6 +113,20 @@ def train_bc(
         torch.set_num_threads(threads)
         if denormals:
             torch.set_flush_denormal(False)
+
+
+def _network(n_in: int, n_out: int) -> torch.nn.Sequential:
+    """The MLP: n_in → HIDDEN → HIDDEN → n_out, ReLU, tanh output (layers 0, 2, 4)."""
+    import torch
+
+    return torch.nn.Sequential(
+        torch.nn.Linear(n_in, HIDDEN),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN, HIDDEN),
+        torch.nn.ReLU(),
+        torch.nn.Linear(HIDDEN, n_out),
+        torch.nn.Tanh(),
+    )
 
 
 def _tensors(
