@@ -96,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--source-fps", type=float, default=30.0, help="camera rate of the source")
+    parser.add_argument("--preset", default=RenderConfig.preset, help="x264 preset of the clips")
     args = parser.parse_args()
     print(f"bench/render.py: {pin_to_one_core()}, best of {args.repeats} interleaved rounds")
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,8 +104,8 @@ def main() -> None:
         append_to_pool(root, [trajectory(n_steps=round(20 * args.source_fps), fps=args.source_fps)])
         traj = open_pool(root)["bench-000"]
         for name, config in (
-            ("overlays + force strip", RenderConfig()),
-            ("overlays, no force strip", RenderConfig(force_strip=False)),
+            ("overlays + force strip", RenderConfig(preset=args.preset)),
+            ("overlays, no force strip", RenderConfig(preset=args.preset, force_strip=False)),
         ):
             run(name, traj, config, Path(tmp) / name.replace(" ", "_"), args.repeats)
 
