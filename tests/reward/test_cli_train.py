@@ -3,18 +3,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
 import robopref.reward
-from robopref.cli.train import train
-from robopref.errors import InputError
+from robopref.cli import app
 from robopref.pool import Pool
 from robopref.testing import write_preferences
-
-app = typer.Typer()
-app.command()(train)
-app.command("noop")(lambda: None)  # two commands, so `train` is a subcommand as in robopref
 
 
 def test_train_writes_a_checkpoint_and_prints_a_summary(
@@ -39,8 +33,8 @@ def test_bad_preferences_raise_input_error_naming_the_field(
 ) -> None:
     path = write_preferences(state_prefs.assign(trajectory_a_id="ghost"), tmp_path / "p.parquet")
     result = CliRunner().invoke(app, ["train", str(path), str(state_pool.root), "--epochs", "1"])
-    assert isinstance(result.exception, InputError)  # robopref.cli.main maps it to exit code 2
-    assert result.exception.field == "trajectory_a_id" and "p.parquet" in str(result.exception)
+    assert result.exit_code == 2
+    assert "trajectory_a_id" in result.output and "p.parquet" in result.output
 
 
 def test_unknown_yaml_field_is_an_input_error(
@@ -51,8 +45,8 @@ def test_unknown_yaml_field_is_an_input_error(
     result = CliRunner().invoke(
         app, ["train", str(state_prefs_file), str(state_pool.root), "--config", str(yaml_file)]
     )
-    assert isinstance(result.exception, InputError)
-    assert "encoder.depth" in str(result.exception)
+    assert result.exit_code == 2
+    assert "encoder.depth" in result.output
 
 
 def test_help_shows_defaults_from_the_config() -> None:
@@ -63,9 +57,9 @@ def test_help_shows_defaults_from_the_config() -> None:
 
 
 @pytest.mark.parametrize("flag", [["--lr", "-1"], ["--encoder", "vit"]])
-def test_bad_flag_values_raise_value_error_naming_the_field(
+def test_bad_flag_values_exit_2_naming_the_field(
     state_prefs_file: Path, state_pool: Pool, flag: list[str]
 ) -> None:
     result = CliRunner().invoke(app, ["train", str(state_prefs_file), str(state_pool.root), *flag])
-    assert isinstance(result.exception, ValueError)
-    assert ("lr" if flag[0] == "--lr" else "kind") in str(result.exception)
+    assert result.exit_code == 2
+    assert ("lr" if flag[0] == "--lr" else "kind") in result.output

@@ -14,7 +14,10 @@ C = TypeVar("C")
 
 
 def build_config(cls: type[C], config_file: Path | None, **flags: Any) -> C:
-    """Build `cls` from a YAML file (nested configs as mappings), then flags that are not None.
+    """Build `cls` from a YAML file (nested configs as mappings), then the flags given.
+
+    A flag that is None was not given; a dict flag (e.g. `encoder={"kind": "conv"}`) sets
+    fields of a nested config.
 
     Raises:
         InputError: The file is unreadable, names a field `cls` does not have, or a value
@@ -29,8 +32,20 @@ def build_config(cls: type[C], config_file: Path | None, **flags: Any) -> C:
         if not isinstance(loaded, dict):
             raise InputError(config_file, "config", "must be a mapping of field: value")
         values.update(loaded)
-    values.update({k: v for k, v in flags.items() if v is not None})
+    _merge(values, flags)
     try:
         return config_from_dict(cls, values)
     except ValueError as exc:  # the message names the (dotted) field
         raise InputError(config_file or "command line", cls.__name__, str(exc)) from exc
+
+
+def _merge(values: dict[str, Any], flags: dict[str, Any]) -> None:
+    """Overlay flags that were given (not None); a dict flag overlays a nested config."""
+    for key, value in flags.items():
+        if isinstance(value, dict):
+            nested = dict(values.get(key) or {})
+            _merge(nested, value)
+            if nested:
+                values[key] = nested
+        elif value is not None:
+            values[key] = value

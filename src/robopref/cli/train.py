@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,12 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
-from robopref.errors import InputError
 from robopref.reward.config import EncoderConfig, LossConfig, TrainConfig
 
 E, L, T = EncoderConfig, LossConfig, TrainConfig
@@ -79,17 +77,16 @@ def train(
     """
     from robopref.reward import train_reward_model
 
-    cfg = _build_config(
+    cfg = build_config(
+        TrainConfig,
         config,
-        top={
-            "epochs": epochs,
-            "lr": lr,
-            "batch_size": batch_size,
-            "ensemble_size": ensemble,
-            "split": split,
-            "seed": seed,
-            "device": device,
-        },
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        ensemble_size=ensemble,
+        split=split,
+        seed=seed,
+        device=device,
         encoder={
             "kind": encoder,
             "temporal": temporal,
@@ -125,41 +122,6 @@ def train(
         f"test accuracy {m['test_accuracy']:.3f} "
         f"(members {spread['mean']:.3f} ± {spread['std']:.3f}, {m['n_test']} pairs), "
         f"val {m['val_accuracy']:.3f}; checkpoint {out}"
-    )
-
-
-def _given(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _build_config(
-    file: Path | None, *, top: dict[str, Any], encoder: dict[str, Any], loss: dict[str, Any]
-) -> TrainConfig:
-    """TrainConfig from an optional YAML file, then the flags that were given.
-
-    Raises:
-        InputError: The file is unreadable or holds an unknown field or bad value.
-        ValueError: A flag has a bad value (the message names the field).
-    """
-    from robopref.reward.config import config_from_dict
-
-    base = TrainConfig()
-    if file is not None:
-        try:
-            loaded = yaml.safe_load(file.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise InputError(file, "config", f"unreadable: {exc}") from exc
-        if not isinstance(loaded, dict):
-            raise InputError(file, "config", "must be a mapping of field: value")
-        try:
-            base = config_from_dict(loaded)
-        except (TypeError, ValueError) as exc:
-            raise InputError(file, "config", str(exc)) from exc
-    return dataclasses.replace(
-        base,
-        encoder=dataclasses.replace(base.encoder, **_given(encoder)),
-        loss=dataclasses.replace(base.loss, **_given(loss)),
-        **_given(top),
     )
 
 
