@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -95,10 +96,24 @@ class DemoResult:
     summary: dict[str, object]
 
 
-def run_demo(
-    config: DemoConfig, out: Path, *, progress: ProgressCallback = no_progress
-) -> DemoResult:
-    """Run every stage into `out`, replacing an earlier demo's outputs there."""
+class _Stages:
+    """Times each stage and reports `(stages done, stages)` to the progress callback."""
+
+    def __init__(self, progress: ProgressCallback) -> None:
+        self.progress = progress
+        self.seconds: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self._start, 1)
+        self._start = now
+        logger.info("demo: %s done in %.1f s", name, self.seconds[name])
+        self.progress(len(self.seconds), len(STAGES))
+
+
+def _clear(out: Path, config: DemoConfig) -> None:
+    """Remove an earlier demo's outputs and record this run's config."""
     for name in OUTPUTS:
         target = out / name
         if target.is_dir():
@@ -106,37 +121,41 @@ def run_demo(
         elif target.exists():
             target.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(
-        json.dumps(
-            {"robopref_version": __version__, "config": asdict(config)}, indent=1, default=str
-        )
-    )
-    pool_dir, store_url = out / "pool", f"sqlite:///{out / 'robopref.db'}"
+    record = {"robopref_version": __version__, "config": asdict(config)}
+    (out / "config.json").write_text(json.dumps(record, indent=1, default=str))
+
+
+def run_demo(
+    config: DemoConfig, out: Path, *, progress: ProgressCallback = no_progress
+) -> DemoResult:
+    """Run every stage into `out`, replacing an earlier demo's outputs there."""
     from robopref.pool.generate import generate_pool
 
-    generate_pool(config.generate, pool_dir, progress=progress)
-    logger.info("demo: pool done")
-    progress(1, len(STAGES))
+    _clear(out, config)
+    stages = _Stages(progress)
+    pool_dir, store_url = out / "pool", f"sqlite:///{out / 'robopref.db'}"
+    generate_pool(config.generate, pool_dir)
+    stages.done("pool")
     clips = render_pool(pool_dir, config.render)
-    progress(2, len(STAGES))
+    stages.done("clips")
     store = open_store(store_url)
     try:
-        campaign = run_simulated_campaign(store, open_pool(pool_dir).manifest, config.campaign,
-                                          out_dir=out / "qa")  # fmt: skip
+        manifest = open_pool(pool_dir).manifest
+        campaign = run_simulated_campaign(store, manifest, config.campaign, out_dir=out / "qa")
     finally:
         store.dispose()
-    progress(3, len(STAGES))
+    stages.done("campaign")
     preferences = campaign.qa.preference_files.parquet
     trained = train_reward_model(preferences, pool_dir, config.train, out=out / "model")
-    progress(4, len(STAGES))
+    stages.done("reward model")
     report = run_validation(pool_dir, out / "validation", model=out / "model",
                             preferences=preferences, config=config.validate)  # fmt: skip
-    progress(5, len(STAGES))
+    stages.done("validation")
     inputs = ReleaseInputs(preferences=preferences, pool=pool_dir, model=out / "model",
                            store_url=store_url, qa_report=out / "qa",
                            validation=out / "validation")  # fmt: skip
     release = build_release(inputs, out / "release", config.release)
-    progress(6, len(STAGES))
+    stages.done("release")
     distribution = report.distribution
     quality = distribution.correlations.get("quality_score")
     summary = {
@@ -150,6 +169,7 @@ def run_demo(
             None if distribution.expert_vs_random is None else distribution.expert_vs_random.auc
         ),
         "hacking_flags": [p.name for p in report.probes if p.flagged],
+        "stage_seconds": stages.seconds,
         "archive": str(release.archive),
     }
     return DemoResult(pool_dir, store_url, out / "qa", out / "model", out / "validation",
