@@ -1,0 +1,362 @@
+"""Label efficiency of the reward model: held-out accuracy and Spearman ρ per label budget.
+
+The learning claim of the reward-model issue, measured on a Meta-World pool with ground truth.
+Labels come from the B-Pref mistake teacher (ε = 0.1) on `quality_score`; each budget B is the
+number of labelled pairs the training run sees (train + validation; the library also holds 1%
+back as its own test split, unused here). Per task, 20% of the trajectories are held out
+entirely; budgets are nested prefixes of one shuffled order of pairs among the other 80%.
+Two fixed test sets, labelled with the TRUE preference (ties by quality_score excluded), are
+never used in training or model selection:
+
+- `acc`: held-out pairs of training-side trajectories (the pair is new, its trajectories may
+  appear in training pairs);
+- `acc_new`: pairs touching at least one held-out trajectory (never seen at all).
+
+ρ is Spearman's correlation of the reward with quality_score over all trajectories of a task
+(`rho`) and over its held-out trajectories only (`rho_new`), averaged over tasks.
+
+    MUJOCO_GL=egl .venv/bin/python bench/reward_quality.py                 # full run
+    MUJOCO_GL=egl .venv/bin/python bench/reward_quality.py --quick         # smoke run, ~2 min
+    .venv/bin/python bench/reward_quality.py --settings single --encoders state --budgets 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import statistics
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.stats import spearmanr
+
+import robopref.pool
+import robopref.reward as rr
+from robopref.pool import Pool
+from robopref.pool.config import DEFAULT_TASKS, GenerateConfig
+from robopref.testing import synthetic_preferences
+
+EPSILON = 0.1
+"""B-Pref mistake teacher: probability of flipping the rational answer."""
+HOLDOUT_FRACTION = 0.2
+"""Share of each task's trajectories held out of every training pair."""
+SINGLE_TASK = "pick-place-v3"
+"""The single-task setting (the hardest of the five: grasp, carry, place)."""
+TARGETS = (("single", 500, 0.90), ("multi", 2000, 0.85))
+"""(setting, budget, accuracy bar) from the issue; ρ must reach RHO_TARGET at the same points."""
+RHO_TARGET = 0.85
+
+FULL_POOL = GenerateConfig(
+    tasks=DEFAULT_TASKS,
+    experts=20,
+    novices=30,
+    checkpoints=3,
+    per_checkpoint=10,
+    scripted_failures=10,
+    randoms=10,
+    image_size=64,
+    workers=2,
+    seed=0,
+)
+"""5 tasks × 100 trajectories (every tier), 64×64 `corner` frames."""
+QUICK_POOL = GenerateConfig(
+    tasks=("reach-v3", SINGLE_TASK),
+    experts=3,
+    novices=5,
+    checkpoints=1,
+    per_checkpoint=2,
+    scripted_failures=2,
+    randoms=2,
+    bc_demos=3,
+    bc_steps=100,
+    image_size=32,
+    workers=2,
+    seed=0,
+)
+"""2 tasks × 14 trajectories, for smoke runs."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Labels:
+    """One seed's labelled pairs for one setting."""
+
+    ranked: pd.DataFrame
+    """Teacher-labelled pairs among training-side trajectories, in draw order (budget = prefix)."""
+    test: pd.DataFrame
+    """Held-out pairs of training-side trajectories with `truth` (1.0 A better, 0.0 B better)."""
+    test_new: pd.DataFrame
+    """Held-out pairs touching a held-out trajectory, with `truth`."""
+    holdout: frozenset[str]
+    """Trajectory ids never in a labelled pair."""
+    tasks: tuple[str, ...]
+    """Environment ids of the setting."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One printed result line."""
+
+    setting: str
+    encoder: str
+    budget: int
+    seed: int
+    acc: float
+    acc_new: float
+    rho: float
+    rho_new: float
+    train_s: float
+    n_train: int
+
+
+def ensure_pool(workdir: Path, config: GenerateConfig) -> Pool:
+    """The cached pool for `config` under `workdir`, generated (atomically) if missing."""
+    record = json.dumps(asdict(config), sort_keys=True, default=str)
+    name = "pool-" + str(uuid.uuid5(uuid.NAMESPACE_OID, record))[:8]
+    root = workdir / name
+    if (root / "bench-pool.json").exists():
+        return robopref.pool.open(root)
+    from robopref.pool.generate import generate_pool  # MuJoCo only when generating
+
+    tmp = workdir / f".{name}.{uuid.uuid4().hex}.tmp"
+    start = time.perf_counter()
+    print(f"generating pool {root} ...", flush=True)
+    generate_pool(config, tmp)
+    (tmp / "bench-pool.json").write_text(record)
+    if root.exists():
+        shutil.rmtree(root)
+    os.replace(tmp, root)
+    print(f"generated {name} in {time.perf_counter() - start:.0f} s", flush=True)
+    return robopref.pool.open(root)
+
+
+def _truth_pairs(rows: pd.DataFrame, quality: dict[str, float], n: int) -> pd.DataFrame:
+    """The first `n` rows that are decisive by quality_score, with the true preference."""
+    delta = np.array(
+        [
+            quality[a] - quality[b]
+            for a, b in zip(rows.trajectory_a_id, rows.trajectory_b_id, strict=True)
+        ]
+    )
+    decisive = np.abs(delta) > 1e-9
+    kept = pd.DataFrame(
+        {
+            "trajectory_a_id": rows.trajectory_a_id.to_numpy()[decisive],
+            "trajectory_b_id": rows.trajectory_b_id.to_numpy()[decisive],
+            "truth": (delta[decisive] > 0).astype(float),
+        }
+    )
+    return kept.head(n)
+
+
+def make_labels(
+    pool: Pool, *, tasks: tuple[str, ...], max_budget: int, n_test: int, seed: int
+) -> Labels:
+    """Hold out trajectories, label every same-task pair with the teacher, cut the test sets.
+
+    Raises:
+        SystemExit: The pool has too few pairs for `max_budget` + `n_test`.
+    """
+    m = pool.manifest
+    rng = np.random.default_rng(seed + 1000)
+    holdout: set[str] = set()
+    for task_id in tasks:
+        ids = sorted(m.loc[m.env_id == task_id, "trajectory_id"])
+        holdout.update(rng.choice(ids, size=round(HOLDOUT_FRACTION * len(ids)), replace=False))
+    n_all = sum(len(g) * (len(g) - 1) // 2 for _, g in m.groupby("task"))
+    every = synthetic_preferences(pool, n_pairs=n_all, seed=seed, epsilon=EPSILON)
+    env = dict(zip(m.trajectory_id, m.env_id, strict=True))
+    every = every[every.trajectory_a_id.map(env).isin(tasks)]
+    touches = every.trajectory_a_id.isin(holdout) | every.trajectory_b_id.isin(holdout)
+    inside = every[~touches].reset_index(drop=True)
+    if len(inside) < max_budget + n_test:
+        raise SystemExit(f"only {len(inside)} pairs for budget {max_budget} + test {n_test}")
+    quality = dict(zip(m.trajectory_id, m.quality_score.astype(float), strict=True))
+    return Labels(
+        ranked=inside.head(max_budget),
+        test=_truth_pairs(inside.iloc[max_budget:], quality, n_test),
+        test_new=_truth_pairs(every[touches], quality, n_test),
+        holdout=frozenset(holdout),
+        tasks=tasks,
+    )
+
+
+def train_config(
+    encoder: str, *, language: bool, seed: int, quick: bool, cache: Path
+) -> rr.TrainConfig:
+    """The run settings per encoder: small and CPU-sized (see docs/reward.md)."""
+    if encoder == "state":
+        enc = rr.EncoderConfig(kind="state", language=language)
+        members, epochs, patience = 2, 100, 20
+    else:
+        enc = rr.EncoderConfig(kind=encoder, language=language, image_size=32, n_steps=16)
+        members, epochs, patience = 1, 30, 8
+    if quick:
+        epochs, patience = 5, 5
+    return rr.TrainConfig(
+        encoder=enc,
+        seed=seed,
+        ensemble_size=members,
+        epochs=epochs,
+        patience=patience,
+        test_fraction=0.01,
+        device="cpu",
+        cache_dir=cache,
+    )
+
+
+def pair_accuracy(reward: pd.Series, pairs: pd.DataFrame) -> float:
+    """Fraction of `pairs` whose higher reward is the truly better trajectory."""
+    r_a = reward.loc[pairs.trajectory_a_id].to_numpy()
+    r_b = reward.loc[pairs.trajectory_b_id].to_numpy()
+    return float(((r_a > r_b) == (pairs.truth.to_numpy() > 0.5)).mean())
+
+
+def mean_rho(reward: pd.Series, manifest: pd.DataFrame, ids: set[str] | None = None) -> float:
+    """Spearman ρ of reward vs quality_score per task (restricted to `ids`), averaged."""
+    values = []
+    for _, group in manifest.groupby("env_id"):
+        group = group[group.trajectory_id.isin(reward.index)]
+        if ids is not None:
+            group = group[group.trajectory_id.isin(ids)]
+        if len(group) > 2:
+            rho = spearmanr(reward.loc[group.trajectory_id], group.quality_score).statistic
+            values.append(float(rho))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def run_one(
+    pool: Pool, labels: Labels, *, setting: str, encoder: str, budget: int, seed: int, args: Any
+) -> Row:
+    """Train on the first `budget` labels and measure everything against the ground truth."""
+    language = setting == "multi"
+    cache = args.workdir / "cache"
+    config = train_config(encoder, language=language, seed=seed, quick=args.quick, cache=cache)
+    start = time.perf_counter()
+    result = rr.train_reward_model(labels.ranked.head(budget), pool, config)
+    train_s = time.perf_counter() - start
+    m = pool.manifest
+    ids = list(m.loc[m.env_id.isin(labels.tasks), "trajectory_id"])
+    scores = rr.score_pool(result.model, pool, ids, cache_dir=cache)
+    reward = scores.set_index("trajectory_id")["reward"]
+    return Row(
+        setting=setting,
+        encoder=encoder,
+        budget=budget,
+        seed=seed,
+        acc=pair_accuracy(reward, labels.test),
+        acc_new=pair_accuracy(reward, labels.test_new),
+        rho=mean_rho(reward, m),
+        rho_new=mean_rho(reward, m, set(labels.holdout)),
+        train_s=train_s,
+        n_train=int(result.metrics["n_train"]),
+    )
+
+
+def print_row(row: Row) -> None:
+    print(
+        f"{row.setting:<7} {row.encoder:<6} B={row.budget:<5} seed={row.seed}  "
+        f"acc {row.acc:.3f}  acc_new {row.acc_new:.3f}  rho {row.rho:.3f}  "
+        f"rho_new {row.rho_new:.3f}  train {row.train_s:6.1f} s  (n_train {row.n_train})",
+        flush=True,
+    )
+
+
+def print_targets(rows: list[Row]) -> None:
+    """Seed-averaged PASS/FAIL against the issue's bars, per encoder."""
+    if not any((r.setting, r.budget) == (s, b) for r in rows for s, b, _ in TARGETS):
+        print("no target point (single B=500, multi B=2000) in this run")
+    for setting, budget, bar in TARGETS:
+        for encoder in sorted({r.encoder for r in rows}):
+            hits = [
+                r for r in rows if (r.setting, r.encoder, r.budget) == (setting, encoder, budget)
+            ]
+            if not hits:
+                continue
+            acc = statistics.mean(r.acc for r in hits)
+            acc_new = statistics.mean(r.acc_new for r in hits)
+            rho = statistics.mean(r.rho for r in hits)
+            for what, value, target in (("acc", acc, bar), ("rho", rho, RHO_TARGET)):
+                verdict = "PASS" if value >= target else "FAIL"
+                print(
+                    f"{verdict} {setting} {encoder} B={budget}: {what} {value:.3f} "
+                    f"(target ≥ {target:.2f}; acc_new {acc_new:.3f}, {len(hits)} seed(s))"
+                )
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("/tmp/robopref-reward-quality"),
+        help="pool and frame cache (reused across runs)",
+    )
+    parser.add_argument("--quick", action="store_true", help="tiny pool, tiny budgets")
+    parser.add_argument("--settings", default="single,multi", help="single and/or multi")
+    parser.add_argument("--encoders", default="state,conv", help="state, conv, resnet18")
+    parser.add_argument("--budgets", default=None, help="label budgets (default 250,500,1000,2000)")
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="seeds 0 … N−1 (labels, hold-out, init)"
+    )
+    parser.add_argument("--n-test", type=int, default=500, help="pairs in each test set")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(args.threads)
+    wall = time.perf_counter()
+    budgets = [
+        int(b)
+        for b in (args.budgets or ("15,30" if args.quick else "250,500,1000,2000")).split(",")
+    ]
+    if args.quick:
+        args.n_test = min(args.n_test, 15)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    pool = ensure_pool(args.workdir, QUICK_POOL if args.quick else FULL_POOL)
+    all_tasks = tuple(sorted(set(pool.manifest.env_id)))
+    rows: list[Row] = []
+    for setting in args.settings.split(","):
+        tasks = (SINGLE_TASK,) if setting == "single" else all_tasks
+        for seed in range(args.seeds):
+            labels = make_labels(
+                pool, tasks=tasks, max_budget=max(budgets), n_test=args.n_test, seed=seed
+            )
+            print(
+                f"# {setting}: {len(tasks)} task(s), {len(labels.holdout)} held-out trajectories, "
+                f"test {len(labels.test)} + {len(labels.test_new)} pairs, seed {seed}",
+                flush=True,
+            )
+            for encoder in args.encoders.split(","):
+                for budget in budgets:
+                    row = run_one(
+                        pool,
+                        labels,
+                        setting=setting,
+                        encoder=encoder,
+                        budget=budget,
+                        seed=seed,
+                        args=args,
+                    )
+                    print_row(row)
+                    rows.append(row)
+    print_targets(rows)
+    print(f"wall {time.perf_counter() - wall:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
+
+
+if __name__ == "__main__":
+    main()
