@@ -16,6 +16,8 @@ from robopref.pool.config import GenerateConfig, IngestConfig
 
 pool_app = typer.Typer(help="Build and inspect trajectory pools.", no_args_is_help=True)
 console = Console()
+if not console.is_terminal:  # logs and pipes: wide enough for the tables, not 80 columns
+    console.width = 120
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="YAML file with config fields.")
@@ -163,7 +165,7 @@ def show(pool: Annotated[Path, typer.Argument(help="Pool folder.")]) -> None:
     opened = rp.open(pool)
     summary = summarize(opened.manifest)
     console.print(_table("trajectories by task × source", summary.counts))
-    console.print(_table("by tier", summary.by_tier, percent={"success_rate"}))
+    console.print(_table("by tier", summary.by_tier, percent={"success"}))
     console.print(_table("quality-score quartile boundaries per task", summary.quartile_bounds))
     console.print(_table("metric ranges", summary.metric_ranges))
     typer.echo(summary_line(pool, opened.manifest))
@@ -177,9 +179,10 @@ def summary_line(path: Path, manifest: pd.DataFrame) -> str:
 
 def _table(title: str, frame: pd.DataFrame, percent: set[str] | None = None) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column(str(frame.index.name or ""))
+    table.add_column(str(frame.index.name or ""), no_wrap=True, overflow="ellipsis", max_width=40)
     for column in frame.columns:
-        table.add_column(str(column), justify="right")
+        header = str(column).replace("policy_checkpoint_", "ckpt")  # fits 80 columns
+        table.add_column(header, justify="right")
     for index, row in frame.iterrows():
         cells = [_cell(v, str(c) in (percent or set())) for c, v in row.items()]
         table.add_row(str(index), *cells)

@@ -26,7 +26,7 @@ class PoolSummary:
     counts: pd.DataFrame
     """Trajectories per task (rows) and source (columns), with totals."""
     by_tier: pd.DataFrame
-    """Per tier: count, success rate, mean quality score, mean collisions."""
+    """Per tier: count `n`, `success` rate, mean `quality` score, mean `collisions`."""
     quartile_bounds: pd.DataFrame
     """Per task: the quality-score boundaries between quartiles 1|2, 2|3 and 3|4."""
     metric_ranges: pd.DataFrame
@@ -37,10 +37,10 @@ def summarize(manifest: pd.DataFrame) -> PoolSummary:
     """Summarise a pool manifest."""
     counts = pd.crosstab(manifest["task"], manifest["source"], margins=True, margins_name="total")
     by_tier = manifest.groupby("tier").agg(
-        trajectories=("trajectory_id", "size"),
-        success_rate=("success", "mean"),
-        quality_mean=("quality_score", "mean"),
-        collisions_mean=("collisions", "mean"),
+        n=("trajectory_id", "size"),
+        success=("success", "mean"),
+        quality=("quality_score", "mean"),
+        collisions=("collisions", "mean"),
     )
     order = [t for t in TIER_ORDER if t in by_tier.index] + sorted(
         set(by_tier.index) - set(TIER_ORDER)
