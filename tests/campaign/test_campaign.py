@@ -73,3 +73,30 @@ def test_cli_prints_kappa_history_and_summary(tiny_pool, tmp_path):
     production = pairs_frame(store, "production-1")
     store.dispose()
     assert (production["kind"] != "duplicate").sum() == 150
+
+
+@pytest.mark.slow
+def test_step_by_step_verbs_certify_retest_and_flag(tiny_pool, tmp_path):
+    pool = tiny_pool(n=32, tasks=TASKS, frame_size=None)
+    db, runner = f"sqlite:///{tmp_path}/s.db", CliRunner()
+
+    def run(*args: str) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("pairs", str(pool.root), str(tmp_path / "b"), "--db", db, "--annotators", "5",
+        "--calibration", "--batch-id", "production-1", "--batch-size", "150")  # fmt: skip
+    store = open_store(db)
+    cal1, cal2 = sorted(b for b in pairs_frame(store)["batch_id"].unique() if b.startswith("cal"))
+    store.dispose()
+    run("annotate", "simulate", "--db", db, "--batch", cal1, "--annotators", "oracle:4,speeder:1")
+    out = run("qa", "--db", db, "--out", str(tmp_path / "qa"), "--certify")
+    assert "ann-05: kappa" in out and f"retest on {cal2}" in out
+    run("annotate", "simulate", "--db", db, "--batch", cal2, "--annotators", "oracle:1")
+    assert "ann-05: kappa 1.00" in run("qa", "--db", db, "--out", str(tmp_path / "qa"), "--certify")
+    run("annotate", "simulate", "--db", db, "--batch", "production-1",
+        "--annotators", "oracle:2,mistake:1,speeder:1,left-clicker:1")  # fmt: skip
+    last = run("qa", "--db", db, "--out", str(tmp_path / "qa")).strip().splitlines()[-1]
+    assert "flagged 2" in last
+    assert (tmp_path / "qa" / "preferences.parquet").exists()

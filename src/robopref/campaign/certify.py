@@ -7,14 +7,16 @@ import math
 
 import pandas as pd
 
-from robopref.pairs import PairBatch, calibration_assignments
+from robopref.pairs import calibration_assignments
 from robopref.quality import QAConfig, certification_table, resolve_annotations
 from robopref.quality.kappa import CertificationStep
 from robopref.store import (
     Store,
     add_assignments,
     annotations_frame,
+    calibration_batch_ids,
     certification_history,
+    load_batch,
     pairs_frame,
     record_certification,
 )
@@ -54,22 +56,22 @@ def certify(store: Store, config: QAConfig) -> pd.DataFrame:
     return latest.reset_index(drop=True)
 
 
-def assign_retests(
-    store: Store, latest: pd.DataFrame, calibration_sets: list[PairBatch], *, seed: int
-) -> dict[str, str]:
+def assign_retests(store: Store, latest: pd.DataFrame, *, seed: int) -> dict[str, str]:
     """Give every annotator whose step is `retest` the next calibration set they have not taken.
+
+    The sets are the store's calibration batches in the order they were created.
 
     Returns:
         Annotator id → the calibration batch id they are retested on.
     """
-    order = [b.batch_id for b in calibration_sets]
+    order = calibration_batch_ids(store)
     retests: dict[str, str] = {}
     failed = latest[latest["step"] == CertificationStep.RETEST.value]
     for annotator, taken_id in zip(failed["annotator_id"], failed["batch_id"], strict=True):
         taken = order.index(str(taken_id)) if taken_id in order else -1
-        if taken + 1 >= len(calibration_sets):
+        if taken + 1 >= len(order):
             continue
-        batch = calibration_sets[taken + 1]
+        batch = load_batch(store, order[taken + 1])
         add_assignments(
             store, batch.batch_id, calibration_assignments(batch, str(annotator), seed=seed)
         )

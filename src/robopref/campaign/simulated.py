@@ -77,7 +77,7 @@ def run_simulated_campaign(
         store, sets[0], config.calibration_roster, annotator_ids=ids, truth=truth, seed=config.seed
     )
     latest = certify(store, config.qa)
-    retested = assign_retests(store, latest, sets, seed=config.pairs.seed)
+    retested = assign_retests(store, latest, seed=config.pairs.seed)
     progress(2, STEPS)
     for batch_id in sorted(set(retested.values())):
         cast = cast_roster(parse_roster(config.retest_roster), sorted(retested))

@@ -22,6 +22,10 @@ def qa(
     db: Annotated[
         str | None, typer.Option("--db", help="Read annotations and pairs from this store.")
     ] = None,
+    certify: Annotated[
+        bool,
+        typer.Option("--certify", help="With --db: record calibration kappas, assign retests."),
+    ] = False,
     out: Annotated[Path, typer.Option(help="Folder for the report and the export.")] = Path("qa"),
     kappa_threshold: Annotated[
         float | None, typer.Option(help=f"Certification kappa [{_D.kappa_threshold:g}].")
@@ -55,6 +59,8 @@ def qa(
     with progress_bar("quality control") as progress:
         result = run_qa(*frames, cfg, out_dir=out, progress=progress)
     typer.echo(format_report(result.report))
+    if certify:
+        _certify(db, cfg)
     s = result.report.summary
     alpha = "n/a" if s["alpha"] is None or s["alpha"] != s["alpha"] else f"{s['alpha']:.3f}"
     typer.echo(
@@ -79,3 +85,23 @@ def _frames(annotations: Path | None, pairs: Path | None, db: str | None) -> tup
     if annotations is None or pairs is None:
         raise InputError("command line", "--db", "give --db URL, or ANNOTATIONS and PAIRS files")
     return read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
+
+
+def _certify(db: str | None, config: Any) -> None:
+    """Record each annotator's latest calibration kappa in the store; assign retests."""
+    from robopref.campaign import assign_retests, certify
+    from robopref.errors import InputError
+    from robopref.store import open_store
+
+    if db is None:
+        raise InputError("command line", "--certify", "needs --db URL (certification is stored)")
+    store = open_store(db)
+    try:
+        latest = certify(store, config)
+        retests = assign_retests(store, latest, seed=0)
+    finally:
+        store.dispose()
+    for row in latest.to_dict("records"):
+        where = f" on {retests[row['annotator_id']]}" if row["annotator_id"] in retests else ""
+        typer.echo(f"{row['annotator_id']}: kappa {row['kappa']:.2f} on {row['batch_id']}: "
+                   f"{row['step']}{where}")  # fmt: skip

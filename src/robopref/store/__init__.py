@@ -9,7 +9,12 @@ Typical use::
     annotations_frame(store)                             # ANNOTATIONS_SCHEMA columns
 """
 
-from robopref.store.batches import add_assignments, create_batch
+from robopref.store.batches import (
+    add_assignments,
+    calibration_batch_ids,
+    create_batch,
+    load_batch,
+)
 from robopref.store.models import Base, BatchStatus, Role
 from robopref.store.queries import (
     ASSIGNMENT_EXTRA_COLUMNS,
@@ -78,11 +83,13 @@ __all__ = [
     "assignments_frame",
     "batch_annotator_ids",
     "batch_ids",
+    "calibration_batch_ids",
     "certification_history",
     "count_annotations",
     "create_batch",
     "is_certified",
     "issue_token",
+    "load_batch",
     "next_assignment",
     "open_store",
     "pairs_frame",

@@ -24,7 +24,7 @@ from robopref.store.models import (
 )
 from robopref.store.queries import ensure_annotators
 from robopref.store.session import Store
-from robopref.types import Choice, PairKind, Stratum
+from robopref.types import BatchKind, Choice, PairKind, Stratum
 
 logger = logging.getLogger(__name__)
 
@@ -55,14 +55,24 @@ def create_batch(store: Store, batch: PairBatch) -> int:
         new += ensure_annotators(session, [a for r in batch.ranking_sets for a in r.annotator_ids])
         if new:
             logger.info("registered %d annotators without tokens: %s", len(new), new[:5])
-        session.add(Batch(batch_id=batch.batch_id, kind=batch.kind.value,
-                          status=BatchStatus.OPEN.value, created_at=utcnow()))
+        session.add(
+            Batch(
+                batch_id=batch.batch_id,
+                kind=batch.kind.value,
+                status=BatchStatus.OPEN.value,
+                created_at=utcnow(),
+            )
+        )
         session.flush()
         _insert_pairs(session, batch.batch_id, batch.pairs)
         _insert_assignments(session, batch.batch_id, batch.assignments)
         _insert_ranking_sets(session, batch.batch_id, batch.ranking_sets)
-    logger.info("stored batch %s: %d pairs, %d assignments", batch.batch_id,
-                len(batch.pairs), len(batch.assignments))
+    logger.info(
+        "stored batch %s: %d pairs, %d assignments",
+        batch.batch_id,
+        len(batch.pairs),
+        len(batch.assignments),
+    )
     return len(batch.pairs)
 
 
@@ -82,11 +92,16 @@ def add_assignments(store: Store, batch_id: str, assignments: tuple[AssignmentSp
         stored = session.scalars(select(Pair).where(Pair.batch_id == batch_id)).all()
         pairs = {p.pair_id: _spec(p) for p in stored}
         _check_assignments(batch_id, pairs, assignments)
-        taken = set(session.execute(
-            select(Assignment.pair_id, Assignment.annotator_id)
-            .where(Assignment.batch_id == batch_id)))
-        clash = [(a.pair_id, a.annotator_id) for a in assignments
-                 if (a.pair_id, a.annotator_id) in taken]
+        taken = set(
+            session.execute(
+                select(Assignment.pair_id, Assignment.annotator_id).where(
+                    Assignment.batch_id == batch_id
+                )
+            )
+        )
+        clash = [
+            (a.pair_id, a.annotator_id) for a in assignments if (a.pair_id, a.annotator_id) in taken
+        ]
         if clash:
             raise InputError(batch_id, "annotator_id", f"already assigned: {clash[:3]}")
         ensure_annotators(session, [a.annotator_id for a in assignments])
@@ -95,11 +110,42 @@ def add_assignments(store: Store, batch_id: str, assignments: tuple[AssignmentSp
     return len(assignments)
 
 
+def load_batch(store: Store, batch_id: str) -> PairBatch:
+    """A stored batch's pairs as a `PairBatch` (assignments and ranking sets left out).
+
+    Raises:
+        InputError: No such batch.
+    """
+    with store.read() as session:
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise InputError(batch_id, "batch_id", "no such batch")
+        query = select(Pair).where(Pair.batch_id == batch_id).order_by(Pair.pair_id)
+        pairs = tuple(_spec(p) for p in session.scalars(query))
+        return PairBatch(batch_id=batch_id, kind=BatchKind(batch.kind), pairs=pairs, assignments=())
+
+
+def calibration_batch_ids(store: Store) -> list[str]:
+    """Ids of the calibration batches, in the order they were created (set 1, set 2, …)."""
+    with store.read() as session:
+        query = (
+            select(Batch.batch_id)
+            .where(Batch.kind == BatchKind.CALIBRATION.value)
+            .order_by(Batch.created_at, Batch.batch_id)
+        )
+        return list(session.scalars(query))
+
+
 def _spec(pair: Pair) -> PairSpec:
     return PairSpec(
-        pair_id=pair.pair_id, trajectory_a_id=pair.trajectory_a_id,
-        trajectory_b_id=pair.trajectory_b_id, task=pair.task, kind=PairKind(pair.kind),
-        stratum=Stratum(pair.stratum), quartile_a=pair.quartile_a, quartile_b=pair.quartile_b,
+        pair_id=pair.pair_id,
+        trajectory_a_id=pair.trajectory_a_id,
+        trajectory_b_id=pair.trajectory_b_id,
+        task=pair.task,
+        kind=PairKind(pair.kind),
+        stratum=Stratum(pair.stratum),
+        quartile_a=pair.quartile_a,
+        quartile_b=pair.quartile_b,
         expected=None if pair.expected_preference is None else Choice(pair.expected_preference),
         duplicate_of=pair.duplicate_of,
     )
@@ -108,7 +154,9 @@ def _spec(pair: Pair) -> PairSpec:
 def _next_positions(session: Session, batch_id: str) -> dict[str, int]:
     rows = session.execute(
         select(Assignment.annotator_id, func.max(Assignment.position))
-        .where(Assignment.batch_id == batch_id).group_by(Assignment.annotator_id))
+        .where(Assignment.batch_id == batch_id)
+        .group_by(Assignment.annotator_id)
+    )
     return {annotator: int(last) + 1 for annotator, last in rows}
 
 
@@ -121,8 +169,11 @@ def _check_assignments(
         if pair is None:
             raise InputError(batch_id, "pair_id", f"assignment names {a.pair_id!r}, not in batch")
         if a.left_trajectory_id not in (pair.trajectory_a_id, pair.trajectory_b_id):
-            raise InputError(batch_id, "left_trajectory_id",
-                             f"{a.left_trajectory_id!r} is not in pair {a.pair_id}")
+            raise InputError(
+                batch_id,
+                "left_trajectory_id",
+                f"{a.left_trajectory_id!r} is not in pair {a.pair_id}",
+            )
         key = (a.pair_id, a.annotator_id)
         if key in seen:
             raise InputError(batch_id, "annotator_id", f"{key} assigned twice")
@@ -132,12 +183,18 @@ def _check_assignments(
 def _check_trajectories(session: Session, batch: PairBatch) -> None:
     wanted = {t for p in batch.pairs for t in (p.trajectory_a_id, p.trajectory_b_id)}
     wanted |= {t for r in batch.ranking_sets for t in r.trajectory_ids}
-    known = set(session.scalars(
-        select(TrajectoryRow.trajectory_id).where(TrajectoryRow.trajectory_id.in_(list(wanted)))))
+    known = set(
+        session.scalars(
+            select(TrajectoryRow.trajectory_id).where(TrajectoryRow.trajectory_id.in_(list(wanted)))
+        )
+    )
     missing = sorted(wanted - known)
     if missing:
-        raise InputError(batch.batch_id, "trajectory_id",
-                         f"{len(missing)} not synced (run sync_trajectories): {missing[:5]}")
+        raise InputError(
+            batch.batch_id,
+            "trajectory_id",
+            f"{len(missing)} not synced (run sync_trajectories): {missing[:5]}",
+        )
 
 
 def _insert_pairs(session: Session, batch_id: str, pairs: tuple[PairSpec, ...]) -> None:
@@ -145,10 +202,15 @@ def _insert_pairs(session: Session, batch_id: str, pairs: tuple[PairSpec, ...]) 
     ordered = sorted(pairs, key=lambda p: p.duplicate_of is not None)
     rows: list[dict[str, Any]] = [
         {
-            "pair_id": p.pair_id, "batch_id": batch_id,
-            "trajectory_a_id": p.trajectory_a_id, "trajectory_b_id": p.trajectory_b_id,
-            "task": p.task, "kind": p.kind.value, "stratum": p.stratum.value,
-            "quartile_a": p.quartile_a, "quartile_b": p.quartile_b,
+            "pair_id": p.pair_id,
+            "batch_id": batch_id,
+            "trajectory_a_id": p.trajectory_a_id,
+            "trajectory_b_id": p.trajectory_b_id,
+            "task": p.task,
+            "kind": p.kind.value,
+            "stratum": p.stratum.value,
+            "quartile_a": p.quartile_a,
+            "quartile_b": p.quartile_b,
             "expected_preference": None if p.expected is None else p.expected.value,
             "duplicate_of": p.duplicate_of,
         }
@@ -170,11 +232,17 @@ def _insert_assignments(
     position: dict[str, int] = defaultdict(int, start or {})
     rows = []
     for a in assignments:
-        rows.append({
-            "pair_id": a.pair_id, "annotator_id": a.annotator_id, "batch_id": batch_id,
-            "position": position[a.annotator_id], "left_trajectory_id": a.left_trajectory_id,
-            "completed": False, "skipped": False,
-        })
+        rows.append(
+            {
+                "pair_id": a.pair_id,
+                "annotator_id": a.annotator_id,
+                "batch_id": batch_id,
+                "position": position[a.annotator_id],
+                "left_trajectory_id": a.left_trajectory_id,
+                "completed": False,
+                "skipped": False,
+            }
+        )
         position[a.annotator_id] += 1
     if rows:
         session.execute(insert(Assignment), rows)
@@ -188,7 +256,11 @@ def _insert_ranking_sets(
             raise InputError(r.ranking_set_id, "trajectory_ids", "need ≥ 2 distinct trajectories")
         session.add(RankingSet(ranking_set_id=r.ranking_set_id, batch_id=batch_id, task=r.task))
         session.flush()
-        session.add_all(RankingSetMember(ranking_set_id=r.ranking_set_id, trajectory_id=t,
-                                         position=i) for i, t in enumerate(r.trajectory_ids))
-        session.add_all(RankingAssignment(ranking_set_id=r.ranking_set_id, annotator_id=a,
-                                          completed=False) for a in r.annotator_ids)
+        session.add_all(
+            RankingSetMember(ranking_set_id=r.ranking_set_id, trajectory_id=t, position=i)
+            for i, t in enumerate(r.trajectory_ids)
+        )
+        session.add_all(
+            RankingAssignment(ranking_set_id=r.ranking_set_id, annotator_id=a, completed=False)
+            for a in r.annotator_ids
+        )
