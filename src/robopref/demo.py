@@ -45,8 +45,9 @@ STAGES = ("pool", "clips", "campaign", "reward model", "validation", "release")
 class DemoConfig:
     """What `robopref demo` runs, stage by stage."""
 
-    generate: GenerateConfig = field(default_factory=GenerateConfig)
-    """The simulated Meta-World pool."""
+    generate: GenerateConfig = field(default_factory=lambda: GenerateConfig(cameras=("corner",)))
+    """The simulated Meta-World pool; the external camera only (the gripper camera doubles
+    render and encode time, and clips and the reward model use the external one)."""
     render: RenderConfig = field(default_factory=RenderConfig)
     """Review clips."""
     campaign: CampaignConfig = field(default_factory=CampaignConfig)

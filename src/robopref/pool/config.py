@@ -135,7 +135,7 @@ class GenerateConfig:
     """Record camera frames; False gives a fast state-only pool."""
     image_size: int = 480
     """Side of the square camera frames in pixels."""
-    cameras: tuple[str, ...] = ("corner",)
+    cameras: tuple[str, ...] = ("corner", "gripperPOV")
     """Meta-World cameras to record: `corner` (fixed, external), `gripperPOV` (on the gripper)..."""
     workers: int = 2
     """Worker processes (each keeps one MuJoCo env per task; see docs/pool.md)."""
