@@ -13,10 +13,11 @@ export TRANSFORMERS_OFFLINE := 1
 .PHONY: demo test lint typecheck unit interop bench clean
 
 $(STAMP):
+	@echo "installing the robopref stack into $(VENV) (once per requirements change; a few minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/robopref demo --out demo-output
