@@ -189,17 +189,19 @@ def make_labels(
     )
 
 
-def train_config(
-    encoder: str, *, language: bool, seed: int, quick: bool, cache: Path
-) -> rr.TrainConfig:
-    """The run settings per encoder: small and CPU-sized (see docs/reward.md)."""
+def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.TrainConfig:
+    """The run settings per encoder: library defaults for state, CPU-sized for images."""
     if encoder == "state":
         enc = rr.EncoderConfig(kind="state", language=language)
         members, epochs, patience = 2, 100, 20
     else:
-        enc = rr.EncoderConfig(kind=encoder, language=language, image_size=32, n_steps=16)
-        members, epochs, patience = 1, 30, 8
-    if quick:
+        # 32 px × 16 steps, one member: 64 px × 32 steps takes ~15 min per 500-label run on
+        # one contended CPU core (measured); pass --image-size/--image-steps on a GPU.
+        enc = rr.EncoderConfig(
+            kind=encoder, language=language, image_size=args.image_size, n_steps=args.image_steps
+        )
+        members, epochs, patience = args.image_members, 60, 20
+    if args.quick:
         epochs, patience = 5, 5
     return rr.TrainConfig(
         encoder=enc,
@@ -208,8 +210,8 @@ def train_config(
         epochs=epochs,
         patience=patience,
         test_fraction=0.01,
-        device="cpu",
-        cache_dir=cache,
+        device=args.device,
+        cache_dir=args.workdir / "cache",
     )
 
 
@@ -239,7 +241,7 @@ def run_one(
     """Train on the first `budget` labels and measure everything against the ground truth."""
     language = setting == "multi"
     cache = args.workdir / "cache"
-    config = train_config(encoder, language=language, seed=seed, quick=args.quick, cache=cache)
+    config = train_config(encoder, language=language, seed=seed, args=args)
     start = time.perf_counter()
     result = rr.train_reward_model(labels.ranked.head(budget), pool, config)
     train_s = time.perf_counter() - start
@@ -308,6 +310,10 @@ def parse_args() -> argparse.Namespace:
         "--seeds", type=int, default=1, help="seeds 0 … N−1 (labels, hold-out, init)"
     )
     parser.add_argument("--n-test", type=int, default=500, help="pairs in each test set")
+    parser.add_argument("--image-size", type=int, default=32, help="image encoder frame side")
+    parser.add_argument("--image-steps", type=int, default=16, help="image encoder steps")
+    parser.add_argument("--image-members", type=int, default=1, help="image ensemble size")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     return parser.parse_args()
