@@ -63,11 +63,17 @@ FULL_POOL = GenerateConfig(
     per_checkpoint=10,
     scripted_failures=10,
     randoms=10,
+    bc_demos=15,
+    bc_steps=800,
+    max_steps=120,
+    settle_steps=12,
     image_size=64,
+    cameras=("corner",),
     workers=2,
     seed=0,
 )
-"""5 tasks × 100 trajectories (every tier), 64×64 `corner` frames."""
+"""5 tasks × 100 trajectories (every tier), 64×64 `corner` frames. Every field that shapes the
+pool is pinned, so a change of the library's defaults does not silently change the bench."""
 QUICK_POOL = GenerateConfig(
     tasks=("reach-v3", SINGLE_TASK),
     experts=3,
@@ -79,6 +85,7 @@ QUICK_POOL = GenerateConfig(
     bc_demos=3,
     bc_steps=100,
     image_size=32,
+    cameras=("corner",),
     workers=2,
     seed=0,
 )
@@ -200,7 +207,7 @@ def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.Tr
         enc = rr.EncoderConfig(
             kind=encoder, language=language, image_size=args.image_size, n_steps=args.image_steps
         )
-        members, epochs, patience = args.image_members, 60, 20
+        members, epochs, patience = args.image_members, args.image_epochs, 20
     if args.quick:
         epochs, patience = 5, 5
     return rr.TrainConfig(
@@ -313,6 +320,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--image-size", type=int, default=32, help="image encoder frame side")
     parser.add_argument("--image-steps", type=int, default=16, help="image encoder steps")
     parser.add_argument("--image-members", type=int, default=1, help="image ensemble size")
+    parser.add_argument("--image-epochs", type=int, default=60, help="image max epochs")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
