@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robopref.errors import InputError
+from robopref.pool.layout import LazyFrames
 from robopref.pool.pool import Pool
 from robopref.progress import ProgressCallback
 from robopref.validate.config import ValidateConfig
@@ -20,16 +21,27 @@ from robopref.validate.probes import FrameLoader, run_probes
 from robopref.validate.ranking import evaluate_ranking
 from robopref.validate.result import ValidationReport
 from robopref.validate.sheets import SheetEntry, extremes, write_contact_sheet
+from robopref.video import iter_video_resized
 
 
-def frame_loader(pool: Pool, camera: str | None) -> FrameLoader | None:
-    """Loader of `camera`'s frames from the pool, or None when the pool has none."""
+def frame_loader(pool: Pool, camera: str | None, *, size: int) -> FrameLoader | None:
+    """Loader of `camera`'s frames from the pool, decoded straight to `size`² pixels.
+
+    Probes and contact sheets need small frames only; converting full-size frames to RGB
+    cost most of a validation run. None when the pool has no frames.
+    """
     if camera is None:
         return None
 
     def load(trajectory_id: str) -> np.ndarray | None:
         frames = pool[trajectory_id].frames
-        return np.asarray(frames[camera]) if camera in frames else None
+        if camera not in frames:
+            return None
+        if isinstance(frames, LazyFrames):
+            resized = iter_video_resized(frames.path(camera), width=size, height=size,
+                                         crop_hw=frames.frame_size(camera))  # fmt: skip
+            return np.stack([frame for _, frame in resized])
+        return np.asarray(frames[camera])
 
     return load
 
@@ -65,7 +77,7 @@ def measure(
     manifest = pool.manifest
     reward = np.array([rewards[t] for t in manifest["trajectory_id"]], dtype=np.float64)
     camera = camera_of(pool, config)
-    frames = frame_loader(pool, camera)
+    frames = frame_loader(pool, camera, size=2 * config.sheet_thumb_px)
     notes = [] if frames else ["no camera frames: contact sheets and stillness probe skipped"]
     ids = manifest["trajectory_id"].astype(str).tolist()
     pq.write_table(pa.table({"trajectory_id": ids, "reward": reward}), folder / "rewards.parquet")
