@@ -29,3 +29,12 @@ def test_demo_runs_end_to_end_at_toy_size(tmp_path: Path):
     assert set(manifest["quartile"]) <= {1, 2, 3, 4}
     rates = manifest.groupby("tier")["success"].mean()
     assert rates["expert"] > rates["random"]
+    assert manifest["clip_path"].map(lambda p: (out / "pool" / p).is_file()).all()
+    assert (out / "robopref.db").is_file()
+    prefs = pd.read_parquet(out / "qa" / "preferences.parquet")
+    assert set(prefs["preference"]) <= {0.0, 0.5, 1.0} and prefs["pair_id"].is_unique
+    assert (prefs["trajectory_a_id"] != prefs["trajectory_b_id"]).all()
+    assert (out / "model" / "model.safetensors").is_file()
+    assert (out / "validation" / "report.json").is_file()
+    assert (out / "validation" / "report.html").is_file()
+    assert list((out / "release").glob("robopref-release-*.tar.gz"))
