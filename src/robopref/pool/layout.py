@@ -51,7 +51,9 @@ def write_trajectory_files(traj: Trajectory, directory: Path, *, frame_crf: int 
     for camera in traj.cameras:
         frames = np.asarray(traj.frames[camera])
         filename = f"{camera}.mp4"
-        write_video(directory / filename, _even(frames), fps=traj.fps, crf=frame_crf, preset="veryfast")
+        write_video(
+            directory / filename, _even(frames), fps=traj.fps, crf=frame_crf, preset="veryfast"
+        )
         cameras[camera] = {
             "file": filename,
             "n_frames": int(frames.shape[0]),
