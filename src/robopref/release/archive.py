@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import shutil
 import tarfile
 from pathlib import Path
 
+from robopref.atomic import swap_in
 from robopref.errors import InputError
 
 CHECKSUMS_FILE = "SHA256SUMS"
@@ -96,12 +95,4 @@ def place(staged: Path, target: Path, *, overwrite: bool) -> None:
     """
     if target.exists() and not overwrite:
         raise InputError(target, "version", "this release exists; bump the version or overwrite")
-    if not target.exists():
-        os.replace(staged, target)
-        return
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
-    os.replace(target, old)
-    os.replace(staged, target)
-    shutil.rmtree(old) if old.is_dir() else old.unlink()
+    swap_in(staged, target)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import platform
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ import numpy as np
 import torch
 
 from robopref import __version__
+from robopref.atomic import swap_in
 from robopref.errors import InputError
 from robopref.reward.data import Splits
 from robopref.reward.ensemble import EnsembleNet
@@ -96,7 +96,7 @@ def save_checkpoint(model: RewardModel, out: Path, *, splits: Splits | None = No
         (tmp / CONFIG_FILE).write_text(json.dumps(_finite(config), indent=1, allow_nan=False))
         if splits is not None:
             (tmp / SPLIT_FILE).write_text(json.dumps(splits.to_json()))
-        _swap_in(tmp, out)
+        swap_in(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -115,16 +115,6 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.with_name(f".{out.name}.{uuid.uuid4().hex}.old")
-    os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_config(path: Path) -> dict[str, Any]:

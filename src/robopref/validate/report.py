@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import uuid
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from robopref import __version__
+from robopref.atomic import swap_in
 from robopref.errors import InputError
 from robopref.pool.pool import Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
@@ -82,7 +82,7 @@ def validate(
         (tmp / REPORT_HTML).write_text(render_html(report, tmp))
         record = {"robopref_version": __version__, "config": asdict(config)}
         (tmp / "config.json").write_text(json.dumps(record, indent=1))
-        _swap_in(tmp, out)
+        swap_in(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     logger.info("%s", report.summary_line())
@@ -112,17 +112,6 @@ def _check_out(out: Path) -> None:
         not out.is_dir() or (any(out.iterdir()) and not (out / REPORT_JSON).exists())
     ):
         raise InputError(out, "out", "exists and is not an empty or earlier validation folder")
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.with_name(f".{out.name}.{uuid.uuid4().hex}.old")
-    os.replace(out, old)
-    os.replace(tmp, out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_report(path: str | Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from robopref.atomic import swap_in
 from robopref.errors import InputError
 from robopref.pool.config import GenerateConfig
 from robopref.pool.generate.tasks import task_spec
@@ -236,7 +237,4 @@ def _install_policies(staged: Path, target: Path) -> None:
     """Move staged BC checkpoints into the pool (replacing an older set for the same seed)."""
     if not staged.exists():
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(staged, target)
+    swap_in(staged, target)
