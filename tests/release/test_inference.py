@@ -50,7 +50,8 @@ def test_script_reads_an_npz_of_any_length(
     traj = trained.pool[trained.pool.manifest["trajectory_id"].iloc[5]]
     for n in (traj.n_steps, 7):  # the full episode and a shorter prefix
         path = tmp_path / f"t{n}.npz"
-        np.savez(path, state=traj.state[:n], action=traj.action[:n], instruction=traj.task)
+        np.savez(path, state=traj.state[:n], action=traj.action[:n], instruction=traj.task,
+                 fps=traj.fps)  # fmt: skip
         part = Trajectory(
             trajectory_id="part",
             task=traj.task,
@@ -100,7 +101,10 @@ def test_bad_input_exits_2_naming_file_and_field(built: ReleaseResult, tmp_path:
     assert done.returncode == 2 and f"{path}: action: missing" in done.stderr
     np.savez(path, state=np.zeros((5, 3), np.float32), action=np.zeros((5, 4), np.float32))
     done = _run(built.folder / "inference.py", "--npz", str(path))
-    assert done.returncode == 2 and "state:" in done.stderr and "expects 8" in done.stderr
+    assert done.returncode == 2 and f"{path}: timestamps_s:" in done.stderr  # the time feature
+    np.savez(path, state=np.zeros((5, 3), np.float32), action=np.zeros((5, 4), np.float32), fps=10)
+    done = _run(built.folder / "inference.py", "--npz", str(path))
+    assert done.returncode == 2 and "state:" in done.stderr and "expects 9" in done.stderr
 
 
 def test_numpy_resize_matches_the_training_resize() -> None:

@@ -28,7 +28,7 @@ def test_state_model_onnx_matches_pytorch(
     assert np.max(np.abs(scores - trained.model.score(trajectories))) <= 1e-4
     assert info["inputs"] == input_format(trained.model)["inputs"]
     assert (
-        info["inputs"]["x"]["shape"] == ["batch", 16, 8]
+        info["inputs"]["x"]["shape"] == ["batch", 16, 8 + 1]  # state, action, elapsed seconds
         and info["inputs"]["x"]["dtype"] == "float32"
     )
     assert info["fixed_length"] is True and "task_embedding" not in info["inputs"]

@@ -59,6 +59,7 @@ def model_spec(model: RewardModel, pool: Pool, *, fmt: dict[str, Any]) -> dict[s
         "state_dim": int(first.state.shape[1]),
         "action_dim": int(first.action.shape[1]),
         "step_dim": model.spec.step_dim,
+        "time_feature": bool(enc.time_feature) and not enc.uses_frames,
         "language": bool(model.spec.language_dim),
         "language_dim": model.spec.language_dim,
         "language_model": MODEL_NAME if model.spec.language_dim else None,

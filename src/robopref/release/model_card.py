@@ -37,8 +37,10 @@ def _input_section(spec: Mapping[str, Any] | None) -> list[str]:
     if spec.get("input") == "state":
         lines.append(
             f"- Step layout: state ({spec.get('state_dim')} columns) then action "
-            f"({spec.get('action_dim')} columns), float32, raw units (`arrays.npz` `state`, "
-            "`action`); normalisation is inside the graph."
+            f"({spec.get('action_dim')} columns)"
+            + (", then elapsed seconds since the first step" if spec.get("time_feature") else "")
+            + ", float32, raw units (`arrays.npz` `state`, `action`, `timestamps_s`); "
+            "normalisation is inside the graph."
         )
     else:
         lines.append(

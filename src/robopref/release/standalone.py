@@ -10,7 +10,8 @@ Usage (from the release folder, or pass --model-dir):
 Input (see MODEL_CARD.md for this model's numbers):
 
 - `.npz`: `state` (T, S) float32, `action` (T, A) float32, `frames` (T, H, W, 3) uint8 RGB
-  (image models only; any H, W), optional `instruction` (a string); T ≥ 2, any length.
+  (image models only; any H, W), optional `instruction` (a string); T ≥ 2, any length;
+  state models with the time feature also need `timestamps_s` (T,) seconds or `fps`.
 - pool folder: `POOL/trajectories/<id>/arrays.npz` and `meta.json` (the instruction is the
   trajectory's task); image models also read `<camera>.mp4`, which needs PyAV (`pip install av`).
 
@@ -116,6 +117,21 @@ def _decode(path: Path) -> np.ndarray:
     return np.stack(decoded)
 
 
+def elapsed_s(traj: dict[str, Any], n: int) -> np.ndarray:
+    """(T,) source time of each step: `timestamps_s`, else step / `fps`."""
+    if "timestamps_s" in traj:
+        times = np.asarray(traj["timestamps_s"], np.float64)
+        if times.shape != (n,):
+            raise BadInput(f"{traj['name']}: timestamps_s: need ({n},), got {times.shape}")
+        return times
+    if "fps" in traj:
+        return np.arange(n, dtype=np.float64) / float(traj["fps"])
+    raise BadInput(
+        f"{traj['name']}: timestamps_s: this model reads elapsed time; "
+        "give `timestamps_s` (T,) or `fps` in the .npz"
+    )
+
+
 def model_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
     """(1, n_steps, D) float32 steps, or (1, n_steps, size, size, 3) uint8 frames."""
     name, n = traj["name"], int(spec["n_steps"])
@@ -125,9 +141,15 @@ def model_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
         raise BadInput(f"{name}: state: need (T, S) state and (T, A) action, T ≥ 2")
     idx = subsample_indices(len(state), n)
     if spec["input"] == "state":
-        x = np.concatenate([state[idx], action[idx]], axis=1)
+        columns = [state[idx], action[idx]]
+        if spec.get("time_feature"):
+            times = elapsed_s(traj, len(state))
+            columns.append((times[idx] - times[0])[:, None])
+        x = np.concatenate(columns, axis=1)
         if x.shape[1] != spec["step_dim"]:
-            raise BadInput(f"{name}: state: S + A = {x.shape[1]}, model expects {spec['step_dim']}")
+            raise BadInput(
+                f"{name}: state: step width {x.shape[1]}, model expects {spec['step_dim']}"
+            )
         return x[None].astype(np.float32)
     frames = traj.get("frames")
     if frames is None or frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8:

@@ -77,6 +77,9 @@ class EncoderConfig:
     """Camera whose frames are used; None takes the pool's primary camera."""
     resnet_weights: Path | None = None
     """Local ResNet-18 state_dict (.pth or .safetensors); None trains from scratch."""
+    time_feature: bool = True
+    """State encoders also read the elapsed time (s) at each sampled step: subsampling to
+    `n_steps` hides how long an episode took, and the rubric rewards finishing sooner."""
     language: bool = True
     """Condition on the instruction (all-MiniLM-L6-v2 embedding, FiLM) so one model serves
     many tasks; off for single-task pools or quick tests."""

@@ -3,7 +3,8 @@
 Every trajectory becomes `n_steps` evenly spaced steps (nearest step index), so trajectories of
 any length T ≥ 2 share one shape and need no padding or mask:
 
-- state encoders read `steps`: (n_steps, S + A) float32, state and action concatenated;
+- state encoders read `steps`: (n_steps, S + A + 1) float32, state, action and elapsed seconds
+  (`EncoderConfig.time_feature`; without it S + A);
 - image encoders read `frames`: (n_steps, image_size, image_size, 3) uint8 RGB in 0–255,
   resized with antialiased bilinear interpolation.
 
@@ -46,10 +47,13 @@ def subsample_indices(n_total: int, n_steps: int) -> np.ndarray:
     return np.rint(np.linspace(0, n_total - 1, n_steps)).astype(np.int64)
 
 
-def step_array(traj: Trajectory, n_steps: int) -> np.ndarray:
-    """(n_steps, S + A) float32: state and action at the subsampled steps."""
+def step_array(traj: Trajectory, n_steps: int, *, time_feature: bool = True) -> np.ndarray:
+    """(n_steps, S + A [+ 1]) float32: state, action and elapsed seconds at the sampled steps."""
     idx = subsample_indices(traj.n_steps, n_steps)
-    return np.concatenate([traj.state[idx], traj.action[idx]], axis=1).astype(np.float32)
+    columns = [traj.state[idx], traj.action[idx]]
+    if time_feature:
+        columns.append((traj.times_s[idx] - traj.times_s[0])[:, None])
+    return np.concatenate(columns, axis=1).astype(np.float32)
 
 
 def resize_frames(frames: np.ndarray, image_size: int) -> np.ndarray:
@@ -69,7 +73,8 @@ def frame_array(traj: Trajectory, camera: str, n_steps: int, image_size: int) ->
     """
     if camera not in traj.frames:
         raise InputError(
-            f"trajectory {traj.trajectory_id!r}", "frames",
+            f"trajectory {traj.trajectory_id!r}",
+            "frames",
             f"no camera {camera!r} (has {list(traj.frames)}); image encoders need frames",
         )
     frames = np.asarray(traj.frames[camera])
@@ -79,7 +84,7 @@ def frame_array(traj: Trajectory, camera: str, n_steps: int, image_size: int) ->
 def model_input(traj: Trajectory, config: EncoderConfig, camera: str | None) -> np.ndarray:
     """The encoder input of one trajectory: steps (state encoder) or frames (image encoders)."""
     if not config.uses_frames:
-        return step_array(traj, config.n_steps)
+        return step_array(traj, config.n_steps, time_feature=config.time_feature)
     return frame_array(traj, camera or _first_camera(traj), config.n_steps, config.image_size)
 
 

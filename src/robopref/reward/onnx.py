@@ -61,7 +61,9 @@ def input_format(model: RewardModel) -> dict[str, Any]:
             "shape": ["batch", n, model.spec.step_dim],
             "dtype": "float32",
             "range": "raw units (normalised inside the graph)",
-            "meaning": "state (S columns), then action (A columns) per step, from arrays.npz",
+            "meaning": "state (S columns), then action (A columns)"
+            + (", then elapsed seconds since the first step" if enc.time_feature else "")
+            + " per step, from arrays.npz",
         }
     inputs: dict[str, Any] = {"x": x}
     if model.spec.language_dim:
