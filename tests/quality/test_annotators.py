@@ -3,6 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from robopref.pairs.records import PAIR_COLUMNS
 from robopref.quality import QAConfig, annotator_stats, resolve_annotations
 
 from .conftest import Planted
@@ -97,22 +98,7 @@ def test_outlier_flag_compares_with_the_other_annotators() -> None:
             pid = f"{annotator}-{i}"
             pairs.append((pid, "b", "x", "y", "t", "regular", "same", 2, 2, None, None))
             annotations.append((pid, annotator, "A", 3, 9000, "x" if i < n_left else "y"))
-    pair_frame = pd.DataFrame(
-        pairs,
-        columns=[
-            "pair_id",
-            "batch_id",
-            "trajectory_a_id",
-            "trajectory_b_id",
-            "task",
-            "kind",
-            "stratum",
-            "quartile_a",
-            "quartile_b",
-            "expected_preference",
-            "duplicate_of",
-        ],
-    )
+    pair_frame = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
     ann = pd.DataFrame(
         annotations,
         columns=[
