@@ -5,7 +5,29 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Have `write(tmp)` write a temporary sibling of `path`, then rename it to `path`.
+
+    Readers see the old file or the whole new one, never part of it; the temporary file is
+    removed if writing fails. The parent folder is created if needed.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write UTF-8 `text` to `path` atomically (see `write_atomic`)."""
+    return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def swap_in(staged: Path, target: Path) -> None:

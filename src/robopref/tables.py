@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from robopref.atomic import write_atomic, write_text_atomic
 
 
 class TableFiles(NamedTuple):
@@ -48,13 +48,8 @@ def write_table_files(table: pa.Table, folder: Path, stem: str) -> TableFiles:
 
     JSONL keeps the column order; timestamps become ISO 8601 strings.
     """
-    folder.mkdir(parents=True, exist_ok=True)
     files = TableFiles(folder / f"{stem}.parquet", folder / f"{stem}.jsonl")
-    tmp = folder / f".{stem}.{uuid.uuid4().hex}.tmp"
-    pq.write_table(table, tmp)
-    os.replace(tmp, files.parquet)
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for record in table.to_pylist():
-            handle.write(json_line(record) + "\n")
-    os.replace(tmp, files.jsonl)
+    write_atomic(files.parquet, lambda tmp: pq.write_table(table, tmp))
+    lines = "".join(json_line(record) + "\n" for record in table.to_pylist())
+    write_text_atomic(files.jsonl, lines)
     return files

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
@@ -15,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robopref import __version__
+from robopref.atomic import write_atomic
 from robopref.errors import InputError
 from robopref.pairs.config import PairsConfig
 from robopref.pairs.records import ASSIGNMENT_COLUMNS, PairBatch
@@ -74,13 +73,13 @@ def write_batches(
     pairs["expected_preference"] = pairs["expected_preference"].astype(object)
     pairs["duplicate_of"] = pairs["duplicate_of"].astype(object)
     files = BatchFiles(out / PAIRS_FILE, out / ASSIGNMENTS_FILE, out / BATCHES_FILE)
-    _atomic(files.pairs, lambda tmp: pq.write_table(_table(pairs), tmp))
-    _atomic(files.assignments, lambda tmp: pq.write_table(_table(assignments), tmp))
+    write_atomic(files.pairs, lambda tmp: pq.write_table(_table(pairs), tmp))
+    write_atomic(files.assignments, lambda tmp: pq.write_table(_table(assignments), tmp))
     described = [_describe(b) for b in batches]
-    _atomic(files.batches, lambda tmp: tmp.write_text(json.dumps(described, indent=1)))
+    write_atomic(files.batches, lambda tmp: tmp.write_text(json.dumps(described, indent=1)))
     if config is not None:
         record = {"robopref_version": __version__, "config": asdict(config)}
-        _atomic(out / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
+        write_atomic(out / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
     return files
 
 
@@ -104,12 +103,3 @@ def _describe(batch: PairBatch) -> dict[str, object]:
             for r in batch.ranking_sets
         ],
     }
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

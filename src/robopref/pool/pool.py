@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robopref import __version__
+from robopref.atomic import write_atomic, write_text_atomic
 from robopref.errors import InputError
 from robopref.pool.config import PoolConfig
 from robopref.pool.layout import read_trajectory_files, write_trajectory_files
@@ -240,18 +241,18 @@ def _write_info(root: Path, config: PoolConfig) -> None:
         else {"created_at": datetime.now(UTC).isoformat()}
     )
     info.update(schema_version=SCHEMA_VERSION, robopref_version=__version__, config=asdict(config))
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(info, indent=1))
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(info, indent=1))
 
 
 def write_manifest(root: Path, table: pa.Table) -> None:
     """Atomically replace `root/manifest.parquet` with `table` (cast to MANIFEST_SCHEMA)."""
-    tmp = root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
-    pq.write_table(table.cast(MANIFEST_SCHEMA), tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, root / MANIFEST)
+
+    def write(tmp: Path) -> None:
+        pq.write_table(table.cast(MANIFEST_SCHEMA), tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())  # the manifest is the pool: on disk before the rename
+
+    write_atomic(root / MANIFEST, write)
 
 
 @contextmanager

@@ -5,14 +5,13 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
 
+from robopref.atomic import write_text_atomic
 from robopref.quality.config import QAConfig
 from robopref.quality.consistency import disagreement_rates, production
 from robopref.quality.gold import certification_table
@@ -161,8 +160,8 @@ def write_report(report: QAReport, out_dir: str | Path) -> ReportFiles:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = ReportFiles(json=out / "report.json", html=out / "report.html")
-    _atomic_write(files.json, json.dumps(report.to_json(), indent=1, allow_nan=False))
-    _atomic_write(files.html, render_html(report))
+    write_text_atomic(files.json, json.dumps(report.to_json(), indent=1, allow_nan=False))
+    write_text_atomic(files.html, render_html(report))
     return files
 
 
@@ -204,12 +203,6 @@ def render_html(report: QAReport) -> str:
         f'<!doctype html><html><head><meta charset="utf-8"><title>robopref QA</title>'
         f"<style>{style}</style></head><body>{''.join(body)}</body></html>"
     )
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -7,8 +7,6 @@ standalone `inference.py` (ONNX Runtime + NumPy only).
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from robopref.atomic import write_text_atomic
 from robopref.pool.pool import Pool
 from robopref.release import standalone
 from robopref.reward.language import MODEL_NAME
@@ -122,18 +121,12 @@ def write_model_files(
         fmt = export_onnx(model, folder / ONNX_FILE, check=check, atol=atol)
         fmt["parity_trajectories"] = len(ids)
         script = Path(standalone.__file__).read_text(encoding="utf-8")
-        _write_text(folder / SCRIPT_FILE, script)
+        write_text_atomic(folder / SCRIPT_FILE, script)
         files += [ONNX_FILE, SCRIPT_FILE]
     if pt:
         _write_pt(model, folder / PT_FILE)
         files.append(PT_FILE)
     spec = model_spec(model, pool, fmt=fmt)
-    _write_text(folder / SPEC_FILE, json.dumps(spec, indent=1, sort_keys=True))
+    write_text_atomic(folder / SPEC_FILE, json.dumps(spec, indent=1, sort_keys=True))
     files.append(SPEC_FILE)
     return ModelFiles(spec=spec, files=files)
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

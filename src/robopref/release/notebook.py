@@ -5,12 +5,12 @@ Written with nbformat, deterministically (fixed cell ids, no outputs).
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import nbformat
+
+from robopref.atomic import write_atomic
 
 _V4: Any = nbformat.v4  # nbformat's builders are untyped
 _WRITE: Any = nbformat.write
@@ -129,8 +129,4 @@ def write_notebook(folder: Path, *, seed: int) -> Path:
     """Write `train_reward_model.ipynb` into `folder` atomically; returns its path."""
     notebook = build_notebook(seed=seed)
     nbformat.validate(notebook)
-    path = folder / NOTEBOOK_FILE
-    tmp = folder / f".{NOTEBOOK_FILE}.{uuid.uuid4().hex}.tmp"
-    _WRITE(notebook, str(tmp))
-    os.replace(tmp, path)
-    return path
+    return write_atomic(folder / NOTEBOOK_FILE, lambda tmp: _WRITE(notebook, str(tmp)))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from robopref.atomic import write_atomic
 from robopref.pool.pool import Pool
 from robopref.schemas import PREFERENCES_SCHEMA
 
@@ -130,8 +129,4 @@ def _teacher(
 def write_preferences(frame: pd.DataFrame, path: Path) -> Path:
     """Write a preferences table as Parquet with PREFERENCES_SCHEMA (temp file, then rename)."""
     table = pa.Table.from_pandas(frame, schema=PREFERENCES_SCHEMA, preserve_index=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda tmp: pq.write_table(table, tmp))

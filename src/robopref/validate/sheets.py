@@ -7,8 +7,6 @@ ground-truth metrics.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 
+from robopref.atomic import write_atomic
 from robopref.progress import ProgressCallback, no_progress
 from robopref.validate.probes import FrameLoader
 
@@ -126,8 +125,4 @@ def write_contact_sheet(
             sheet.paste(thumb, (LABEL_WIDTH_PX + j * (thumb_px + 4), top + 3))
         draw.line([(0, top + row_px - 1), (width, top + row_px - 1)], fill=(210, 210, 210))
         progress(i + 1, len(entries))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    sheet.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda tmp: sheet.save(tmp, format="PNG"))
