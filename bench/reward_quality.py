@@ -196,27 +196,45 @@ def make_labels(
     )
 
 
+ENCODERS = ("state", "conv", "conv+state", "resnet18", "resnet18+state")
+"""Bench encoder names: a library encoder kind, `+state` for image + state (`with_state`)."""
+
+
 def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.TrainConfig:
-    """The run settings per encoder: library defaults for state, CPU-sized for images."""
-    if encoder == "state":
+    """The run settings per encoder: library defaults for state, CPU-sized for images.
+
+    The loss assumes the teacher's mistake rate (`label_flip = ε`): in a real campaign that
+    is 1 − gold accuracy from the QA report, which the bench's teacher would show as ≈ ε.
+    """
+    kind, _, extra = encoder.partition("+")
+    if encoder not in ENCODERS:
+        raise SystemExit(f"--encoders: {encoder!r} is not one of {ENCODERS}")
+    if kind == "state":
         enc = rr.EncoderConfig(kind="state", language=language)
-        members, epochs, patience = 2, 100, 20
+        members, epochs, patience, shift = 3, 100, 20, 0
     else:
         # 32 px × 16 steps, one member: 64 px × 32 steps takes ~15 min per 500-label run on
         # one contended CPU core (measured); pass --image-size/--image-steps on a GPU.
         enc = rr.EncoderConfig(
-            kind=encoder, language=language, image_size=args.image_size, n_steps=args.image_steps
+            kind=kind,
+            language=language,
+            image_size=args.image_size,
+            n_steps=args.image_steps,
+            with_state=extra == "state",
         )
         members, epochs, patience = args.image_members, args.image_epochs, 20
+        shift = args.shift_pixels
     if args.quick:
         epochs, patience = 5, 5
     return rr.TrainConfig(
         encoder=enc,
+        loss=rr.LossConfig(label_flip=EPSILON),
         seed=seed,
         ensemble_size=members,
         epochs=epochs,
         patience=patience,
         test_fraction=0.01,
+        shift_pixels=shift,
         device=args.device,
         cache_dir=args.workdir / "cache",
     )
@@ -272,7 +290,7 @@ def run_one(
 
 def print_row(row: Row) -> None:
     print(
-        f"{row.setting:<7} {row.encoder:<6} B={row.budget:<5} seed={row.seed}  "
+        f"{row.setting:<7} {row.encoder:<10} B={row.budget:<5} seed={row.seed}  "
         f"acc {row.acc:.3f}  acc_new {row.acc_new:.3f}  rho {row.rho:.3f}  "
         f"rho_new {row.rho_new:.3f}  train {row.train_s:6.1f} s  (n_train {row.n_train})",
         flush=True,
@@ -311,7 +329,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="tiny pool, tiny budgets")
     parser.add_argument("--settings", default="single,multi", help="single and/or multi")
-    parser.add_argument("--encoders", default="state,conv", help="state, conv, resnet18")
+    parser.add_argument(
+        "--encoders", default="state,conv,conv+state", help=f"any of {', '.join(ENCODERS)}"
+    )
     parser.add_argument("--budgets", default=None, help="label budgets (default 250,500,1000,2000)")
     parser.add_argument(
         "--seeds", type=int, default=1, help="seeds 0 … N−1 (labels, hold-out, init)"
@@ -321,6 +341,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--image-steps", type=int, default=16, help="image encoder steps")
     parser.add_argument("--image-members", type=int, default=1, help="image ensemble size")
     parser.add_argument("--image-epochs", type=int, default=60, help="image max epochs")
+    parser.add_argument(
+        "--shift-pixels", type=int, default=2, help="image random-shift augmentation (px)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")

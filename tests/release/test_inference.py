@@ -99,12 +99,12 @@ def test_bad_input_exits_2_naming_file_and_field(built: ReleaseResult, tmp_path:
     np.savez(path, state=np.zeros((5, 4), np.float32))
     done = _run(built.folder / "inference.py", "--npz", str(path))
     assert done.returncode == 2 and f"{path}: action: missing" in done.stderr
-    np.savez(path, state=np.zeros((5, 3), np.float32), action=np.zeros((5, 4), np.float32))
+    np.savez(path, state=np.zeros((5, 4), np.float32), action=np.zeros((5, 4), np.float32))
     done = _run(built.folder / "inference.py", "--npz", str(path))
     assert done.returncode == 2 and f"{path}: timestamps_s:" in done.stderr  # the time feature
     np.savez(path, state=np.zeros((5, 3), np.float32), action=np.zeros((5, 4), np.float32), fps=10)
     done = _run(built.folder / "inference.py", "--npz", str(path))
-    assert done.returncode == 2 and "state:" in done.stderr and "expects 9" in done.stderr
+    assert done.returncode == 2 and f"{path}: state: 3 columns, model expects 4" in done.stderr
 
 
 def test_numpy_resize_matches_the_training_resize() -> None:
@@ -118,7 +118,7 @@ def test_numpy_resize_matches_the_training_resize() -> None:
 
 
 @pytest.mark.slow
-def test_image_model_with_instructions_scores_the_same_through_the_script(
+def test_image_and_state_model_with_instructions_scores_the_same_through_the_script(
     tmp_path: Path,
 ) -> None:
     import torch
@@ -130,7 +130,13 @@ def test_image_model_with_instructions_scores_the_same_through_the_script(
     pool = tiny_pool(tmp_path / "pool", n=6, frame_size=48, tasks=TASKS)
     truth_pairs(pool, n_pairs=30).to_parquet(tmp_path / "prefs.parquet")
     encoder = EncoderConfig(
-        kind="conv", language=True, n_steps=4, image_size=32, embed_dim=8, hidden_dim=16
+        kind="conv",
+        with_state=True,
+        language=True,
+        n_steps=4,
+        image_size=32,
+        embed_dim=8,
+        hidden_dim=16,
     )
     config = TrainConfig(
         encoder=encoder, epochs=2, ensemble_size=1, device="cpu", cache_dir=tmp_path / "cache"
@@ -155,12 +161,16 @@ def test_image_model_with_instructions_scores_the_same_through_the_script(
     card = (result.folder / "MODEL_CARD.md").read_text()
     assert "| `x` | (batch, 4, 32, 32, 3) | uint8 | [0, 255] |" in card
     assert "`task_embedding` | (batch, 384) | float32" in card
+    step_dim = model.spec.step_dim
+    assert f"| `steps` | (batch, 4, {step_dim}) | float32 |" in card
+    assert "Step layout (`steps`)" in card
     traj = pool[ids[0]]
     np.savez(
         tmp_path / "t.npz",
         state=traj.state,
         action=traj.action,
         frames=np.asarray(traj.frames["front"]),
+        timestamps_s=traj.times_s,
     )
     done = _run(
         result.folder / "inference.py",

@@ -103,10 +103,11 @@ def test_dataset_card_reports_measured_numbers(built: ReleaseResult, trained: Tr
 def test_model_card_documents_the_input_format(built: ReleaseResult) -> None:
     card = (built.folder / "MODEL_CARD.md").read_text()
     spec = json.loads((built.folder / "reward_model.json").read_text())
-    assert "| `x` | (batch, 8, 9) | float32 |" in card  # state, action, elapsed seconds
+    assert "| `x` | (batch, 8, 21) | float32 |" in card  # S=4, A=4, seconds, 2S + A motion
     assert "**fixed** at 8 steps" in card
     assert f"state ({spec['state_dim']} columns) then action ({spec['action_dim']} columns)" in card
     assert "then elapsed seconds since the first step" in card
+    assert "log(1 + RMS jerk of state)" in card
     assert spec["format"]["parity_max_abs_diff"] <= 1e-4
 
 

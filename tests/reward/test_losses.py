@@ -4,7 +4,12 @@ import pytest
 import torch
 
 from robopref.reward import LossConfig, PairTargets, TieMode, bradley_terry_loss
-from robopref.reward.losses import confidence_margins, pair_weights, tie_margin_nll
+from robopref.reward.losses import (
+    confidence_margins,
+    noisy_preference_nll,
+    pair_weights,
+    tie_margin_nll,
+)
 
 
 def softplus(x: float) -> float:
@@ -22,7 +27,7 @@ def targets(
     )
 
 
-PLAIN = LossConfig(centring=0.0)
+PLAIN = LossConfig(centring=0.0, label_flip=0.0)
 
 
 @pytest.mark.parametrize(("pref", "expected"), [(1.0, softplus(-1.0)), (0.0, softplus(1.0))])
@@ -84,10 +89,32 @@ def test_per_pair_margin_shifts_the_winners_lead() -> None:
 
 
 def test_centring_adds_mean_squared_pair_sum() -> None:
-    config = LossConfig(centring=0.1)
+    config = LossConfig(centring=0.1, label_flip=0.0)
     base = bradley_terry_loss(torch.tensor([1.0]), torch.tensor([1.0]), targets([1.0]), PLAIN)
     centred = bradley_terry_loss(torch.tensor([1.0]), torch.tensor([1.0]), targets([1.0]), config)
     assert float(centred - base) == pytest.approx(0.1 * 4.0, abs=1e-6)
+
+
+def test_label_flip_is_the_mistake_teacher_likelihood() -> None:
+    flip = 0.1
+    config = LossConfig(centring=0.0, label_flip=flip)
+    for d in (-3.0, 0.0, 2.0):
+        p_a = flip + (1 - 2 * flip) / (1 + math.exp(-d))
+        for pref, expected in ((1.0, -math.log(p_a)), (0.0, -math.log(1 - p_a))):
+            loss = bradley_terry_loss(
+                torch.tensor([d]), torch.tensor([0.0]), targets([pref]), config
+            )
+            assert float(loss) == pytest.approx(expected, abs=1e-5)
+
+
+def test_label_flip_bounds_the_cost_and_pull_of_a_wrong_label() -> None:
+    wrong = torch.tensor([-20.0], requires_grad=True)  # A is far behind, yet labelled better
+    plain = noisy_preference_nll(wrong, torch.tensor([1.0]), 0.0)
+    robust = noisy_preference_nll(wrong, torch.tensor([1.0]), 0.1)
+    assert float(plain) == pytest.approx(20.0, abs=1e-3)
+    assert float(robust) < -math.log(0.1) + 1e-6  # at most −log(flip)
+    robust.backward()
+    assert wrong.grad is not None and abs(float(wrong.grad)) < 1e-6  # no pull towards the label
 
 
 @pytest.mark.parametrize(
@@ -96,6 +123,7 @@ def test_centring_adds_mean_squared_pair_sum() -> None:
         ("tie_margin", {"tie_margin": -0.1}),
         ("centring", {"centring": -1.0}),
         ("tie_mode", {"tie_mode": "hinge"}),
+        ("label_flip", {"label_flip": 0.5}),
     ],
 )
 def test_bad_loss_config_names_the_field(field: str, kwargs: dict[str, object]) -> None:

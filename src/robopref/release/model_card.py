@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from robopref.release.card import NA, architecture_lines, fmt, get, md_table, validation_lines
+from robopref.reward.features import MOTION_TEXT
 
 
 def _input_rows(spec: Mapping[str, Any]) -> list[list[str]]:
@@ -34,15 +35,19 @@ def _input_section(spec: Mapping[str, Any] | None) -> list[str]:
         f"- Length: **fixed** at {n} steps inside the model; a trajectory of any length "
         f"T ≥ 2 is subsampled to steps round(linspace(0, T − 1, {n})), so no padding or mask.",
     ]
+    steps_line = (
+        f"- Step layout{'' if spec.get('input') == 'state' else ' (`steps`)'}: state "
+        f"({spec.get('state_dim')} columns) then action ({spec.get('action_dim')} columns)"
+        + (", then elapsed seconds since the first step" if spec.get("time_feature") else "")
+        + (MOTION_TEXT if spec.get("motion_features") else "")
+        + ", float32, raw units (`arrays.npz` `state`, `action`, `timestamps_s`); "
+        "normalisation is inside the graph."
+    )
     if spec.get("input") == "state":
-        lines.append(
-            f"- Step layout: state ({spec.get('state_dim')} columns) then action "
-            f"({spec.get('action_dim')} columns)"
-            + (", then elapsed seconds since the first step" if spec.get("time_feature") else "")
-            + ", float32, raw units (`arrays.npz` `state`, `action`, `timestamps_s`); "
-            "normalisation is inside the graph."
-        )
+        lines.append(steps_line)
     else:
+        if spec.get("with_state"):
+            lines.append(steps_line)
         lines.append(
             f"- Frames: camera `{spec.get('camera')}`, RGB uint8 0–255, resized to "
             f"{spec.get('image_size')}×{spec.get('image_size')} (antialiased bilinear) before "

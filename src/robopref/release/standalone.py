@@ -11,7 +11,7 @@ Input (see MODEL_CARD.md for this model's numbers):
 
 - `.npz`: `state` (T, S) float32, `action` (T, A) float32, `frames` (T, H, W, 3) uint8 RGB
   (image models only; any H, W), optional `instruction` (a string); T ≥ 2, any length;
-  state models with the time feature also need `timestamps_s` (T,) seconds or `fps`.
+  state models with the time or motion features also need `timestamps_s` (T,) seconds or `fps`.
 - pool folder: `POOL/trajectories/<id>/arrays.npz` and `meta.json` (the instruction is the
   trajectory's task); image models also read `<camera>.mp4`, which needs PyAV (`pip install av`).
 
@@ -132,31 +132,82 @@ def elapsed_s(traj: dict[str, Any], n: int) -> np.ndarray:
     )
 
 
-def model_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
-    """(1, n_steps, D) float32 steps, or (1, n_steps, size, size, 3) uint8 frames."""
+def _segment_sums(per_step: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """(n_steps, F) sums of `per_step` rows over each segment (idx[k−1], idx[k]]."""
+    cumulative = np.concatenate([np.zeros((1, per_step.shape[1])), np.cumsum(per_step, axis=0)])
+    out: np.ndarray = cumulative[idx + 1] - cumulative[np.concatenate([idx[:1], idx[:-1]]) + 1]
+    return out
+
+
+def motion_columns(
+    state: np.ndarray, action: np.ndarray, times: np.ndarray, idx: np.ndarray
+) -> np.ndarray:
+    """(n_steps, 2·S + A): per segment Σ|Δstate|, log(1 + RMS jerk of state), mean |Δaction|."""
+    n = len(state)
+    dt = float(np.median(np.diff(times))) if n > 1 else 1.0
+    dt = dt if dt > 0 else 1.0
+    travel = np.zeros_like(state, dtype=np.float64)
+    travel[1:] = np.abs(np.diff(state, axis=0))
+    jerk_sq = np.zeros_like(state, dtype=np.float64)
+    if n > 3:
+        jerk_sq[3:] = (np.diff(state.astype(np.float64), n=3, axis=0) / dt**3) ** 2
+    change = np.zeros_like(action, dtype=np.float64)
+    change[1:] = np.abs(np.diff(action, axis=0))
+    counts = np.maximum(_segment_sums(np.ones((n, 1)), idx), 1.0)
+    jerk = np.log1p(np.sqrt(_segment_sums(jerk_sq, idx) / counts))
+    return np.concatenate(
+        [_segment_sums(travel, idx), jerk, _segment_sums(change, idx) / counts], axis=1
+    )
+
+
+def step_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
+    """(1, n_steps, D) float32: state, action [, elapsed seconds] [, motion statistics]."""
     name, n = traj["name"], int(spec["n_steps"])
     state = np.asarray(traj["state"], np.float32)
     action = np.asarray(traj["action"], np.float32)
     if state.ndim != 2 or action.ndim != 2 or len(state) != len(action) or len(state) < 2:
         raise BadInput(f"{name}: state: need (T, S) state and (T, A) action, T ≥ 2")
-    idx = subsample_indices(len(state), n)
-    if spec["input"] == "state":
-        columns = [state[idx], action[idx]]
-        if spec.get("time_feature"):
-            times = elapsed_s(traj, len(state))
-            columns.append((times[idx] - times[0])[:, None])
-        x = np.concatenate(columns, axis=1)
-        if x.shape[1] != spec["step_dim"]:
+    for field, array in (("state", state), ("action", action)):
+        if array.shape[1] != spec[f"{field}_dim"]:
             raise BadInput(
-                f"{name}: state: step width {x.shape[1]}, model expects {spec['step_dim']}"
+                f"{name}: {field}: {array.shape[1]} columns, model expects {spec[f'{field}_dim']}"
             )
-        return x[None].astype(np.float32)
+    idx = subsample_indices(len(state), n)
+    columns = [state[idx], action[idx]]
+    if spec.get("time_feature") or spec.get("motion_features"):
+        times = elapsed_s(traj, len(state))
+    if spec.get("time_feature"):
+        columns.append((times[idx] - times[0])[:, None])
+    if spec.get("motion_features"):
+        columns.append(motion_columns(state, action, times, idx))
+    x = np.concatenate(columns, axis=1)
+    if x.shape[1] != spec["step_dim"]:
+        raise BadInput(f"{name}: state: step width {x.shape[1]}, model expects {spec['step_dim']}")
+    return x[None].astype(np.float32)
+
+
+def frame_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
+    """(1, n_steps, size, size, 3) uint8 frames at the subsampled steps."""
+    name, n_total = traj["name"], len(traj["state"])
     frames = traj.get("frames")
     if frames is None or frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8:
         raise BadInput(f"{name}: frames: need (T, H, W, 3) uint8 RGB frames")
-    if len(frames) != len(state):
-        raise BadInput(f"{name}: frames: {len(frames)} frames for {len(state)} steps")
+    if len(frames) != n_total:
+        raise BadInput(f"{name}: frames: {len(frames)} frames for {n_total} steps")
+    if n_total < 2:
+        raise BadInput(f"{name}: state: need T ≥ 2 steps")
+    idx = subsample_indices(n_total, int(spec["n_steps"]))
     return resize_frames(frames[idx], int(spec["image_size"]))[None]
+
+
+def model_feeds(traj: dict[str, Any], spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The graph inputs of one trajectory: `x`, and `steps` beside frames (image + state)."""
+    if spec["input"] == "state":
+        return {"x": step_input(traj, spec)}
+    feeds = {"x": frame_input(traj, spec)}
+    if spec.get("with_state"):
+        feeds["steps"] = step_input(traj, spec)
+    return feeds
 
 
 def task_embedding(spec: dict[str, Any], instruction: str | None, file: Path | None) -> Any:
@@ -182,7 +233,7 @@ def task_embedding(spec: dict[str, Any], instruction: str | None, file: Path | N
 
 def reward(session: Any, spec: dict[str, Any], traj: dict[str, Any], embedding: Any) -> float:
     """The ensemble-mean reward of one trajectory."""
-    feeds = {"x": model_input(traj, spec)}
+    feeds = model_feeds(traj, spec)
     if embedding is not None:
         feeds["task_embedding"] = embedding
     return float(session.run(["reward"], feeds)[0][0])

@@ -33,6 +33,18 @@ class TieMode(str, Enum):
     """−log σ(margin − |r(A) − r(B)|): ties pull the two rewards within `tie_margin`."""
 
 
+class Bootstrap(str, Enum):
+    """How ensemble members see different data."""
+
+    NONE = "none"
+    """Every member trains on all pairs (members differ by initialisation and batch order)."""
+    RESAMPLE = "resample"
+    """Efron's bootstrap: n pairs drawn with replacement; each member misses ~37% of them."""
+    WEIGHTS = "weights"
+    """Bayesian bootstrap (Rubin 1981): every pair, with a random Exp(1) loss weight per
+    member; diversity without discarding labels, which matters at a few hundred pairs."""
+
+
 class SplitKind(str, Enum):
     """How pairs are held out."""
 
@@ -80,6 +92,15 @@ class EncoderConfig:
     time_feature: bool = True
     """State encoders also read the elapsed time (s) at each sampled step: subsampling to
     `n_steps` hides how long an episode took, and the rubric rewards finishing sooner."""
+    motion_features: bool = True
+    """State encoders also read, per sampled step, statistics of the segment since the previous
+    sample at full control rate: distance travelled, log RMS jerk and mean action change per
+    dimension (`robopref.reward.features.motion_columns`). Subsampling alone hides path length
+    and jerk, which the rubric scores."""
+    with_state: bool = False
+    """Image encoders also read the state encoder's per-step input (state, action and, as set
+    above, elapsed time and motion statistics) through its own per-step MLP, added to each
+    frame's embedding: an image + proprioception model. Ignored by the state encoder."""
     language: bool = True
     """Condition on the instruction (all-MiniLM-L6-v2 embedding, FiLM) so one model serves
     many tasks; off for single-task pools or quick tests."""
@@ -105,6 +126,11 @@ class EncoderConfig:
         """True for the image encoders."""
         return self.kind != "state"
 
+    @property
+    def uses_steps(self) -> bool:
+        """True when the network reads per-step state + action (state encoder, or `with_state`)."""
+        return not self.uses_frames or self.with_state
+
 
 @dataclass(frozen=True, kw_only=True)
 class LossConfig:
@@ -121,6 +147,10 @@ class LossConfig:
     confidence_margin: float = 0.0
     """Per-pair margin for decisive pairs: confidence_margin × (confidence_mean − 1) / 4;
     0 turns it off."""
+    label_flip: float = 0.05
+    """Assumed probability that a label is flipped (a careless click): the likelihood becomes
+    flip + (1 − 2·flip)·σ(d) (`losses.noisy_preference_nll`), which bounds what one wrong label
+    costs. 0 is plain Bradley–Terry; set it near the annotators' error rate (1 − gold accuracy)."""
     centring: float = 1e-3
     """Coefficient of the reward-centring term mean((r(A) + r(B))²)."""
 
@@ -130,6 +160,8 @@ class LossConfig:
             raise ValueError(f"tie_margin: must lie in [0, 5], got {self.tie_margin}")
         if self.confidence_margin < 0:
             raise ValueError(f"confidence_margin: must be ≥ 0, got {self.confidence_margin}")
+        if not 0.0 <= self.label_flip < 0.5:
+            raise ValueError(f"label_flip: must lie in [0, 0.5), got {self.label_flip}")
         if self.centring < 0:
             raise ValueError(f"centring: must be ≥ 0, got {self.centring}")
 
@@ -163,23 +195,35 @@ class TrainConfig:
     weight_decay: float = 1e-4
     """Adam weight decay."""
     ensemble_size: int = 3
-    """Members, each with its own seed and (if `bootstrap`) bootstrap of the training pairs."""
-    bootstrap: bool = True
-    """Resample each member's training pairs with replacement."""
+    """Members, each with its own seed and (see `bootstrap`) its own view of the training pairs."""
+    bootstrap: Bootstrap = Bootstrap.NONE
+    """How members see different data: `none` (all pairs; False in older configs), `resample`
+    (classic bootstrap; True) or `weights` (Bayesian bootstrap). `none` is the default because
+    at a few hundred labels every pair counts: single-task, 500 labels, 3 seeds, test accuracy
+    0.913 (none) vs 0.889 (weights) vs ~0.88 (resample) — docs/reward.md."""
     device: str = "auto"
     """`auto` (CUDA when present), `cpu` or `cuda[:N]`."""
     amp: bool = True
     """bfloat16 autocast on CUDA (ignored on CPU)."""
+    shift_pixels: int = 0
+    """Image encoders: shift each training trajectory's frames by up to ± this many pixels
+    (replicated border, DrQ); 0 turns augmentation off. Ignored by the state encoder."""
     cache_dir: Path | None = None
     """Frame cache folder; None uses POOL/.cache/reward (or memory only if not writable)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", _enum(SplitKind, self.split, "split"))
+        legacy = {True: Bootstrap.RESAMPLE, False: Bootstrap.NONE}
+        if isinstance(self.bootstrap, bool):
+            object.__setattr__(self, "bootstrap", legacy[self.bootstrap])
+        object.__setattr__(self, "bootstrap", _enum(Bootstrap, self.bootstrap, "bootstrap"))
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         for name in ("val_fraction", "test_fraction"):
             if not 0.0 < getattr(self, name) < 0.5:
                 raise ValueError(f"{name}: must lie in (0, 0.5), got {getattr(self, name)}")
+        if self.shift_pixels < 0:
+            raise ValueError(f"shift_pixels: must be ≥ 0, got {self.shift_pixels}")
         for name in ("epochs", "patience", "batch_size", "ensemble_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be ≥ 1, got {getattr(self, name)}")

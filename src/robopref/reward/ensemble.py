@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from robopref.reward.config import Bootstrap
+from robopref.reward.data import PairData
 from robopref.reward.model import RewardNet
 
 
@@ -18,6 +20,16 @@ def bootstrap_indices(n: int, *, seed: int) -> np.ndarray:
     (4,)
     """
     return np.random.default_rng(seed).integers(0, n, size=n)
+
+
+def bayesian_bootstrap_weights(n: int, *, seed: int) -> np.ndarray:
+    """(n,) float32 Exp(1) weights (mean 1): Rubin's Bayesian bootstrap for one member.
+
+    >>> w = bayesian_bootstrap_weights(10_000, seed=0)
+    >>> w.dtype.name, bool(abs(w.mean() - 1) < 0.05), bool((w > 0).all())
+    ('float32', True, True)
+    """
+    return np.random.default_rng(seed).exponential(1.0, size=n).astype(np.float32)
 
 
 def member_seed(seed: int, member: int) -> int:
@@ -41,10 +53,13 @@ class EnsembleNet(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(
-        self, x: torch.Tensor, task_embedding: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        task_embedding: torch.Tensor | None = None,
+        steps: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Score a batch with every member."""
-        rewards = torch.stack([m(x, task_embedding) for m in self.members], dim=1)
+        rewards = torch.stack([m(x, task_embedding, steps) for m in self.members], dim=1)
         return rewards.mean(dim=1), rewards
 
 
@@ -56,3 +71,14 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     """
     arr = np.asarray(values, np.float64)
     return {"mean": round(float(arr.mean()), 12), "std": round(float(arr.std()), 12)}
+
+
+def member_view(train: PairData, bootstrap: Bootstrap, *, seed: int) -> PairData:
+    """The training pairs one ensemble member sees under `bootstrap`."""
+    if bootstrap is Bootstrap.RESAMPLE:
+        return train.subset(bootstrap_indices(len(train.a), seed=seed))
+    if bootstrap is Bootstrap.WEIGHTS:
+        extra = torch.from_numpy(bayesian_bootstrap_weights(len(train.a), seed=seed))
+        t = train.targets
+        return train._replace(targets=t._replace(weight=t.weight * extra))
+    return train

@@ -47,12 +47,71 @@ def subsample_indices(n_total: int, n_steps: int) -> np.ndarray:
     return np.rint(np.linspace(0, n_total - 1, n_steps)).astype(np.int64)
 
 
-def step_array(traj: Trajectory, n_steps: int, *, time_feature: bool = True) -> np.ndarray:
-    """(n_steps, S + A [+ 1]) float32: state, action and elapsed seconds at the sampled steps."""
+def _segment_sums(per_step: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """(n_steps, F): sums of `per_step` (T, F) rows over each segment (idx[k−1], idx[k]].
+
+    Segment 0 is empty (the first sampled step has no past), so its row is zero.
+
+    >>> _segment_sums(np.arange(5.0)[:, None], np.array([0, 2, 4]))[:, 0].tolist()
+    [0.0, 3.0, 7.0]
+    """
+    cumulative = np.concatenate([np.zeros((1, per_step.shape[1])), np.cumsum(per_step, axis=0)])
+    ends = cumulative[idx + 1]
+    starts = cumulative[np.concatenate([idx[:1], idx[:-1]]) + 1]
+    out: np.ndarray = ends - starts
+    return out
+
+
+def motion_columns(
+    state: np.ndarray, action: np.ndarray, times_s: np.ndarray, idx: np.ndarray
+) -> np.ndarray:
+    """(n_steps, 2·S + A) per-segment motion statistics at full control rate.
+
+    Subsampling keeps every `T / n_steps`-th step and so drops what happens between samples:
+    how far the arm really travelled, a jerky correction, a twitching gripper. For each segment
+    (idx[k−1], idx[k]] this returns, per dimension, the distance travelled Σ|Δstate|, the
+    log RMS jerk log(1 + rms(Δ³state / dt³)), and the mean action change mean|Δaction| — the
+    ingredients of path efficiency and smoothness, computed from state and action alone.
+    """
+    n = len(state)
+    dt = float(np.median(np.diff(times_s))) if n > 1 else 1.0
+    dt = dt if dt > 0 else 1.0
+    travel = np.zeros_like(state, dtype=np.float64)
+    travel[1:] = np.abs(np.diff(state, axis=0))
+    jerk_sq = np.zeros_like(state, dtype=np.float64)
+    if n > 3:
+        jerk_sq[3:] = (np.diff(state.astype(np.float64), n=3, axis=0) / dt**3) ** 2
+    change = np.zeros_like(action, dtype=np.float64)
+    change[1:] = np.abs(np.diff(action, axis=0))
+    ones = np.ones((n, 1))
+    counts = np.maximum(_segment_sums(ones, idx), 1.0)
+    jerk = np.log1p(np.sqrt(_segment_sums(jerk_sq, idx) / counts))
+    return np.concatenate(
+        [_segment_sums(travel, idx), jerk, _segment_sums(change, idx) / counts], axis=1
+    )
+
+
+MOTION_TEXT = (
+    ", then per segment since the previous sampled step: distance travelled Σ|Δstate| "
+    "(S columns), log(1 + RMS jerk of state) (S columns) and mean |Δaction| (A columns)"
+)
+"""How the motion columns read in model cards and ONNX input descriptions."""
+
+
+def step_array(
+    traj: Trajectory, n_steps: int, *, time_feature: bool = True, motion: bool = False
+) -> np.ndarray:
+    """(n_steps, S + A [+ 1] [+ 2·S + A]) float32 at the sampled steps.
+
+    Columns: state, action, elapsed seconds (`time_feature`) and the segment motion statistics
+    (`motion`, see motion_columns).
+    """
     idx = subsample_indices(traj.n_steps, n_steps)
     columns = [traj.state[idx], traj.action[idx]]
     if time_feature:
         columns.append((traj.times_s[idx] - traj.times_s[0])[:, None])
+    if motion:
+        columns.append(motion_columns(traj.state, traj.action, traj.times_s, idx))
     return np.concatenate(columns, axis=1).astype(np.float32)
 
 
@@ -81,11 +140,23 @@ def frame_array(traj: Trajectory, camera: str, n_steps: int, image_size: int) ->
     return resize_frames(frames[subsample_indices(traj.n_steps, n_steps)], image_size)
 
 
+def model_steps(traj: Trajectory, config: EncoderConfig) -> np.ndarray:
+    """The per-step state input of one trajectory as `config` sets it (see step_array)."""
+    return step_array(
+        traj, config.n_steps, time_feature=config.time_feature, motion=config.motion_features
+    )
+
+
 def model_input(traj: Trajectory, config: EncoderConfig, camera: str | None) -> np.ndarray:
-    """The encoder input of one trajectory: steps (state encoder) or frames (image encoders)."""
+    """The main input `x` of one trajectory: steps (state encoder) or frames (image encoders)."""
     if not config.uses_frames:
-        return step_array(traj, config.n_steps, time_feature=config.time_feature)
+        return model_steps(traj, config)
     return frame_array(traj, camera or _first_camera(traj), config.n_steps, config.image_size)
+
+
+def side_steps(traj: Trajectory, config: EncoderConfig) -> np.ndarray | None:
+    """The `steps` input beside the frames of an image + state model; None otherwise."""
+    return model_steps(traj, config) if config.uses_frames and config.with_state else None
 
 
 def _first_camera(traj: Trajectory) -> str:
@@ -161,12 +232,32 @@ class TrajectoryTable:
         x: (N, n_steps, D) float32 steps or (N, n_steps, H, W, 3) uint8 frames.
         task_embedding: (N, 384) float32 instruction embeddings, or None without language.
         tasks: (N,) instructions.
+        steps: (N, n_steps, D) float32 steps beside the frames of an image + state model
+            (`EncoderConfig.with_state`), else None.
     """
 
     ids: tuple[str, ...]
     x: torch.Tensor
     task_embedding: torch.Tensor | None
     tasks: tuple[str, ...]
+    steps: torch.Tensor | None = None
+
+    @property
+    def step_values(self) -> torch.Tensor | None:
+        """The per-step state input the network normalises: `steps`, or `x` for state models."""
+        if self.steps is not None:
+            return self.steps
+        return None if self.x.dtype == torch.uint8 else self.x
+
+    def to(self, device: torch.device) -> TrajectoryTable:
+        """The same table with its tensors on `device`."""
+        return TrajectoryTable(
+            ids=self.ids,
+            x=self.x.to(device),
+            task_embedding=None if self.task_embedding is None else self.task_embedding.to(device),
+            tasks=self.tasks,
+            steps=None if self.steps is None else self.steps.to(device),
+        )
 
     @property
     def row_of(self) -> dict[str, int]:
@@ -191,7 +282,7 @@ def build_table(
         else None
     )
     task_of = dict(zip(pool.manifest["trajectory_id"], pool.manifest["task"], strict=True))
-    arrays = []
+    arrays, steps = [], []
     for i, tid in enumerate(ids):
         cached = cache.get(tid) if cache is not None else None
         if cached is None:
@@ -199,6 +290,8 @@ def build_table(
             if cache is not None:
                 cache.put(tid, cached)
         arrays.append(cached)
+        if config.uses_frames and config.with_state:
+            steps.append(model_steps(pool[tid], config))
         progress(i + 1, len(ids))
     tasks = tuple(str(task_of[t]) for t in ids)
     embedding = None if embedder is None else torch.from_numpy(embedder.embed(tasks))
@@ -207,4 +300,5 @@ def build_table(
         x=torch.from_numpy(stack_inputs(arrays)),
         task_embedding=embedding,
         tasks=tasks,
+        steps=torch.from_numpy(stack_inputs(steps)) if steps else None,
     )

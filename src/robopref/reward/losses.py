@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -43,6 +44,39 @@ def preference_nll(diff: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     0.6931
     """
     return F.binary_cross_entropy_with_logits(diff, target, reduction="none")
+
+
+def noisy_preference_nll(diff: torch.Tensor, target: torch.Tensor, flip: float) -> torch.Tensor:
+    """Per-pair NLL under a labeller who flips the Bradley–Terry answer with probability `flip`.
+
+    P(label A) = flip + (1 − 2·flip)·σ(d): the likelihood of B-Pref's 'mistake' teacher (Lee et
+    al. 2021), the robust BT of RIME (Cheng et al. 2024, ε-mixture). A flipped label then costs
+    at most −log(flip) instead of growing without bound, so a few wrong labels cannot drag the
+    reward of a trajectory far; `flip = 0` is `preference_nll`.
+
+    Args:
+        diff: (B,) r(A) − r(B).
+        target: (B,) y in [0, 1].
+        flip: Assumed flip probability in [0, 0.5).
+
+    Returns:
+        (B,) losses.
+
+    >>> d, y = torch.tensor([3.0, -3.0]), torch.tensor([1.0, 1.0])
+    >>> torch.allclose(noisy_preference_nll(d, y, 0.0), preference_nll(d, y))
+    True
+    >>> bool(noisy_preference_nll(torch.tensor([-50.0]), torch.tensor([1.0]), 0.1) < 2.31)
+    True
+    """
+    if flip <= 0:
+        return preference_nll(diff, target)
+    log_a = torch.logaddexp(
+        torch.full_like(diff, math.log(flip)), math.log1p(-2 * flip) + F.logsigmoid(diff)
+    )
+    log_b = torch.logaddexp(
+        torch.full_like(diff, math.log(flip)), math.log1p(-2 * flip) + F.logsigmoid(-diff)
+    )
+    return -(target * log_a + (1.0 - target) * log_b)
 
 
 def tie_margin_nll(diff: torch.Tensor, margin: float) -> torch.Tensor:
@@ -133,7 +167,7 @@ def bradley_terry_loss(
     pref = targets.preference
     is_tie = (pref - 0.5).abs() < 1e-6
     sign = torch.where(pref > 0.5, 1.0, torch.where(pref < 0.5, -1.0, 0.0))
-    decisive = preference_nll(diff - sign * targets.margin, pref)
+    decisive = noisy_preference_nll(diff - sign * targets.margin, pref, config.label_flip)
     if config.tie_mode is TieMode.MARGIN:
         per_pair = torch.where(is_tie, tie_margin_nll(diff, config.tie_margin), decisive)
     else:

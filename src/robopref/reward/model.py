@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from robopref.reward.config import EncoderConfig, Temporal
-from robopref.reward.encoders import make_encoder, make_temporal
+from robopref.reward.encoders import StateEncoder, make_encoder, make_temporal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,7 +19,7 @@ class NetSpec:
     encoder: EncoderConfig
     """Encoder family, aggregation and input settings."""
     step_dim: int
-    """State + action width D (state encoder input); 0 for image encoders."""
+    """Per-step state input width D (state encoder, or image + state); 0 for image only."""
     language_dim: int
     """Instruction embedding width (384 for MiniLM); 0 without language conditioning."""
     camera: str | None = None
@@ -46,6 +46,8 @@ class NetSpec:
         enc = dict(data["encoder"])
         enc["temporal"] = Temporal(enc["temporal"])
         enc["resnet_weights"] = None
+        enc.setdefault("motion_features", False)  # checkpoints from before the options
+        enc.setdefault("with_state", False)
         return cls(
             encoder=EncoderConfig(**enc),
             step_dim=int(data["step_dim"]),
@@ -59,7 +61,9 @@ class RewardNet(nn.Module):
 
     Inputs: `x`, (B, n_steps, D) float32 raw state + action (normalised inside with the
     training statistics) or (B, n_steps, H, W, 3) uint8 frames; `task_embedding`, (B, 384)
-    float32, or None without language conditioning. Output: (B,) rewards.
+    float32, or None without language conditioning; `steps`, (B, n_steps, D) raw state +
+    action beside the frames of an image + state model (`EncoderConfig.with_state`), whose
+    per-step embedding is added to each frame's. Output: (B,) rewards.
     """
 
     step_mean: torch.Tensor
@@ -70,6 +74,9 @@ class RewardNet(nn.Module):
         cfg = spec.encoder
         self.spec = spec
         self.encoder = make_encoder(cfg, spec.step_dim)
+        self.step_encoder: StateEncoder | None = None
+        if cfg.uses_frames and cfg.with_state:
+            self.step_encoder = StateEncoder(cfg, spec.step_dim)
         self.temporal = make_temporal(cfg)
         # FiLM (Perez et al. 2018): the instruction scales and shifts every step's features,
         # so one network can judge the same motion differently per task.
@@ -90,11 +97,20 @@ class RewardNet(nn.Module):
         self.step_mean.copy_(mean)
         self.step_std.copy_(std.clamp_min(1e-6))
 
-    def forward(self, x: torch.Tensor, task_embedding: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        task_embedding: torch.Tensor | None = None,
+        steps: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Rewards (B,) of a batch of trajectories."""
         if not self.spec.encoder.uses_frames:
             x = (x - self.step_mean) / self.step_std
         h: torch.Tensor = self.encoder(x)
+        if self.step_encoder is not None:
+            if steps is None:
+                raise ValueError("steps: this image + state model needs per-step state input")
+            h = h + self.step_encoder((steps - self.step_mean) / self.step_std)
         if self.film is not None and task_embedding is not None:
             gamma, beta = self.film(task_embedding).unsqueeze(1).chunk(2, dim=-1)
             h = h * (1.0 + gamma) + beta
@@ -113,11 +129,10 @@ def build_net(spec: NetSpec, *, seed: int) -> RewardNet:
 def spec_for(
     encoder: EncoderConfig, *, step_dim: int, language_dim: int, camera: str | None
 ) -> NetSpec:
-    """The NetSpec of a run (step_dim is dropped for image encoders)."""
+    """The NetSpec of a run (step_dim is dropped for image-only encoders)."""
     return NetSpec(
         encoder=encoder,
-        step_dim=0 if encoder.uses_frames else step_dim,
+        step_dim=step_dim if encoder.uses_steps else 0,
         language_dim=language_dim,
         camera=camera if encoder.uses_frames else None,
     )
-

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from robopref.errors import InputError
+from robopref.reward.features import MOTION_TEXT
 from robopref.reward.language import EMBED_DIM, MODEL_NAME
 from robopref.reward.model import RewardNet
 from robopref.reward.score import ModelInputs, RewardModel
@@ -26,18 +27,44 @@ PARITY_ATOL = 1e-4
 
 
 class _Graph(nn.Module):
-    """The exported function: inputs → (reward (B,), member_rewards (B, M))."""
+    """The exported function: inputs → (reward (B,), member_rewards (B, M)).
+
+    Its inputs are x, then task_embedding (language models), then steps (image + state
+    models), positionally: an ONNX graph has no optional inputs.
+    """
 
     def __init__(self, model: RewardModel) -> None:
         super().__init__()
         self.net = model.net
+        self.language = bool(model.spec.language_dim)
 
     def forward(
-        self, x: torch.Tensor, task_embedding: torch.Tensor | None = None
+        self, x: torch.Tensor, second: torch.Tensor | None = None, third: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Score a batch."""
-        mean, members = self.net(x, task_embedding)
+        emb, steps = (second, third) if self.language else (None, second)
+        mean, members = self.net(x, emb, steps)
         return mean.float(), members.float()
+
+
+def input_names(model: RewardModel) -> list[str]:
+    """The graph's input names in order: x [, task_embedding] [, steps]."""
+    names = ["x"]
+    if model.spec.language_dim:
+        names.append("task_embedding")
+    if model.spec.encoder.uses_frames and model.spec.encoder.with_state:
+        names.append("steps")
+    return names
+
+
+def feeds(inputs: ModelInputs) -> dict[str, np.ndarray]:
+    """ONNX Runtime feeds of prepared inputs (the names of `input_names`)."""
+    out = {"x": inputs.x}
+    if inputs.task_embedding is not None:
+        out["task_embedding"] = inputs.task_embedding
+    if inputs.steps is not None:
+        out["steps"] = inputs.steps
+    return out
 
 
 def input_format(model: RewardModel) -> dict[str, Any]:
@@ -49,6 +76,7 @@ def input_format(model: RewardModel) -> dict[str, Any]:
     """
     enc = model.spec.encoder
     n = enc.n_steps
+    x: dict[str, Any] = {}
     if enc.uses_frames:
         x = {
             "shape": ["batch", n, enc.image_size, enc.image_size, 3],
@@ -56,16 +84,16 @@ def input_format(model: RewardModel) -> dict[str, Any]:
             "range": [0, 255],
             "meaning": f"RGB frames of camera {model.spec.camera!r}, antialiased bilinear resize",
         }
-    else:
-        x = {
-            "shape": ["batch", n, model.spec.step_dim],
-            "dtype": "float32",
-            "range": "raw units (normalised inside the graph)",
-            "meaning": "state (S columns), then action (A columns)"
-            + (", then elapsed seconds since the first step" if enc.time_feature else "")
-            + " per step, from arrays.npz",
-        }
-    inputs: dict[str, Any] = {"x": x}
+    steps = {
+        "shape": ["batch", n, model.spec.step_dim],
+        "dtype": "float32",
+        "range": "raw units (normalised inside the graph)",
+        "meaning": "state (S columns), then action (A columns)"
+        + (", then elapsed seconds since the first step" if enc.time_feature else "")
+        + (MOTION_TEXT if enc.motion_features else "")
+        + " per step, from arrays.npz",
+    }
+    inputs: dict[str, Any] = {"x": x if enc.uses_frames else steps}
     if model.spec.language_dim:
         inputs["task_embedding"] = {
             "shape": ["batch", EMBED_DIM],
@@ -74,6 +102,8 @@ def input_format(model: RewardModel) -> dict[str, Any]:
             "meaning": f"L2-normalised {MODEL_NAME} embedding of the instruction",
             "training_tasks": "embeddings in model.safetensors `task_embeddings`, rows = tasks",
         }
+    if enc.uses_frames and enc.with_state:
+        inputs["steps"] = steps
     return {
         "inputs": inputs,
         "outputs": {
@@ -126,20 +156,18 @@ def export_onnx(
 
 
 def _export(model: RewardModel, inputs: ModelInputs, path: Path) -> None:
-    args: tuple[torch.Tensor, ...] = (torch.from_numpy(inputs.x[:2]),)
-    dynamic: dict[str, dict[int, str]] = {"x": {0: "batch"}}
-    if inputs.task_embedding is not None:
-        args += (torch.from_numpy(inputs.task_embedding[:2]),)
-        dynamic["task_embedding"] = {0: "batch"}
+    given = feeds(inputs)
+    names = input_names(model)
+    args = tuple(torch.from_numpy(np.ascontiguousarray(given[name][:2])) for name in names)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             _Graph(model).eval(),
             args,
             str(path),
-            input_names=list(dynamic),
+            input_names=names,
             output_names=["reward", "member_rewards"],
-            dynamic_shapes={k: {0: torch.export.Dim("batch")} for k in dynamic},
+            dynamic_shapes=tuple({0: torch.export.Dim("batch")} for _ in names),
             opset_version=OPSET,
             dynamo=True,
             external_data=False,
@@ -152,10 +180,7 @@ def parity(model: RewardModel, path: Path, inputs: ModelInputs) -> float:
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    feeds = {"x": inputs.x}
-    if inputs.task_embedding is not None:
-        feeds["task_embedding"] = inputs.task_embedding
-    onnx_members = session.run(["member_rewards"], feeds)[0]
+    onnx_members = session.run(["member_rewards"], feeds(inputs))[0]
     torch_members = model.score_inputs(inputs)
     return float(np.max(np.abs(onnx_members - torch_members)))
 
@@ -164,17 +189,21 @@ def random_inputs(model: RewardModel, *, n: int, seed: int) -> ModelInputs:
     """`n` random inputs of the model's input format (for parity checks and benchmarks)."""
     rng = np.random.default_rng(seed)
     enc = model.spec.encoder
+    steps = None
+    if enc.uses_steps:
+        first = cast(RewardNet, model.net.members[0])
+        mean, std = first.step_mean.numpy(), first.step_std.numpy()
+        steps = (mean + std * rng.standard_normal((n, enc.n_steps, model.spec.step_dim))).astype(
+            np.float32
+        )
     if enc.uses_frames:
         x = rng.integers(
             0, 256, (n, enc.n_steps, enc.image_size, enc.image_size, 3), dtype=np.uint8
         )
     else:
-        first = cast(RewardNet, model.net.members[0])
-        mean, std = first.step_mean.numpy(), first.step_std.numpy()
-        x = (mean + std * rng.standard_normal((n, enc.n_steps, model.spec.step_dim))).astype(
-            np.float32
-        )
-    if not model.spec.language_dim:
-        return ModelInputs(x, None)
-    emb = rng.standard_normal((n, model.spec.language_dim)).astype(np.float32)
-    return ModelInputs(x, emb / np.linalg.norm(emb, axis=1, keepdims=True))
+        x, steps = cast(np.ndarray, steps), None
+    emb = None
+    if model.spec.language_dim:
+        emb = rng.standard_normal((n, model.spec.language_dim)).astype(np.float32)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    return ModelInputs(x, emb, steps)

@@ -30,11 +30,11 @@ from robopref.reward.data import (
     read_preferences,
     validate_preferences,
 )
-from robopref.reward.ensemble import EnsembleNet, bootstrap_indices, member_seed, spread
+from robopref.reward.ensemble import EnsembleNet, member_seed, member_view, spread
 from robopref.reward.features import TrajectoryTable, build_table
 from robopref.reward.language import EMBED_DIM, TaskEmbedder
 from robopref.reward.model import NetSpec, RewardNet, spec_for
-from robopref.reward.score import ModelInputs, RewardModel
+from robopref.reward.score import RewardModel, table_inputs
 from robopref.reward.train import (
     EpochCallback,
     EpochStats,
@@ -217,27 +217,27 @@ def prepare_inputs(
         cache_root=cache_root,
         progress=progress,
     )
+    step_values = table.step_values
     spec = spec_for(
         encoder,
-        step_dim=int(table.x.shape[-1]),
+        step_dim=0 if step_values is None else int(step_values.shape[-1]),
         language_dim=EMBED_DIM if encoder.language else 0,
         camera=camera,
     )
-    device = resolve_device(config.device)
-    emb = None if table.task_embedding is None else table.task_embedding.to(device)
-    return TrajectoryTable(
-        ids=table.ids, x=table.x.to(device), task_embedding=emb, tasks=table.tasks
-    ), spec
+    return table.to(resolve_device(config.device)), spec
 
 
 def _normaliser(table: TrajectoryTable, train: PairData) -> Any:
+    """Sets the per-step input statistics of the training trajectories on each new network."""
+    values = table.step_values
+    if values is None:  # an image-only model
+        return lambda net: None
     rows = torch.unique(torch.cat([train.a, train.b]))
-    steps = table.x[rows.to(table.x.device)].float().reshape(-1, table.x.shape[-1])
+    steps = values[rows.to(values.device)].float().reshape(-1, values.shape[-1])
     mean, std = steps.mean(dim=0).cpu(), steps.std(dim=0).cpu()
 
     def init(net: RewardNet) -> None:
-        if not net.spec.encoder.uses_frames:
-            net.set_normalisation(mean, std)
+        net.set_normalisation(mean, std)
 
     return init
 
@@ -256,8 +256,8 @@ def _train_ensemble(
     for m in range(config.ensemble_size):
         seed = member_seed(config.seed, m)
         train = parts["train"]
-        if config.bootstrap and config.ensemble_size > 1:
-            train = train.subset(bootstrap_indices(len(train.a), seed=seed))
+        if config.ensemble_size > 1:
+            train = member_view(train, config.bootstrap, seed=seed)
 
         def report(epoch: int, loss: float, val: Evaluation, best: Evaluation, m: int = m) -> None:
             progress(m * config.epochs + epoch, total)
@@ -293,20 +293,13 @@ def _train_ensemble(
 def _metrics(
     members: list[MemberResult], table: TrajectoryTable, parts: dict[str, PairData]
 ) -> dict[str, Any]:
-    cpu = TrajectoryTable(
-        ids=table.ids,
-        x=table.x.cpu(),
-        task_embedding=None if table.task_embedding is None else table.task_embedding.cpu(),
-        tasks=table.tasks,
-    )
     model = RewardModel(
         net=EnsembleNet([m.net for m in members]),
         spec=members[0].net.spec,
         task_embeddings={},
         record={},
     )
-    emb = None if cpu.task_embedding is None else cpu.task_embedding.numpy()
-    rewards = model.score_inputs(ModelInputs(cpu.x.numpy(), emb))
+    rewards = model.score_inputs(table_inputs(table))
     metrics: dict[str, Any] = {f"n_{k}": len(v.a) for k, v in parts.items()}
     for part in ("val", "test"):
         p = parts[part]

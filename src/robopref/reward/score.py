@@ -15,7 +15,13 @@ from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
 from robopref.reward.ensemble import EnsembleNet
-from robopref.reward.features import build_table, model_input, stack_inputs
+from robopref.reward.features import (
+    TrajectoryTable,
+    build_table,
+    model_input,
+    side_steps,
+    stack_inputs,
+)
 from robopref.reward.language import TaskEmbedder
 from robopref.reward.model import NetSpec
 
@@ -26,10 +32,21 @@ class ModelInputs(NamedTuple):
     Attributes:
         x: (N, n_steps, D) float32 state + action, or (N, n_steps, H, W, 3) uint8 frames.
         task_embedding: (N, 384) float32 instruction embeddings, or None without language.
+        steps: (N, n_steps, D) float32 state + action beside the frames of an image + state
+            model, else None.
     """
 
     x: np.ndarray
     task_embedding: np.ndarray | None
+    steps: np.ndarray | None = None
+
+
+def table_inputs(table: TrajectoryTable, task_embedding: np.ndarray | None = None) -> ModelInputs:
+    """A TrajectoryTable's tensors as (CPU) ModelInputs; `task_embedding` overrides the table's."""
+    if task_embedding is None and table.task_embedding is not None:
+        task_embedding = table.task_embedding.cpu().numpy()
+    steps = None if table.steps is None else table.steps.cpu().numpy()
+    return ModelInputs(table.x.cpu().numpy(), task_embedding, steps)
 
 
 class RewardModel:
@@ -74,11 +91,13 @@ class RewardModel:
 
     def inputs(self, trajectories: Sequence[Trajectory]) -> ModelInputs:
         """Model inputs of `trajectories` (subsampled steps or frames, instruction embeddings)."""
-        arrays = [model_input(t, self.spec.encoder, self.spec.camera) for t in trajectories]
-        x = stack_inputs(arrays)
-        if not self.spec.language_dim:
-            return ModelInputs(x, None)
-        return ModelInputs(x, self.embed_tasks([t.task for t in trajectories]))
+        enc = self.spec.encoder
+        x = stack_inputs([model_input(t, enc, self.spec.camera) for t in trajectories])
+        side = [side_steps(t, enc) for t in trajectories]
+        steps = stack_inputs([s for s in side if s is not None]) if enc.with_state else None
+        steps = steps if enc.uses_frames else None
+        emb = self.embed_tasks([t.task for t in trajectories]) if self.spec.language_dim else None
+        return ModelInputs(x, emb, steps)
 
     def embed_tasks(self, tasks: Sequence[str]) -> np.ndarray:
         """(N, 384) embeddings; instructions unseen in training are embedded and remembered."""
@@ -95,11 +114,9 @@ class RewardModel:
         for start in range(0, len(inputs.x), batch_size):
             chunk = np.ascontiguousarray(inputs.x[start : start + batch_size])
             x = torch.from_numpy(chunk).to(self.device)
-            emb = None
-            if inputs.task_embedding is not None:
-                emb = torch.from_numpy(inputs.task_embedding[start : start + batch_size])
-                emb = emb.to(self.device)
-            out.append(self.net(x, emb)[1].float().cpu().numpy())
+            emb = _chunk(inputs.task_embedding, start, batch_size, self.device)
+            steps = _chunk(inputs.steps, start, batch_size, self.device)
+            out.append(self.net(x, emb, steps)[1].float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.n_members), np.float32)
 
     def score_members(self, trajectories: Iterable[Trajectory]) -> np.ndarray:
@@ -115,6 +132,14 @@ class RewardModel:
         """P(a ≻ b) = σ(r(a) − r(b)) under the Bradley–Terry model, with r the ensemble mean."""
         r_a, r_b = self.score([a, b])
         return 1.0 / (1.0 + math.exp(-(float(r_a) - float(r_b))))
+
+
+def _chunk(
+    array: np.ndarray | None, start: int, size: int, device: torch.device
+) -> torch.Tensor | None:
+    if array is None:
+        return None
+    return torch.from_numpy(np.ascontiguousarray(array[start : start + size])).to(device)
 
 
 def score_pool(
@@ -149,7 +174,7 @@ def score_pool(
             cache_root=cache_root if model.spec.encoder.uses_frames else None,
         )
         emb = model.embed_tasks(table.tasks) if model.spec.language_dim else None
-        members.append(model.score_inputs(ModelInputs(table.x.numpy(), emb)))
+        members.append(model.score_inputs(table_inputs(table, emb)))
         progress(min(start + batch_size, len(ids)), len(ids))
     rewards = np.concatenate(members) if members else np.zeros((0, model.n_members), np.float32)
     return pd.DataFrame(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from robopref.reward.augment import random_shift
 from robopref.reward.config import TrainConfig
 from robopref.reward.data import PairData
 from robopref.reward.features import TrajectoryTable
@@ -104,9 +105,16 @@ def ranking_accuracy(r_a: np.ndarray, r_b: np.ndarray, preference: np.ndarray) -
     return float(correct[decisive].mean())
 
 
-def _rewards(net: RewardNet, table: TrajectoryTable, rows: torch.Tensor) -> torch.Tensor:
+def _rewards(
+    net: RewardNet,
+    table: TrajectoryTable,
+    rows: torch.Tensor,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
     emb = None if table.task_embedding is None else table.task_embedding[rows]
-    rewards: torch.Tensor = net(table.x[rows], emb)
+    steps = None if table.steps is None else table.steps[rows]
+    x = table.x[rows]
+    rewards: torch.Tensor = net(x if augment is None else augment(x), emb, steps)
     return rewards.float()
 
 
@@ -123,12 +131,16 @@ def train_epoch(
     net.train()
     device = table.x.device
     order = torch.randperm(len(pairs.a), generator=generator)
+    augment = None
+    if net.spec.encoder.uses_frames and config.shift_pixels > 0:
+        pad = config.shift_pixels
+        augment = lambda x: random_shift(x, pad, generator)  # noqa: E731
     losses = []
     for start in range(0, len(order), config.batch_size):
         batch = pairs.subset(order[start : start + config.batch_size])
         rows = torch.cat([batch.a, batch.b]).to(device)
         with autocast(device, config.amp):
-            rewards = _rewards(net, table, rows)
+            rewards = _rewards(net, table, rows, augment)
         r_a, r_b = rewards[: len(batch.a)], rewards[len(batch.a) :]
         targets = PairTargets(*(t.to(device) for t in batch.targets))
         loss = bradley_terry_loss(r_a, r_b, targets, config.loss)
