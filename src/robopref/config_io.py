@@ -55,5 +55,20 @@ def _convert(hint: Any, value: Any, *, where: str) -> Any:
         if origin is Path and isinstance(value, str):
             return Path(value)
         if isinstance(origin, type) and issubclass(origin, Enum) and not isinstance(value, Enum):
-            return origin(value)
+            return _enum_value(origin, value, where=where)
     return value
+
+
+def _enum_value(cls: type[Enum], value: Any, *, where: str) -> Any:
+    """`cls(value)`; a bool is passed through for the class to map (legacy on/off fields).
+
+    Raises:
+        ValueError: Naming the field and the allowed values.
+    """
+    try:
+        return cls(value)
+    except ValueError:
+        if isinstance(value, bool):
+            return value
+        allowed = [m.value for m in cls]
+        raise ValueError(f"{where.rstrip('.')}: {value!r} is not one of {allowed}") from None

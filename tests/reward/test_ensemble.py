@@ -49,3 +49,12 @@ def test_bootstrap_accepts_the_old_boolean(given: object, expected: Bootstrap) -
 def test_bad_bootstrap_names_the_field() -> None:
     with pytest.raises(ValueError, match="bootstrap"):
         TrainConfig(bootstrap="jackknife")  # type: ignore[arg-type]
+
+
+def test_yaml_bootstrap_takes_old_booleans_and_names_the_field_when_wrong() -> None:
+    from robopref.reward.config import config_from_dict
+
+    assert config_from_dict({"bootstrap": True}).bootstrap is Bootstrap.RESAMPLE
+    assert config_from_dict({"bootstrap": "weights"}).bootstrap is Bootstrap.WEIGHTS
+    with pytest.raises(ValueError, match=r"^bootstrap: 'jackknife' is not one of"):
+        config_from_dict({"bootstrap": "jackknife"})

@@ -26,6 +26,9 @@ def qa(
         bool,
         typer.Option("--certify", help="With --db: record calibration kappas, assign retests."),
     ] = False,
+    seed: Annotated[
+        int, typer.Option(help="With --certify: seed of the retests' left/right sides.")
+    ] = 0,
     out: Annotated[Path, typer.Option(help="Folder for the report and the export.")] = Path("qa"),
     kappa_threshold: Annotated[
         float | None, typer.Option(help=f"Certification kappa [{_D.kappa_threshold:g}].")
@@ -60,7 +63,7 @@ def qa(
         result = run_qa(*frames, cfg, out_dir=out, progress=progress)
     typer.echo(format_report(result.report))
     if certify:
-        _certify(db, cfg)
+        _certify(db, cfg, seed=seed)
     s = result.report.summary
     alpha = "n/a" if s["alpha"] is None or s["alpha"] != s["alpha"] else f"{s['alpha']:.3f}"
     typer.echo(
@@ -87,7 +90,7 @@ def _frames(annotations: Path | None, pairs: Path | None, db: str | None) -> tup
     return read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
 
 
-def _certify(db: str | None, config: Any) -> None:
+def _certify(db: str | None, config: Any, *, seed: int) -> None:
     """Record each annotator's latest calibration kappa in the store; assign retests."""
     from robopref.campaign import assign_retests, certify
     from robopref.errors import InputError
@@ -98,7 +101,7 @@ def _certify(db: str | None, config: Any) -> None:
     store = open_store(db)
     try:
         latest = certify(store, config)
-        retests = assign_retests(store, latest, seed=0)
+        retests = assign_retests(store, latest, seed=seed)
     finally:
         store.dispose()
     for row in latest.to_dict("records"):

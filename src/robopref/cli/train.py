@@ -37,6 +37,13 @@ def train(
             "--language/--no-language", help=f"Condition on the instruction [{E.language}]."
         ),
     ] = None,
+    with_state: Annotated[
+        bool | None,
+        typer.Option(
+            "--with-state/--images-only",
+            help=f"Image encoders also read state + action (image + state) [{E.with_state}].",
+        ),
+    ] = None,
     n_steps: Annotated[
         int | None, typer.Option(help=f"Steps each trajectory is subsampled to [{E.n_steps}].")
     ] = None,
@@ -62,6 +69,17 @@ def train(
     tie_mode: Annotated[
         str | None, typer.Option(help=f"Ties as soft targets or margin [{L.tie_mode.value}].")
     ] = None,
+    label_flip: Annotated[
+        float | None,
+        typer.Option(help=f"Assumed label flip rate, ≈ 1 − gold accuracy [{L.label_flip:g}]."),
+    ] = None,
+    bootstrap: Annotated[
+        str | None,
+        typer.Option(help=f"Members' data: none, resample or weights [{T.bootstrap.value}]."),
+    ] = None,
+    shift_pixels: Annotated[
+        int | None, typer.Option(help=f"Image random-shift augmentation, px [{T.shift_pixels}].")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help=f"Random seed [{T.seed}].")] = None,
     device: Annotated[str | None, typer.Option(help=f"auto, cpu or cuda[:N] [{T.device}].")] = None,
     onnx: Annotated[
@@ -84,6 +102,8 @@ def train(
         lr=lr,
         batch_size=batch_size,
         ensemble_size=ensemble,
+        bootstrap=bootstrap,
+        shift_pixels=shift_pixels,
         split=split,
         seed=seed,
         device=device,
@@ -91,11 +111,12 @@ def train(
             "kind": encoder,
             "temporal": temporal,
             "language": language,
+            "with_state": with_state,
             "n_steps": n_steps,
             "image_size": image_size,
             "resnet_weights": resnet_weights,
         },
-        loss={"tie_mode": tie_mode},
+        loss={"tie_mode": tie_mode, "label_flip": label_flip},
     )
     with (
         progress_bar("reading trajectories") as load_progress,

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from robopref.reward.config import EncoderConfig, Temporal
@@ -48,6 +49,7 @@ class NetSpec:
         enc["resnet_weights"] = None
         enc.setdefault("motion_features", False)  # checkpoints from before the options
         enc.setdefault("with_state", False)
+        enc.setdefault("frame_dropout", 0.0)
         return cls(
             encoder=EncoderConfig(**enc),
             step_dim=int(data["step_dim"]),
@@ -110,6 +112,9 @@ class RewardNet(nn.Module):
         if self.step_encoder is not None:
             if steps is None:
                 raise ValueError("steps: this image + state model needs per-step state input")
+            p = self.spec.encoder.frame_dropout
+            if self.training and p > 0:  # one keep/drop per trajectory
+                h = h * F.dropout(h.new_ones(h.shape[0], 1, 1), p=p, training=True)
             h = h + self.step_encoder((steps - self.step_mean) / self.step_std)
         if self.film is not None and task_embedding is not None:
             gamma, beta = self.film(task_embedding).unsqueeze(1).chunk(2, dim=-1)
