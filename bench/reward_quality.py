@@ -15,6 +15,11 @@ never used in training or model selection:
 ρ is Spearman's correlation of the reward with quality_score over all trajectories of a task
 (`rho`) and over its held-out trajectories only (`rho_new`), averaged over tasks.
 
+Encoders: `state` (state + action + elapsed time + motion statistics, the library defaults),
+`conv` (frames only), `conv+state` (frames and the state input, `with_state`), and the same
+with `resnet18`. Every run assumes the teacher's mistake rate in the loss (`label_flip = ε`),
+as a campaign would from its QA gold accuracy.
+
     MUJOCO_GL=egl .venv/bin/python bench/reward_quality.py                 # full run
     MUJOCO_GL=egl .venv/bin/python bench/reward_quality.py --quick         # smoke run, ~2 min
     .venv/bin/python bench/reward_quality.py --settings single --encoders state --budgets 500

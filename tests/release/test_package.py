@@ -108,6 +108,7 @@ def test_model_card_documents_the_input_format(built: ReleaseResult) -> None:
     assert f"state ({spec['state_dim']} columns) then action ({spec['action_dim']} columns)" in card
     assert "then elapsed seconds since the first step" in card
     assert "log(1 + RMS jerk of state)" in card
+    assert "assumed label flip rate 0.05" in card and "(data per member: none)" in card
     assert spec["format"]["parity_max_abs_diff"] <= 1e-4
 
 

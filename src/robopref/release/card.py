@@ -160,13 +160,17 @@ def architecture_lines(
         return [f"- Architecture: {NA}"]
     members = get(spec, "n_members") or get(record, "n_members")
     language = get(spec, "language_model") or ("none" if get(spec, "language") is False else NA)
+    kind = f"`{enc.get('kind')}`" + (" + `state`" if enc.get("with_state") else "")
+    flip = get(record, "train_config", "loss", "label_flip")
+    noise = NA if flip is None else f"assumed label flip rate {flip:g}"
     return [
-        f"- Encoder: `{enc.get('kind')}` per step, temporal aggregation `{enc.get('temporal')}`, "
+        f"- Encoder: {kind} per step, temporal aggregation `{enc.get('temporal')}`, "
         f"{enc.get('n_steps')} subsampled steps, embedding width {enc.get('embed_dim')}, "
         f"2-layer MLP head (width {enc.get('hidden_dim')}) → one scalar",
         f"- Instruction conditioning: {language}",
-        f"- Ensemble members: {fmt(members, 'd')}",
-        "- Loss: Bradley–Terry negative log-likelihood with ties (seed 004)",
+        f"- Ensemble members: {fmt(members, 'd')} "
+        f"(data per member: {get(record, 'train_config', 'bootstrap') or NA})",
+        f"- Loss: Bradley–Terry negative log-likelihood with ties (seed 004), {noise}",
         f"- Test accuracy recorded at training: {fmt(get(record, 'metrics', 'test_accuracy'))}",
     ]
 

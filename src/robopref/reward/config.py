@@ -101,10 +101,6 @@ class EncoderConfig:
     """Image encoders also read the state encoder's per-step input (state, action and, as set
     above, elapsed time and motion statistics) through its own per-step MLP, added to each
     frame's embedding: an image + proprioception model. Ignored by the state encoder."""
-    frame_dropout: float = 0.0
-    """Image + state models: during training, drop a trajectory's whole image embedding with
-    this probability (modality dropout, inverted scaling), so the network cannot rank by
-    memorised pixels alone and the state branch must carry the ranking too."""
     language: bool = True
     """Condition on the instruction (all-MiniLM-L6-v2 embedding, FiLM) so one model serves
     many tasks; off for single-task pools or quick tests."""
@@ -120,8 +116,6 @@ class EncoderConfig:
                 raise ValueError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
         if self.image_size < 16:
             raise ValueError(f"image_size: must be ≥ 16, got {self.image_size}")
-        if not 0.0 <= self.frame_dropout < 1.0:
-            raise ValueError(f"frame_dropout: must lie in [0, 1), got {self.frame_dropout}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout: must lie in [0, 1), got {self.dropout}")
         if self.resnet_weights is not None:

@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from robopref.reward.config import EncoderConfig, Temporal
@@ -49,7 +48,6 @@ class NetSpec:
         enc["resnet_weights"] = None
         enc.setdefault("motion_features", False)  # checkpoints from before the options
         enc.setdefault("with_state", False)
-        enc.setdefault("frame_dropout", 0.0)
         return cls(
             encoder=EncoderConfig(**enc),
             step_dim=int(data["step_dim"]),
@@ -77,8 +75,12 @@ class RewardNet(nn.Module):
         self.spec = spec
         self.encoder = make_encoder(cfg, spec.step_dim)
         self.step_encoder: StateEncoder | None = None
+        self.frame_gate: nn.Parameter | None = None
         if cfg.uses_frames and cfg.with_state:
             self.step_encoder = StateEncoder(cfg, spec.step_dim)
+            # ReZero-style gate (Bachlechner et al. 2021), 0 at init: training starts from the
+            # state model and lets the frames in only as far as they lower the loss.
+            self.frame_gate = nn.Parameter(torch.zeros(1))
         self.temporal = make_temporal(cfg)
         # FiLM (Perez et al. 2018): the instruction scales and shifts every step's features,
         # so one network can judge the same motion differently per task.
@@ -109,13 +111,10 @@ class RewardNet(nn.Module):
         if not self.spec.encoder.uses_frames:
             x = (x - self.step_mean) / self.step_std
         h: torch.Tensor = self.encoder(x)
-        if self.step_encoder is not None:
+        if self.step_encoder is not None and self.frame_gate is not None:
             if steps is None:
                 raise ValueError("steps: this image + state model needs per-step state input")
-            p = self.spec.encoder.frame_dropout
-            if self.training and p > 0:  # one keep/drop per trajectory
-                h = h * F.dropout(h.new_ones(h.shape[0], 1, 1), p=p, training=True)
-            h = h + self.step_encoder((steps - self.step_mean) / self.step_std)
+            h = self.frame_gate * h + self.step_encoder((steps - self.step_mean) / self.step_std)
         if self.film is not None and task_embedding is not None:
             gamma, beta = self.film(task_embedding).unsqueeze(1).chunk(2, dim=-1)
             h = h * (1.0 + gamma) + beta
