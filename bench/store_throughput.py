@@ -34,60 +34,29 @@ PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=3
 
 def build(store: Store, threads: int, per_thread: int) -> list[list[Submission]]:
     n = 60
-    manifest = pd.DataFrame(
-        {
-            "trajectory_id": [f"t{i:03d}" for i in range(n)],
-            "task": "reach",
-            "env_id": "bench-v0",
-            "source": "expert",
-            "quality_score": [float(i) for i in range(n)],
-            "quartile": [1 + 4 * i // n for i in range(n)],
-            "clip_path": None,
-        }
-    )
+    manifest = pd.DataFrame({
+        "trajectory_id": [f"t{i:03d}" for i in range(n)], "task": "reach",
+        "env_id": "bench-v0", "source": "expert", "quality_score": [float(i) for i in range(n)],
+        "quartile": [1 + 4 * i // n for i in range(n)], "clip_path": None,
+    })
     sync_trajectories(store, manifest)
     combos = [(a, b) for a in range(n) for b in range(a + 1, n)][:per_thread]
     pairs = tuple(
-        PairSpec(
-            pair_id=f"p{k:05d}",
-            trajectory_a_id=f"t{a:03d}",
-            trajectory_b_id=f"t{b:03d}",
-            task="reach",
-            kind=PairKind.REGULAR,
-            stratum=Stratum.SAME,
-            quartile_a=1,
-            quartile_b=1,
-        )
+        PairSpec(pair_id=f"p{k:05d}", trajectory_a_id=f"t{a:03d}", trajectory_b_id=f"t{b:03d}",
+                 task="reach", kind=PairKind.REGULAR, stratum=Stratum.SAME, quartile_a=1,
+                 quartile_b=1)
         for k, (a, b) in enumerate(combos)
     )
     writers = [f"w{i}" for i in range(threads)]
-    assignments = tuple(
-        AssignmentSpec(pair_id=p.pair_id, annotator_id=w, left_trajectory_id=p.trajectory_a_id)
-        for w in writers
-        for p in pairs
-    )
-    create_batch(
-        store,
-        PairBatch(
-            batch_id="bench", kind=BatchKind.PRODUCTION, pairs=pairs, assignments=assignments
-        ),
-    )
-    return [
-        [
-            Submission(
-                annotator_id=w,
-                pair_id=p.pair_id,
-                preference=Choice.B,
-                confidence=4,
-                response_time_ms=15_000,
-                left_trajectory_id=p.trajectory_a_id,
-                idempotency_key=f"{w}-{p.pair_id}",
-                interface_version="bench",
-            )
-            for p in pairs
-        ]
-        for w in writers
-    ]
+    assignments = tuple(AssignmentSpec(pair_id=p.pair_id, annotator_id=w,
+                                       left_trajectory_id=p.trajectory_a_id)
+                        for w in writers for p in pairs)
+    create_batch(store, PairBatch(batch_id="bench", kind=BatchKind.PRODUCTION, pairs=pairs,
+                                  assignments=assignments))
+    return [[Submission(annotator_id=w, pair_id=p.pair_id, preference=Choice.B, confidence=4,
+                        response_time_ms=15_000, left_trajectory_id=p.trajectory_a_id,
+                        idempotency_key=f"{w}-{p.pair_id}", interface_version="bench")
+             for p in pairs] for w in writers]
 
 
 def run(store: Store, threads: int, per_thread: int) -> float:

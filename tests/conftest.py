@@ -79,7 +79,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> object:
         admin.execute(f"CREATE SCHEMA {schema}")
     try:
         yield (
-            f"postgresql+psycopg://postgres@127.0.0.1:5432/test?options=-csearch_path%3D{schema}"
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+            f"?options=-csearch_path%3D{schema}"
         )
     finally:
         with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:

@@ -8,18 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-CONTRACT_MANIFEST = (
-    "trajectory_id",
-    "task",
-    "env_id",
-    "source",
-    "success",
-    "n_steps",
-    "fps",
-    "duration_s",
-    "quality_score",
-    "quartile",
-)
+CONTRACT_MANIFEST = ("trajectory_id", "task", "env_id", "source", "success", "n_steps", "fps",
+                     "duration_s", "quality_score", "quartile")
 
 
 @pytest.mark.slow
@@ -29,10 +19,7 @@ def test_demo_runs_end_to_end_at_toy_size(tmp_path: Path):
     env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
     result = subprocess.run(
         [sys.executable, "-m", "robopref", "demo", "--small", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
+        capture_output=True, text=True, env=env, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"demo outputs in {out}" in result.stdout

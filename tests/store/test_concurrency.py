@@ -24,23 +24,15 @@ ANNOTATORS = tuple(f"w{i}" for i in range(8))
 
 
 def answer(annotator: str, pair_id: str, left: str, key: str) -> Submission:
-    return Submission(
-        annotator_id=annotator,
-        pair_id=pair_id,
-        preference=Choice.A,
-        confidence=3,
-        response_time_ms=1000,
-        left_trajectory_id=left,
-        idempotency_key=key,
-    )
+    return Submission(annotator_id=annotator, pair_id=pair_id, preference=Choice.A,
+                      confidence=3, response_time_ms=1000, left_trajectory_id=left,
+                      idempotency_key=key)
 
 
 def _work(store: Store) -> list[Submission]:
     frame = assignments_frame(store, "b2")
-    return [
-        answer(r.annotator_id, r.pair_id, r.left_trajectory_id, f"{r.annotator_id}-{r.pair_id}")
-        for r in frame.itertuples()
-    ]
+    return [answer(r.annotator_id, r.pair_id, r.left_trajectory_id, f"{r.annotator_id}-{r.pair_id}")
+            for r in frame.itertuples()]
 
 
 def test_threads_submitting_at_once_lose_and_double_nothing(filled: Store) -> None:
@@ -50,7 +42,7 @@ def test_threads_submitting_at_once_lose_and_double_nothing(filled: Store) -> No
         results = list(pool.map(lambda s: submit_annotation(filled, s), work + work))
     assert sum(r.created for r in results) == len(work)
     firsts = {r.annotation_id for r in results[: len(work)]}
-    assert firsts == {r.annotation_id for r in results[len(work) :]}
+    assert firsts == {r.annotation_id for r in results[len(work):]}
     frame = annotations_frame(filled, "b2")
     assert len(frame) == len(work) == frame.annotation_id.nunique()
     assert assignments_frame(filled, "b2")["completed"].all()
@@ -103,12 +95,8 @@ WORKER = textwrap.dedent(
 def test_processes_submitting_at_once_lose_and_double_nothing(filled: Store) -> None:
     create_batch(filled, make_batch("b2", ANNOTATORS))
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, filled.url, str(i)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        subprocess.Popen([sys.executable, "-c", WORKER, filled.url, str(i)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for i in range(3)
     ]
     outputs = [p.communicate(timeout=120) for p in procs]

@@ -45,13 +45,11 @@ def test_token_is_returned_once_and_only_its_hash_is_stored(store: Store) -> Non
 
 
 def test_certification_history_keeps_every_attempt_and_latest_verdict(filled: Store) -> None:
-    record_certification(
-        filled, annotator_id="ann-1", calibration_batch_id="b1", kappa=0.41, passed=False
-    )
+    record_certification(filled, annotator_id="ann-1", calibration_batch_id="b1",
+                         kappa=0.41, passed=False)
     assert not is_certified(filled, "ann-1")
-    record_certification(
-        filled, annotator_id="ann-1", calibration_batch_id="b1", kappa=0.78, passed=True
-    )
+    record_certification(filled, annotator_id="ann-1", calibration_batch_id="b1",
+                         kappa=0.78, passed=True)
     assert is_certified(filled, "ann-1")
     history = certification_history(filled, "ann-1")
     assert history["kappa"].tolist() == [0.41, 0.78]
@@ -59,9 +57,8 @@ def test_certification_history_keeps_every_attempt_and_latest_verdict(filled: St
     assert history["at"].is_monotonic_increasing
     assert certification_history(filled, "ann-2").empty
     with pytest.raises(InputError) as info:
-        record_certification(
-            filled, annotator_id="ann-1", calibration_batch_id="b1", kappa=1.5, passed=True
-        )
+        record_certification(filled, annotator_id="ann-1", calibration_batch_id="b1",
+                             kappa=1.5, passed=True)
     assert info.value.field == "kappa"
 
 
@@ -73,8 +70,7 @@ def test_sync_from_a_pool_manifest_upserts(store: Store, tiny_pool: Callable[...
     assert got["trajectory_id"].tolist() == sorted(manifest["trajectory_id"])
     expected = manifest.set_index("trajectory_id")["quality_score"]
     assert got.set_index("trajectory_id")["quality_score"].to_dict() == pytest.approx(
-        expected.to_dict()
-    )
+        expected.to_dict())
     changed = manifest.assign(clip_path="clips/x.mp4", quartile=1)
     assert sync_trajectories(store, changed) == 6
     again = trajectories_frame(store)

@@ -16,11 +16,9 @@ from robopref.store import (
 
 def ranking(**changes: object) -> RankingSubmission:
     values: dict[str, object] = {
-        "annotator_id": "ann-1",
-        "ranking_set_id": "b1-r1",
+        "annotator_id": "ann-1", "ranking_set_id": "b1-r1",
         "trajectory_ids": ("t07", "t06", "t04", "t02", "t00"),
-        "response_time_ms": 40_000,
-        "idempotency_key": "r-1",
+        "response_time_ms": 40_000, "idempotency_key": "r-1",
     }
     values.update(changes)
     return RankingSubmission(**values)  # type: ignore[arg-type]
@@ -42,9 +40,8 @@ def test_ranking_expands_into_every_pair_with_provenance(filled: Store) -> None:
 
 def test_two_annotators_rankings_share_pair_ids(filled: Store) -> None:
     submit_ranking(filled, ranking())
-    submit_ranking(
-        filled, ranking(annotator_id="ann-2", trajectory_ids=("t00", "t06", "t04", "t02", "t07"))
-    )
+    submit_ranking(filled, ranking(annotator_id="ann-2",
+                                   trajectory_ids=("t00", "t06", "t04", "t02", "t07")))
     prefs = ranking_preferences(filled, "b1")
     assert len(prefs) == 20 and prefs["pair_id"].nunique() == 10
     pair = prefs[prefs.pair_id == "b1-r1-00-04"].set_index("annotator_id")["preference"]

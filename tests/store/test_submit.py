@@ -27,15 +27,9 @@ from robopref.types import Choice
 
 def submission(**changes: object) -> Submission:
     base = Submission(
-        annotator_id="ann-1",
-        pair_id="b1-p0",
-        preference=Choice.B,
-        confidence=4,
-        response_time_ms=12_500,
-        left_trajectory_id="t00",
-        idempotency_key="k-1",
-        free_text_reason="B reaches the target",
-        interface_version="web-1",
+        annotator_id="ann-1", pair_id="b1-p0", preference=Choice.B, confidence=4,
+        response_time_ms=12_500, left_trajectory_id="t00", idempotency_key="k-1",
+        free_text_reason="B reaches the target", interface_version="web-1",
         rubric_answers={"success": "B", "collisions": "none", "efficiency": "B"},
         shown_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
@@ -128,9 +122,8 @@ def test_next_assignment_walks_the_queue_in_order_and_hides_answers(filled: Stor
     assert not hasattr(first, "expected_preference") and not hasattr(first, "kind")
     again = next_assignment(filled, "ann-1")
     assert again is not None and again.shown_at == first.shown_at
-    submit_annotation(
-        filled, submission(left_trajectory_id=first.left_trajectory_id, shown_at=None)
-    )
+    submit_annotation(filled, submission(left_trajectory_id=first.left_trajectory_id,
+                                         shown_at=None))
     skip_assignment(filled, "ann-1", "b1-p1")
     nxt = next_assignment(filled, "ann-1")
     assert nxt is not None and nxt.pair_id == "b1-p2" and nxt.remaining == 7

@@ -51,10 +51,8 @@ def test_roster_answers_every_assignment_once_and_traits_show(
 ) -> None:
     batch_id = seed_store(store, manifest)
     cast = cast_roster(parse_roster("oracle:3,speeder:1,left-clicker:1"), ANNOTATORS)
-    assert [a.label for a in cast] == ["oracle+careful"] * 3 + [
-        "oracle+speeder",
-        "oracle+left-clicker",
-    ]
+    assert [a.label for a in cast] == ["oracle+careful"] * 3 + ["oracle+speeder",
+                                                                "oracle+left-clicker"]
     truth = truth_from_frame(manifest)
     created = simulate_batch(store, batch_id, cast, truth, seed=0)
     assignments = assignments_frame(store, batch_id)
@@ -64,7 +62,7 @@ def test_roster_answers_every_assignment_once_and_traits_show(
     assert len(frame) == created
     pa.Table.from_pandas(frame, schema=ANNOTATIONS_SCHEMA, preserve_index=False)
     score = manifest.set_index("trajectory_id")["quality_score"]
-    truly = score[frame.trajectory_a_id].to_numpy() > score[frame.trajectory_b_id].to_numpy()
+    truly = (score[frame.trajectory_a_id].to_numpy() > score[frame.trajectory_b_id].to_numpy())
     frame["right"] = (frame.preference == "A") == truly
     careful = frame[frame.annotator_id.isin(["a1", "a2", "a3"])]
     score_a = score[careful.trajectory_a_id].to_numpy()
@@ -86,10 +84,8 @@ def test_skip_teacher_marks_skipped_assignments(store: Store, manifest: pd.DataF
     assignments = assignments_frame(store, batch_id)
     pairs = pairs_frame(store, batch_id).set_index("pair_id")
     low = {t for t, z in truth.score.items() if z <= 0.1 * truth.margin}
-    both_low = [
-        pairs.loc[p, "trajectory_a_id"] in low and pairs.loc[p, "trajectory_b_id"] in low
-        for p in assignments.pair_id
-    ]
+    both_low = [pairs.loc[p, "trajectory_a_id"] in low and pairs.loc[p, "trajectory_b_id"] in low
+                for p in assignments.pair_id]
     assert assignments.skipped.tolist() == both_low
     assert created == len(assignments) - sum(both_low)
 
@@ -113,16 +109,13 @@ def test_roster_errors_name_the_annotators_option() -> None:
     with pytest.raises(InputError, match="batch has 5"):
         cast_roster(parse_roster("oracle:3"), ANNOTATORS)
     assert [e["trait"] for e in parse_roster("stochastic+inconsistent:2,speeder")] == [
-        "inconsistent",
-        "speeder",
-    ]
+        "inconsistent", "speeder"]
 
 
 def test_yaml_roster_can_name_annotators(tmp_path: Path) -> None:
     spec = tmp_path / "roster.yaml"
-    spec.write_text(
-        "- {annotator_id: a5, teacher: mistake, trait: speeder}\n- {teacher: oracle, count: 4}\n"
-    )
+    spec.write_text("- {annotator_id: a5, teacher: mistake, trait: speeder}\n"
+                    "- {teacher: oracle, count: 4}\n")
     cast = cast_roster(parse_roster(str(spec)), ANNOTATORS)
     assert {a.annotator_id: a.label for a in cast}["a5"] == "mistake+speeder"
     assert sum(a.label == "oracle+careful" for a in cast) == 4
@@ -138,21 +131,9 @@ def test_cli_simulate_answers_a_batch(tmp_path: Path, manifest: pd.DataFrame) ->
     url = f"sqlite:///{tmp_path / 'robopref.db'}"
     store = open_store(url)
     seed_store(store, manifest)
-    result = CliRunner().invoke(
-        app,
-        [
-            "annotate",
-            "simulate",
-            "--db",
-            url,
-            "--batch",
-            "b1",
-            "--seed",
-            "0",
-            "--annotators",
-            "oracle:3,speeder:1,left-clicker:1",
-        ],
-    )
+    result = CliRunner().invoke(app, [
+        "annotate", "simulate", "--db", url, "--batch", "b1", "--seed", "0",
+        "--annotators", "oracle:3,speeder:1,left-clicker:1"])
     assert result.exit_code == 0, result.output
     n = len(assignments_frame(store, "b1"))
     assert f"batch b1: {n} new simulated annotations ({n} in the batch)" in result.output

@@ -29,25 +29,15 @@ def all_pairs() -> list[tuple[str, str]]:
 
 
 def answers(
-    teacher: str,
-    trait: str = "careful",
-    *,
-    kind: PairKind = PairKind.REGULAR,
-    left_is_a: bool = True,
-    repeats: int = 1,
-    seed: int = 0,
+    teacher: str, trait: str = "careful", *, kind: PairKind = PairKind.REGULAR,
+    left_is_a: bool = True, repeats: int = 1, seed: int = 0,
 ) -> list[tuple[str, str, object]]:
     out = []
     for r in range(repeats):
         who = SimulatedAnnotator(annotator_id=f"sim-{r}", teacher=teacher, trait=trait)
         for a, b in all_pairs():
-            view = PairView(
-                pair_id=f"{a}-{b}",
-                trajectory_a_id=a,
-                trajectory_b_id=b,
-                left_trajectory_id=a if left_is_a else b,
-                kind=kind,
-            )
+            view = PairView(pair_id=f"{a}-{b}", trajectory_a_id=a, trajectory_b_id=b,
+                            left_trajectory_id=a if left_is_a else b, kind=kind)
             out.append((a, b, simulate_answer(who, view, TRUTH, seed=seed)))
     return out
 
@@ -66,11 +56,8 @@ def test_stochastic_teacher_follows_bradley_terry() -> None:
     got = answers("stochastic", repeats=20)
     for gap_steps in (1, 3, 8):
         gap = gap_steps / (N - 1)
-        picked = [
-            ans.preference == truly(a, b)
-            for a, b, ans in got  # type: ignore[union-attr]
-            if round(abs(TRUTH.score[a] - TRUTH.score[b]) * (N - 1)) == gap_steps
-        ]
+        picked = [ans.preference == truly(a, b) for a, b, ans in got  # type: ignore[union-attr]
+                  if round(abs(TRUTH.score[a] - TRUTH.score[b]) * (N - 1)) == gap_steps]
         expected = 1 / (1 + math.exp(-beta * gap))
         assert np.mean(picked) == pytest.approx(expected, abs=0.04), gap_steps
 
@@ -96,9 +83,8 @@ def test_skip_and_equal_thresholds_are_epsilon_times_margin_applied_once() -> No
 def test_myopic_teacher_judges_by_the_last_steps() -> None:
     rise = np.linspace(0.0, 1.0, 30)
     early_then_lost = np.concatenate([np.ones(20), np.linspace(1.0, 0.2, 10)])
-    truth = GroundTruth(
-        score={"steady": 0.6, "lost": 0.9}, progress={"steady": rise, "lost": early_then_lost}
-    )
+    truth = GroundTruth(score={"steady": 0.6, "lost": 0.9},
+                        progress={"steady": rise, "lost": early_then_lost})
     rng = np.random.default_rng(0)
     assert teacher_label(TEACHERS["oracle"], truth, "steady", "lost", rng) == Choice.B
     assert teacher_label(TEACHERS["myopic"], truth, "steady", "lost", rng) == Choice.A
@@ -123,12 +109,8 @@ def test_left_clicker_picks_the_left_side() -> None:
 def test_inconsistent_annotator_contradicts_itself_on_duplicates() -> None:
     original = answers("oracle", "inconsistent")
     duplicate = answers("oracle", "inconsistent", kind=PairKind.DUPLICATE)
-    flips = np.mean(
-        [
-            o.preference != d.preference  # type: ignore[union-attr]
-            for (_, _, o), (_, _, d) in zip(original, duplicate, strict=True)
-        ]
-    )
+    flips = np.mean([o.preference != d.preference  # type: ignore[union-attr]
+                     for (_, _, o), (_, _, d) in zip(original, duplicate, strict=True)])
     assert 0.5 <= flips <= 0.7
     careful = answers("oracle", kind=PairKind.DUPLICATE)
     assert all(ans.preference == truly(a, b) for a, b, ans in careful)  # type: ignore[union-attr]

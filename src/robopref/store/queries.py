@@ -40,13 +40,7 @@ from robopref.store.session import Store
 logger = logging.getLogger(__name__)
 
 TRAJECTORY_COLUMNS = (
-    "trajectory_id",
-    "task",
-    "env_id",
-    "source",
-    "quality_score",
-    "quartile",
-    "clip_path",
+    "trajectory_id", "task", "env_id", "source", "quality_score", "quartile", "clip_path",
 )
 """Manifest columns the store keeps (`sync_trajectories`)."""
 
@@ -127,9 +121,8 @@ def annotator_for_token(store: Store, token: str) -> tuple[str, Role] | None:
 def ensure_annotators(session: Session, annotator_ids: Iterable[str]) -> list[str]:
     """Register ids not yet in the store as annotators without a token; returns the new ones."""
     wanted = sorted(set(annotator_ids))
-    known = set(
-        session.scalars(select(Annotator.annotator_id).where(Annotator.annotator_id.in_(wanted)))
-    )
+    known = set(session.scalars(select(Annotator.annotator_id).where(
+        Annotator.annotator_id.in_(wanted))))
     new = [a for a in wanted if a not in known]
     session.add_all(Annotator(annotator_id=a, role=Role.ANNOTATOR.value) for a in new)
     return new
@@ -159,20 +152,14 @@ def record_certification(
         if session.get(Batch, calibration_batch_id) is None:
             raise InputError(calibration_batch_id, "calibration_batch_id", "no such batch")
         attempt = CertificationAttempt(
-            annotator_id=annotator_id,
-            calibration_batch_id=calibration_batch_id,
-            kappa=float(kappa),
-            passed=bool(passed),
-            at=utcnow(),
+            annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,
+            kappa=float(kappa), passed=bool(passed), at=utcnow(),
         )
         session.add(attempt)
         annotator.certified = bool(passed)
     return CertificationRecord(
-        annotator_id=annotator_id,
-        calibration_batch_id=calibration_batch_id,
-        kappa=float(kappa),
-        passed=bool(passed),
-        at=attempt.at,
+        annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,
+        kappa=float(kappa), passed=bool(passed), at=attempt.at,
     )
 
 
@@ -207,11 +194,8 @@ def sync_trajectories(store: Store, manifest: pd.DataFrame, *, chunk: int = 500)
         for start in range(0, len(rows), chunk):
             statement = dialect.insert(TrajectoryRow).values(rows[start : start + chunk])
             changed = {c: statement.excluded[c] for c in TRAJECTORY_COLUMNS[1:]}
-            session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["trajectory_id"], set_={**changed, "synced_at": utcnow()}
-                )
-            )
+            session.execute(statement.on_conflict_do_update(
+                index_elements=["trajectory_id"], set_={**changed, "synced_at": utcnow()}))
     return len(rows)
 
 
@@ -233,9 +217,8 @@ def trajectories_frame(store: Store) -> pd.DataFrame:
     """The synced trajectories (`TRAJECTORY_COLUMNS`)."""
     with store.read() as session:
         rows = session.execute(
-            select(*(getattr(TrajectoryRow, c) for c in TRAJECTORY_COLUMNS)).order_by(
-                TrajectoryRow.trajectory_id
-            )
+            select(*(getattr(TrajectoryRow, c) for c in TRAJECTORY_COLUMNS))
+            .order_by(TrajectoryRow.trajectory_id)
         ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=list(TRAJECTORY_COLUMNS))
 
@@ -254,9 +237,8 @@ def set_batch_status(store: Store, batch_id: str, status: BatchStatus | str) -> 
     except ValueError:
         raise InputError(batch_id, "status", f"{status!r} is not open or closed") from None
     with store.write() as session:
-        changed = session.execute(
-            update(Batch).where(Batch.batch_id == batch_id).values(status=value)
-        ).rowcount  # type: ignore[attr-defined]
+        changed = session.execute(update(Batch).where(Batch.batch_id == batch_id).values(
+            status=value)).rowcount  # type: ignore[attr-defined]
         if not changed:
             raise InputError(batch_id, "batch_id", "no such batch")
 
@@ -276,11 +258,8 @@ def batch_annotator_ids(store: Store, batch_id: str) -> list[str]:
     with store.read() as session:
         if session.get(Batch, batch_id) is None:
             raise InputError(batch_id, "batch_id", "no such batch")
-        return sorted(
-            session.scalars(
-                select(Assignment.annotator_id).where(Assignment.batch_id == batch_id).distinct()
-            )
-        )
+        return sorted(session.scalars(
+            select(Assignment.annotator_id).where(Assignment.batch_id == batch_id).distinct()))
 
 
 # --- frames -------------------------------------------------------------------------------
@@ -301,8 +280,7 @@ def assignments_frame(store: Store, batch_id: str | None = None) -> pd.DataFrame
     """Assignments: `ASSIGNMENT_COLUMNS` then `ASSIGNMENT_EXTRA_COLUMNS`."""
     columns = (*ASSIGNMENT_COLUMNS, *ASSIGNMENT_EXTRA_COLUMNS)
     query: Select[Any] = select(*(getattr(Assignment, c) for c in columns)).order_by(
-        Assignment.annotator_id, Assignment.batch_id, Assignment.position
-    )
+        Assignment.annotator_id, Assignment.batch_id, Assignment.position)
     if batch_id is not None:
         query = query.where(Assignment.batch_id == batch_id)
     with store.read() as session:
@@ -336,21 +314,13 @@ def annotations_frame(store: Store, batch_id: str | None = None) -> pd.DataFrame
 def _annotation_record(a: Annotation, batch_id: str) -> dict[str, Any]:
     rubric = None if a.rubric_answers is None else json.dumps(a.rubric_answers, sort_keys=True)
     return {
-        "annotation_id": a.annotation_id,
-        "pair_id": a.pair_id,
-        "trajectory_a_id": a.trajectory_a_id,
-        "trajectory_b_id": a.trajectory_b_id,
-        "annotator_id": a.annotator_id,
-        "preference": a.preference,
-        "confidence": a.confidence,
-        "response_time_ms": a.response_time_ms,
-        "free_text_reason": a.free_text_reason,
-        "left_trajectory_id": a.left_trajectory_id,
-        "batch_id": batch_id,
-        "rubric_answers": rubric,
-        "interface_version": a.interface_version,
-        "shown_at": as_utc(a.shown_at),
-        "created_at": as_utc(a.created_at),
+        "annotation_id": a.annotation_id, "pair_id": a.pair_id,
+        "trajectory_a_id": a.trajectory_a_id, "trajectory_b_id": a.trajectory_b_id,
+        "annotator_id": a.annotator_id, "preference": a.preference, "confidence": a.confidence,
+        "response_time_ms": a.response_time_ms, "free_text_reason": a.free_text_reason,
+        "left_trajectory_id": a.left_trajectory_id, "batch_id": batch_id,
+        "rubric_answers": rubric, "interface_version": a.interface_version,
+        "shown_at": as_utc(a.shown_at), "created_at": as_utc(a.created_at),
     }
 
 
@@ -361,8 +331,7 @@ def count_annotations(
     query = select(func.count()).select_from(Annotation)
     if batch_id is not None:
         query = query.join(Pair, Pair.pair_id == Annotation.pair_id).where(
-            Pair.batch_id == batch_id
-        )
+            Pair.batch_id == batch_id)
     if annotator_ids is not None:
         query = query.where(Annotation.annotator_id.in_(list(annotator_ids)))
     with store.read() as session:

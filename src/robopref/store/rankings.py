@@ -34,11 +34,8 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
         NotAssignedError: The set is not assigned to this annotator.
     """
     where = f"ranking {submission.annotator_id}/{submission.ranking_set_id}"
-    if (
-        isinstance(submission.response_time_ms, bool)
-        or not isinstance(submission.response_time_ms, int)
-        or submission.response_time_ms < 0
-    ):
+    if isinstance(submission.response_time_ms, bool) or not isinstance(
+        submission.response_time_ms, int) or submission.response_time_ms < 0:
         raise InputError(where, "response_time_ms", "must be an integer ≥ 0")
     if not submission.idempotency_key or len(submission.idempotency_key) > 128:
         raise InputError(where, "idempotency_key", "must be 1–128 characters")
@@ -50,43 +47,25 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
             key = (submission.ranking_set_id, submission.annotator_id)
             if session.get(RankingAssignment, key) is None:
                 raise NotAssignedError(where, "ranking_set_id", "not assigned to this annotator")
-            members = set(
-                session.scalars(
-                    select(RankingSetMember.trajectory_id).where(
-                        RankingSetMember.ranking_set_id == submission.ranking_set_id
-                    )
-                )
-            )
+            members = set(session.scalars(select(RankingSetMember.trajectory_id).where(
+                RankingSetMember.ranking_set_id == submission.ranking_set_id)))
             ordered = tuple(submission.trajectory_ids)
             if len(set(ordered)) != len(ordered) or set(ordered) != members:
-                raise InputError(
-                    where,
-                    "trajectory_ids",
-                    f"must order each of the {len(members)} set members once",
-                )
-            session.add(
-                Ranking(
-                    ranking_id=ranking_id,
-                    ranking_set_id=submission.ranking_set_id,
-                    annotator_id=submission.annotator_id,
-                    response_time_ms=submission.response_time_ms,
-                    idempotency_key=submission.idempotency_key,
-                    created_at=utcnow(),
-                )
-            )
+                raise InputError(where, "trajectory_ids",
+                                 f"must order each of the {len(members)} set members once")
+            session.add(Ranking(
+                ranking_id=ranking_id, ranking_set_id=submission.ranking_set_id,
+                annotator_id=submission.annotator_id,
+                response_time_ms=submission.response_time_ms,
+                idempotency_key=submission.idempotency_key, created_at=utcnow(),
+            ))
             session.flush()
-            session.add_all(
-                RankingItem(ranking_id=ranking_id, rank=i, trajectory_id=t)
-                for i, t in enumerate(ordered)
-            )
-            session.execute(
-                update(RankingAssignment)
-                .where(
-                    RankingAssignment.ranking_set_id == submission.ranking_set_id,
-                    RankingAssignment.annotator_id == submission.annotator_id,
-                )
-                .values(completed=True)
-            )
+            session.add_all(RankingItem(ranking_id=ranking_id, rank=i, trajectory_id=t)
+                            for i, t in enumerate(ordered))
+            session.execute(update(RankingAssignment).where(
+                RankingAssignment.ranking_set_id == submission.ranking_set_id,
+                RankingAssignment.annotator_id == submission.annotator_id,
+            ).values(completed=True))
     except IntegrityError:
         with store.read() as session:
             if session.get(Ranking, ranking_id) is None:
@@ -112,32 +91,18 @@ def ranking_preferences(store: Store, batch_id: str | None = None) -> pd.DataFra
     frames = []
     with store.read() as session:
         for ranking, ranking_set in session.execute(query):
-            members = session.scalars(
-                select(RankingSetMember.trajectory_id)
-                .where(
-                    RankingSetMember.ranking_set_id == ranking_set.ranking_set_id,
-                )
-                .order_by(RankingSetMember.position)
-            )
-            ordered = session.scalars(
-                select(RankingItem.trajectory_id)
-                .where(RankingItem.ranking_id == ranking.ranking_id)
-                .order_by(RankingItem.rank)
-            )
-            spec = RankingSetSpec(
-                ranking_set_id=ranking_set.ranking_set_id,
-                task=ranking_set.task,
-                trajectory_ids=tuple(members),
-                annotator_ids=(ranking.annotator_id,),
-            )
+            members = session.scalars(select(RankingSetMember.trajectory_id).where(
+                RankingSetMember.ranking_set_id == ranking_set.ranking_set_id,
+            ).order_by(RankingSetMember.position))
+            ordered = session.scalars(select(RankingItem.trajectory_id).where(
+                RankingItem.ranking_id == ranking.ranking_id).order_by(RankingItem.rank))
+            spec = RankingSetSpec(ranking_set_id=ranking_set.ranking_set_id,
+                                  task=ranking_set.task, trajectory_ids=tuple(members),
+                                  annotator_ids=(ranking.annotator_id,))
             rows = expand_ranking(spec, list(ordered), annotator_id=ranking.annotator_id)
-            frames.append(
-                rows.assign(
-                    ranking_id=ranking.ranking_id,
-                    batch_id=ranking_set.batch_id,
-                    created_at=as_utc(ranking.created_at),
-                )
-            )
+            frames.append(rows.assign(ranking_id=ranking.ranking_id,
+                                      batch_id=ranking_set.batch_id,
+                                      created_at=as_utc(ranking.created_at)))
     if not frames:
         return pd.DataFrame(columns=list(RANKING_PREFERENCE_COLUMNS))
     return pd.concat(frames, ignore_index=True)[list(RANKING_PREFERENCE_COLUMNS)]

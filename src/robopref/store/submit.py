@@ -69,39 +69,25 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
             pair = session.get(Pair, submission.pair_id)
             where = f"annotation {submission.annotator_id}/{submission.pair_id}"
             if assignment is None or pair is None:
-                raise NotAssignedError(
-                    where,
-                    "pair_id",
-                    f"this pair is not assigned to annotator {submission.annotator_id!r}",
-                )
+                raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
+                                       f"{submission.annotator_id!r}")
             if submission.left_trajectory_id not in (pair.trajectory_a_id, pair.trajectory_b_id):
-                raise InputError(
-                    where,
-                    "left_trajectory_id",
-                    f"{submission.left_trajectory_id!r} is not in this pair",
-                )
+                raise InputError(where, "left_trajectory_id",
+                                 f"{submission.left_trajectory_id!r} is not in this pair")
             now = utcnow()
-            session.add(
-                Annotation(
-                    annotation_id=annotation_id,
-                    pair_id=pair.pair_id,
-                    trajectory_a_id=pair.trajectory_a_id,
-                    trajectory_b_id=pair.trajectory_b_id,
-                    annotator_id=submission.annotator_id,
-                    preference=choice.value,
-                    confidence=submission.confidence,
-                    response_time_ms=submission.response_time_ms,
-                    free_text_reason=submission.free_text_reason,
-                    left_trajectory_id=submission.left_trajectory_id,
-                    rubric_answers=None
-                    if submission.rubric_answers is None
-                    else dict(submission.rubric_answers),
-                    interface_version=submission.interface_version,
-                    idempotency_key=submission.idempotency_key,
-                    shown_at=submission.shown_at or assignment.shown_at,
-                    created_at=now,
-                )
-            )
+            session.add(Annotation(
+                annotation_id=annotation_id, pair_id=pair.pair_id,
+                trajectory_a_id=pair.trajectory_a_id, trajectory_b_id=pair.trajectory_b_id,
+                annotator_id=submission.annotator_id, preference=choice.value,
+                confidence=submission.confidence, response_time_ms=submission.response_time_ms,
+                free_text_reason=submission.free_text_reason,
+                left_trajectory_id=submission.left_trajectory_id,
+                rubric_answers=None if submission.rubric_answers is None
+                else dict(submission.rubric_answers),
+                interface_version=submission.interface_version,
+                idempotency_key=submission.idempotency_key,
+                shown_at=submission.shown_at or assignment.shown_at, created_at=now,
+            ))
             session.flush()  # a concurrent twin with the same key fails here, not at commit
             _complete(session, assignment, where, now)
     except IntegrityError:
@@ -116,18 +102,15 @@ def _complete(session: Session, assignment: Assignment, where: str, now: datetim
     # compare-and-set: of two different keys racing for one assignment, exactly one wins
     result = session.execute(
         update(Assignment)
-        .where(
-            Assignment.pair_id == assignment.pair_id,
-            Assignment.annotator_id == assignment.annotator_id,
-            Assignment.completed.is_(False),
-        )
+        .where(Assignment.pair_id == assignment.pair_id,
+               Assignment.annotator_id == assignment.annotator_id,
+               Assignment.completed.is_(False))
         .values(completed=True, completed_at=now, skipped=False)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise AlreadyAnnotatedError(
-            where, "pair_id", "already answered by this annotator under another idempotency key"
-        )
+        raise AlreadyAnnotatedError(where, "pair_id", "already answered by this annotator "
+                                    "under another idempotency key")
 
 
 def _existing(store: Store, annotation_id: str) -> str | None:
@@ -147,12 +130,8 @@ def next_assignment(
     open_work = (
         select(Assignment)
         .join(Batch, Batch.batch_id == Assignment.batch_id)
-        .where(
-            Assignment.annotator_id == annotator_id,
-            Assignment.completed.is_(False),
-            Assignment.skipped.is_(False),
-            Batch.status == BatchStatus.OPEN.value,
-        )
+        .where(Assignment.annotator_id == annotator_id, Assignment.completed.is_(False),
+               Assignment.skipped.is_(False), Batch.status == BatchStatus.OPEN.value)
     )
     if batch_id is not None:
         open_work = open_work.where(Assignment.batch_id == batch_id)
@@ -165,29 +144,19 @@ def next_assignment(
             return None
         remaining = session.scalar(select(func.count()).select_from(open_work.subquery())) or 0
         pair = session.get_one(Pair, assignment.pair_id)
-        right = (
-            pair.trajectory_b_id
-            if assignment.left_trajectory_id == pair.trajectory_a_id
-            else pair.trajectory_a_id
-        )
+        right = (pair.trajectory_b_id if assignment.left_trajectory_id == pair.trajectory_a_id
+                 else pair.trajectory_a_id)
         if mark_shown and assignment.shown_at is None:
             assignment.shown_at = utcnow()
-        clips = dict(
-            session.execute(
-                select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path).where(
-                    TrajectoryRow.trajectory_id.in_([assignment.left_trajectory_id, right])
-                )
-            ).all()
-        )
+        clips = dict(session.execute(
+            select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path).where(
+                TrajectoryRow.trajectory_id.in_([assignment.left_trajectory_id, right]))
+        ).all())
         return QueueItem(
-            pair_id=pair.pair_id,
-            batch_id=assignment.batch_id,
-            task=pair.task,
-            left_trajectory_id=assignment.left_trajectory_id,
-            right_trajectory_id=right,
+            pair_id=pair.pair_id, batch_id=assignment.batch_id, task=pair.task,
+            left_trajectory_id=assignment.left_trajectory_id, right_trajectory_id=right,
             left_clip_path=clips.get(assignment.left_trajectory_id),
-            right_clip_path=clips.get(right),
-            shown_at=as_utc(assignment.shown_at),
+            right_clip_path=clips.get(right), shown_at=as_utc(assignment.shown_at),
             remaining=int(remaining),
         )
 
@@ -201,10 +170,7 @@ def skip_assignment(store: Store, annotator_id: str, pair_id: str) -> None:
     with store.write() as session:
         assignment = session.get(Assignment, (pair_id, annotator_id))
         if assignment is None:
-            raise NotAssignedError(
-                f"annotation {annotator_id}/{pair_id}",
-                "pair_id",
-                f"this pair is not assigned to annotator {annotator_id!r}",
-            )
+            raise NotAssignedError(f"annotation {annotator_id}/{pair_id}", "pair_id",
+                                   f"this pair is not assigned to annotator {annotator_id!r}")
         if not assignment.completed:
             assignment.skipped = True

@@ -67,20 +67,15 @@ def simulate_batch(
         raise InputError(batch_id, "trajectory_id", f"no ground truth for {missing[:5]}")
     by_id = {a.annotator_id: a for a in annotators}
     todo = [
-        r
-        for r in assignments_frame(store, batch_id).to_dict("records")
+        r for r in assignments_frame(store, batch_id).to_dict("records")
         if not r["completed"] and not r["skipped"] and r["annotator_id"] in by_id
     ]
     created = skipped = 0
     for done, row in enumerate(todo, start=1):
         pair = pairs[row["pair_id"]]
-        view = PairView(
-            pair_id=row["pair_id"],
-            trajectory_a_id=pair["trajectory_a_id"],
-            trajectory_b_id=pair["trajectory_b_id"],
-            left_trajectory_id=row["left_trajectory_id"],
-            kind=PairKind(pair["kind"]),
-        )
+        view = PairView(pair_id=row["pair_id"], trajectory_a_id=pair["trajectory_a_id"],
+                        trajectory_b_id=pair["trajectory_b_id"],
+                        left_trajectory_id=row["left_trajectory_id"], kind=PairKind(pair["kind"]))
         outcome = _answer(store, by_id[row["annotator_id"]], view, truth, seed=seed)
         created += outcome is True
         skipped += outcome is None
@@ -97,20 +92,13 @@ def _answer(
     if answer is None:
         skip_assignment(store, annotator.annotator_id, pair.pair_id)
         return None
-    return submit_annotation(
-        store,
-        Submission(
-            annotator_id=annotator.annotator_id,
-            pair_id=pair.pair_id,
-            preference=answer.preference,
-            confidence=answer.confidence,
-            response_time_ms=answer.response_time_ms,
-            left_trajectory_id=pair.left_trajectory_id,
-            idempotency_key=f"sim-{seed}-{pair.pair_id}",
-            interface_version=INTERFACE_VERSION,
-            shown_at=utcnow() - timedelta(milliseconds=answer.response_time_ms),
-        ),
-    ).created
+    return submit_annotation(store, Submission(
+        annotator_id=annotator.annotator_id, pair_id=pair.pair_id,
+        preference=answer.preference, confidence=answer.confidence,
+        response_time_ms=answer.response_time_ms, left_trajectory_id=pair.left_trajectory_id,
+        idempotency_key=f"sim-{seed}-{pair.pair_id}", interface_version=INTERFACE_VERSION,
+        shown_at=utcnow() - timedelta(milliseconds=answer.response_time_ms),
+    )).created
 
 
 def parse_roster(spec: str) -> list[dict[str, Any]]:
@@ -159,12 +147,8 @@ def _split_name(spec: str, name: str) -> tuple[str, str]:
 def _entry(where: object, entry: dict[str, Any]) -> dict[str, Any]:
     teacher, trait = str(entry.get("teacher", "oracle")), str(entry.get("trait", "careful"))
     if teacher not in TEACHERS or trait not in TRAITS:
-        raise InputError(
-            str(where),
-            "annotators",
-            f"unknown teacher/trait {teacher}+{trait}; "
-            f"teachers {sorted(TEACHERS)}, traits {sorted(TRAITS)}",
-        )
+        raise InputError(str(where), "annotators", f"unknown teacher/trait {teacher}+{trait}; "
+                         f"teachers {sorted(TEACHERS)}, traits {sorted(TRAITS)}")
     try:
         count = int(entry.get("count", 1))
     except (TypeError, ValueError):
@@ -193,25 +177,14 @@ def cast_roster(
     if unknown:
         raise InputError("--annotators", "annotators", f"not in the batch: {unknown}")
     rest = [a for a in sorted(annotator_ids) if a not in named]
-    profiles = [
-        (e["teacher"], e["trait"])
-        for e in entries
-        if "annotator_id" not in e
-        for _ in range(e["count"])
-    ]
+    profiles = [(e["teacher"], e["trait"]) for e in entries if "annotator_id" not in e
+                for _ in range(e["count"])]
     if len(profiles) != len(rest):
-        raise InputError(
-            "--annotators",
-            "annotators",
-            f"gives {len(profiles)} unnamed annotators but the batch has "
-            f"{len(rest)} to cast ({rest[:6]}{'…' if len(rest) > 6 else ''})",
-        )
-    cast = [
-        SimulatedAnnotator(annotator_id=i, teacher=e["teacher"], trait=e["trait"])
-        for i, e in named.items()
-    ]
-    cast += [
-        SimulatedAnnotator(annotator_id=i, teacher=t, trait=r)
-        for i, (t, r) in zip(rest, profiles, strict=True)
-    ]
+        raise InputError("--annotators", "annotators",
+                         f"gives {len(profiles)} unnamed annotators but the batch has "
+                         f"{len(rest)} to cast ({rest[:6]}{'…' if len(rest) > 6 else ''})")
+    cast = [SimulatedAnnotator(annotator_id=i, teacher=e["teacher"], trait=e["trait"])
+            for i, e in named.items()]
+    cast += [SimulatedAnnotator(annotator_id=i, teacher=t, trait=r)
+             for i, (t, r) in zip(rest, profiles, strict=True)]
     return sorted(cast, key=lambda a: a.annotator_id)

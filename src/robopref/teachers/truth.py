@@ -101,11 +101,8 @@ def truth_from_pool(pool_path: str | Path) -> GroundTruth:
             if "goal_distance" in arrays.files:
                 progress[trajectory_id] = step_progress(arrays["goal_distance"])
     if len(progress) < len(base.score):
-        logger.warning(
-            "%d of %d trajectories lack goal_distance: myopic teachers use their score instead",
-            len(base.score) - len(progress),
-            len(base.score),
-        )
+        logger.warning("%d of %d trajectories lack goal_distance: myopic teachers use their "
+                       "score instead", len(base.score) - len(progress), len(base.score))
     return GroundTruth(score=base.score, progress=progress)
 
 
