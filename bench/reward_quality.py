@@ -59,6 +59,9 @@ SINGLE_TASK = "pick-place-v3"
 TARGETS = (("single", 500, 0.90), ("multi", 2000, 0.85))
 """(setting, budget, accuracy bar) from the issue; ρ must reach RHO_TARGET at the same points."""
 RHO_TARGET = 0.85
+TEST_OFFSET = 2000
+"""The `acc` test pairs start at this position of the shuffled order (or after the largest
+budget, if larger), so a run with `--budgets 500` is scored on the same pairs as the full grid."""
 
 FULL_POOL = GenerateConfig(
     tasks=DEFAULT_TASKS,
@@ -104,7 +107,8 @@ class Labels:
     ranked: pd.DataFrame
     """Teacher-labelled pairs among training-side trajectories, in draw order (budget = prefix)."""
     test: pd.DataFrame
-    """Held-out pairs of training-side trajectories with `truth` (1.0 A better, 0.0 B better)."""
+    """Held-out pairs of training-side trajectories with `truth` (1.0 A better, 0.0 B better),
+    from position TEST_OFFSET of the draw order on (the quick pool: right after the budget)."""
     test_new: pd.DataFrame
     """Held-out pairs touching a held-out trajectory, with `truth`."""
     holdout: frozenset[str]
@@ -189,12 +193,13 @@ def make_labels(
     every = every[every.trajectory_a_id.map(env).isin(tasks)]
     touches = every.trajectory_a_id.isin(holdout) | every.trajectory_b_id.isin(holdout)
     inside = every[~touches].reset_index(drop=True)
-    if len(inside) < max_budget + n_test:
+    offset = min(max(max_budget, TEST_OFFSET), len(inside) - n_test)
+    if offset < max_budget:
         raise SystemExit(f"only {len(inside)} pairs for budget {max_budget} + test {n_test}")
     quality = dict(zip(m.trajectory_id, m.quality_score.astype(float), strict=True))
     return Labels(
         ranked=inside.head(max_budget),
-        test=_truth_pairs(inside.iloc[max_budget:], quality, n_test),
+        test=_truth_pairs(inside.iloc[offset:], quality, n_test),
         test_new=_truth_pairs(every[touches], quality, n_test),
         holdout=frozenset(holdout),
         tasks=tasks,
@@ -216,7 +221,8 @@ def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.Tr
         raise SystemExit(f"--encoders: {encoder!r} is not one of {ENCODERS}")
     if kind == "state":
         enc = rr.EncoderConfig(kind="state", language=language)
-        members, epochs, patience, shift = 3, 100, 20, 0
+        library = rr.TrainConfig()
+        members, epochs, patience, shift = library.ensemble_size, library.epochs, 20, 0
     else:
         # 32 px × 16 steps, one member: 64 px × 32 steps takes ~15 min per 500-label run on
         # one contended CPU core (measured); pass --image-size/--image-steps on a GPU.

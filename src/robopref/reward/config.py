@@ -194,7 +194,7 @@ class TrainConfig:
     pretrained ResNet weights."""
     weight_decay: float = 1e-4
     """Adam weight decay."""
-    ensemble_size: int = 3
+    ensemble_size: int = 5
     """Members, each with its own seed and (see `bootstrap`) its own view of the training pairs."""
     bootstrap: Bootstrap = Bootstrap.NONE
     """How members see different data: `none` (all pairs; False in older configs), `resample`
