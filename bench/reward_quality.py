@@ -345,7 +345,10 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--budgets", default=None, help="label budgets (default 250,500,1000,2000)")
     parser.add_argument(
-        "--seeds", type=int, default=1, help="seeds 0 … N−1 (labels, hold-out, init)"
+        "--seeds", type=int, default=1, help="number of seeds (labels, hold-out, init)"
+    )
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run first … first + N − 1"
     )
     parser.add_argument("--n-test", type=int, default=500, help="pairs in each test set")
     parser.add_argument("--image-size", type=int, default=32, help="image encoder frame side")
@@ -378,7 +381,7 @@ def main() -> None:
     rows: list[Row] = []
     for setting in args.settings.split(","):
         tasks = (SINGLE_TASK,) if setting == "single" else all_tasks
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             labels = make_labels(
                 pool, tasks=tasks, max_budget=max(budgets), n_test=args.n_test, seed=seed
             )

@@ -200,7 +200,7 @@ class TrainConfig:
     """How members see different data: `none` (all pairs; False in older configs), `resample`
     (classic bootstrap; True) or `weights` (Bayesian bootstrap). `none` is the default because
     at a few hundred labels every pair counts: single-task, 500 labels, 3 seeds, test accuracy
-    0.913 (none) vs 0.889 (weights) vs ~0.88 (resample) — docs/reward.md."""
+    0.909 (none) vs 0.889 (weights) vs 0.884 (resample) — docs/reward.md."""
     device: str = "auto"
     """`auto` (CUDA when present), `cpu` or `cuda[:N]`."""
     amp: bool = True
