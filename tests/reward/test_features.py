@@ -1,9 +1,13 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from robopref.reward import EncoderConfig, TrainConfig, train_reward_model
 from robopref.reward.augment import random_shift
 from robopref.reward.features import motion_columns, subsample_indices
+from robopref.testing import synthetic_preferences, tiny_pool
 
 
 def test_motion_columns_sum_travel_and_see_jerk_between_samples() -> None:
@@ -43,3 +47,14 @@ def test_random_shift_moves_whole_trajectories_by_one_offset() -> None:
         offsets.add((dy, dx))
     assert len(offsets) > 3  # trajectories get different shifts
     assert random_shift(frames, 0, torch.Generator()) is frames
+
+
+def test_with_state_is_ignored_by_the_state_encoder(tmp_path: Path) -> None:
+    pool = tiny_pool(tmp_path / "pool", n=8, frame_size=None, seed=1)
+    prefs = synthetic_preferences(pool, n_pairs=20, seed=0)
+    encoder = EncoderConfig(kind="state", with_state=True, language=False, n_steps=4)
+    config = TrainConfig(encoder=encoder, epochs=1, ensemble_size=1, device="cpu")
+    model = train_reward_model(prefs, pool, config).model
+    trajectories = [pool[t] for t in pool.manifest["trajectory_id"]]
+    inputs = model.inputs(trajectories)
+    assert inputs.steps is None and model.score(trajectories).shape == (8,)

@@ -93,9 +93,8 @@ class RewardModel:
         """Model inputs of `trajectories` (subsampled steps or frames, instruction embeddings)."""
         enc = self.spec.encoder
         x = stack_inputs([model_input(t, enc, self.spec.camera) for t in trajectories])
-        side = [side_steps(t, enc) for t in trajectories]
-        steps = stack_inputs([s for s in side if s is not None]) if enc.with_state else None
-        steps = steps if enc.uses_frames else None
+        side = [s for s in (side_steps(t, enc) for t in trajectories) if s is not None]
+        steps = stack_inputs(side) if side else None
         emb = self.embed_tasks([t.task for t in trajectories]) if self.spec.language_dim else None
         return ModelInputs(x, emb, steps)
 
