@@ -58,7 +58,7 @@ def model_spec(model: RewardModel, pool: Pool, *, fmt: dict[str, Any]) -> dict[s
         "state_dim": int(first.state.shape[1]),
         "action_dim": int(first.action.shape[1]),
         "step_dim": model.spec.step_dim,
-        "with_state": enc.uses_frames and enc.with_state,
+        "with_state": enc.fuses_state,
         "time_feature": bool(enc.time_feature) and enc.uses_steps,
         "motion_features": bool(enc.motion_features) and enc.uses_steps,
         "language": bool(model.spec.language_dim),

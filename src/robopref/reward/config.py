@@ -127,9 +127,14 @@ class EncoderConfig:
         return self.kind != "state"
 
     @property
+    def fuses_state(self) -> bool:
+        """True for an image + state model: per-step state input beside the frames."""
+        return self.uses_frames and self.with_state
+
+    @property
     def uses_steps(self) -> bool:
         """True when the network reads per-step state + action (state encoder, or `with_state`)."""
-        return not self.uses_frames or self.with_state
+        return not self.uses_frames or self.fuses_state
 
 
 @dataclass(frozen=True, kw_only=True)

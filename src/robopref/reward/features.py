@@ -156,7 +156,7 @@ def model_input(traj: Trajectory, config: EncoderConfig, camera: str | None) -> 
 
 def side_steps(traj: Trajectory, config: EncoderConfig) -> np.ndarray | None:
     """The `steps` input beside the frames of an image + state model; None otherwise."""
-    return model_steps(traj, config) if config.uses_frames and config.with_state else None
+    return model_steps(traj, config) if config.fuses_state else None
 
 
 def _first_camera(traj: Trajectory) -> str:
@@ -284,14 +284,16 @@ def build_table(
     task_of = dict(zip(pool.manifest["trajectory_id"], pool.manifest["task"], strict=True))
     arrays, steps = [], []
     for i, tid in enumerate(ids):
+        traj: Trajectory | None = None  # read from the pool at most once
         cached = cache.get(tid) if cache is not None else None
         if cached is None:
-            cached = model_input(pool[tid], config, camera)
+            traj = pool[tid]
+            cached = model_input(traj, config, camera)
             if cache is not None:
                 cache.put(tid, cached)
         arrays.append(cached)
-        if config.uses_frames and config.with_state:
-            steps.append(model_steps(pool[tid], config))
+        if config.fuses_state:
+            steps.append(model_steps(traj or pool[tid], config))
         progress(i + 1, len(ids))
     tasks = tuple(str(task_of[t]) for t in ids)
     embedding = None if embedder is None else torch.from_numpy(embedder.embed(tasks))

@@ -76,7 +76,7 @@ class RewardNet(nn.Module):
         self.encoder = make_encoder(cfg, spec.step_dim)
         self.step_encoder: StateEncoder | None = None
         self.frame_gate: nn.Parameter | None = None
-        if cfg.uses_frames and cfg.with_state:
+        if cfg.fuses_state:
             self.step_encoder = StateEncoder(cfg, spec.step_dim)
             # ReZero-style gate (Bachlechner et al. 2021), 0 at init: training starts from the
             # state model and lets the frames in only as far as they lower the loss.

@@ -52,7 +52,7 @@ def input_names(model: RewardModel) -> list[str]:
     names = ["x"]
     if model.spec.language_dim:
         names.append("task_embedding")
-    if model.spec.encoder.uses_frames and model.spec.encoder.with_state:
+    if model.spec.encoder.fuses_state:
         names.append("steps")
     return names
 
@@ -102,7 +102,7 @@ def input_format(model: RewardModel) -> dict[str, Any]:
             "meaning": f"L2-normalised {MODEL_NAME} embedding of the instruction",
             "training_tasks": "embeddings in model.safetensors `task_embeddings`, rows = tasks",
         }
-    if enc.uses_frames and enc.with_state:
+    if enc.fuses_state:
         inputs["steps"] = steps
     return {
         "inputs": inputs,
