@@ -59,8 +59,8 @@ def _convert(hint: Any, value: Any, *, where: str) -> Any:
     return value
 
 
-def _enum_value(cls: type[Enum], value: Any, *, where: str) -> Any:
-    """`cls(value)`; a bool is passed through for the class to map (legacy on/off fields).
+def _enum_value(cls: type[Enum], value: Any, *, where: str) -> Enum:
+    """`cls(value)` (an enum's `_missing_` may accept legacy values).
 
     Raises:
         ValueError: Naming the field and the allowed values.
@@ -68,7 +68,5 @@ def _enum_value(cls: type[Enum], value: Any, *, where: str) -> Any:
     try:
         return cls(value)
     except ValueError:
-        if isinstance(value, bool):
-            return value
         allowed = [m.value for m in cls]
         raise ValueError(f"{where.rstrip('.')}: {value!r} is not one of {allowed}") from None

@@ -44,6 +44,13 @@ class Bootstrap(str, Enum):
     """Bayesian bootstrap (Rubin 1981): every pair, with a random Exp(1) loss weight per
     member; diversity without discarding labels, which matters at a few hundred pairs."""
 
+    @classmethod
+    def _missing_(cls, value: object) -> Bootstrap | None:
+        """Older configs said `bootstrap: true/false`: True → resample, False → none."""
+        if isinstance(value, bool):
+            return cls.RESAMPLE if value else cls.NONE
+        return None
+
 
 class SplitKind(str, Enum):
     """How pairs are held out."""
@@ -218,9 +225,6 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "split", _enum(SplitKind, self.split, "split"))
-        legacy = {True: Bootstrap.RESAMPLE, False: Bootstrap.NONE}
-        if isinstance(self.bootstrap, bool):
-            object.__setattr__(self, "bootstrap", legacy[self.bootstrap])
         object.__setattr__(self, "bootstrap", _enum(Bootstrap, self.bootstrap, "bootstrap"))
         if self.cache_dir is not None:
             object.__setattr__(self, "cache_dir", Path(self.cache_dir))
