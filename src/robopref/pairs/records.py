@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -62,6 +63,22 @@ class PairSpec:
         if (self.kind == PairKind.DUPLICATE) != (self.duplicate_of is not None):
             raise ValueError(f"pair {self.pair_id}: duplicate_of is set iff kind is duplicate")
 
+    def as_row(self, batch_id: str) -> dict[str, Any]:
+        """The pair as one row of `PAIR_COLUMNS` (the pairs file and the store's pairs table)."""
+        return {
+            "pair_id": self.pair_id,
+            "batch_id": batch_id,
+            "trajectory_a_id": self.trajectory_a_id,
+            "trajectory_b_id": self.trajectory_b_id,
+            "task": self.task,
+            "kind": self.kind.value,
+            "stratum": self.stratum.value,
+            "quartile_a": self.quartile_a,
+            "quartile_b": self.quartile_b,
+            "expected_preference": None if self.expected is None else self.expected.value,
+            "duplicate_of": self.duplicate_of,
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class AssignmentSpec:
@@ -94,22 +111,7 @@ class PairBatch:
 
     def pairs_frame(self) -> pd.DataFrame:
         """The pairs as a frame with `PAIR_COLUMNS`."""
-        rows = [
-            {
-                "pair_id": p.pair_id,
-                "batch_id": self.batch_id,
-                "trajectory_a_id": p.trajectory_a_id,
-                "trajectory_b_id": p.trajectory_b_id,
-                "task": p.task,
-                "kind": p.kind.value,
-                "stratum": p.stratum.value,
-                "quartile_a": p.quartile_a,
-                "quartile_b": p.quartile_b,
-                "expected_preference": None if p.expected is None else p.expected.value,
-                "duplicate_of": p.duplicate_of,
-            }
-            for p in self.pairs
-        ]
+        rows = [p.as_row(self.batch_id) for p in self.pairs]
         return pd.DataFrame(rows, columns=list(PAIR_COLUMNS))
 
     def assignments_frame(self) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -200,22 +199,7 @@ def _check_trajectories(session: Session, batch: PairBatch) -> None:
 def _insert_pairs(session: Session, batch_id: str, pairs: tuple[PairSpec, ...]) -> None:
     # originals first: a reversed duplicate's foreign key must find its original
     ordered = sorted(pairs, key=lambda p: p.duplicate_of is not None)
-    rows: list[dict[str, Any]] = [
-        {
-            "pair_id": p.pair_id,
-            "batch_id": batch_id,
-            "trajectory_a_id": p.trajectory_a_id,
-            "trajectory_b_id": p.trajectory_b_id,
-            "task": p.task,
-            "kind": p.kind.value,
-            "stratum": p.stratum.value,
-            "quartile_a": p.quartile_a,
-            "quartile_b": p.quartile_b,
-            "expected_preference": None if p.expected is None else p.expected.value,
-            "duplicate_of": p.duplicate_of,
-        }
-        for p in ordered
-    ]
+    rows = [p.as_row(batch_id) for p in ordered]
     originals = [r for r in rows if r["duplicate_of"] is None]
     duplicates = [r for r in rows if r["duplicate_of"] is not None]
     for chunk in (originals, duplicates):
