@@ -14,12 +14,17 @@ with exit code 2 and a message saying how to proceed. robopref itself never dele
 
 from __future__ import annotations
 
+import fcntl
 import json
-from collections.abc import Callable
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from robopref.atomic import write_text_atomic
+from robopref.atomic import swap_in, write_text_atomic
 from robopref.errors import InputError
 
 MARKER = ".robopref-output.json"
@@ -100,6 +105,119 @@ def claim_output_dir(
     check_output_dir(out, kind, option=option, recognise=recognise)
     mark_output_dir(out, kind)
     return out
+
+
+@contextmanager
+def output_folder(
+    out: Path,
+    kind: str,
+    *,
+    option: str = "--out",
+    recognise: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
+    """Write a whole output folder in a staging sibling, then swap it in as `out`.
+
+    `out` is checked first (`check_output_dir`), so a refused run writes nothing. The body
+    writes into the yielded staging folder; on success it is marked as `kind` and renamed to
+    `out` (replacing an earlier output of `kind`); on any failure, or a kill, `out` is as it
+    was. Leftovers of a killed earlier run beside `out` are removed first.
+
+        with output_folder(Path("model"), "model") as folder:
+            save(folder)
+    """
+    check_output_dir(out, kind, option=option, recognise=recognise)
+    parent = out.parent
+    made = [p for p in (parent, *parent.parents) if not p.exists()]
+    parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(parent, f".{out.name}.")
+    staged = parent / f".{out.name}.{uuid.uuid4().hex}.partial"
+    ok = False
+    try:
+        with held_staging(staged):
+            yield staged
+            mark_output_dir(staged, kind)
+            check_output_dir(out, kind, option=option, recognise=recognise)
+            (staged / STAGING_LOCK).unlink(missing_ok=True)
+            swap_in(staged, out)
+            ok = True
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+        if not ok:
+            for folder in made:  # parents this run created, innermost first
+                _remove_if_empty(folder)
+
+
+STAGING_LOCK = ".robopref-staging.lock"
+"""Lock file inside a staging folder, held (flock) by the process writing it."""
+
+
+@contextmanager
+def held_staging(folder: Path) -> Iterator[Path]:
+    """Create `folder` and hold its lock while the body writes it.
+
+    `remove_stale_staging` removes only staging folders whose lock nobody holds, so a killed
+    run's leftovers are cleared by the next run while a concurrent live run is left alone.
+    """
+    folder.mkdir(parents=True)
+    handle = os.open(folder / STAGING_LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield folder
+    finally:
+        os.close(handle)
+
+
+def remove_stale_staging(parent: Path, prefix: str = "") -> list[Path]:
+    """Remove leftovers of killed runs in `parent` whose names start with `prefix`.
+
+    Leftovers are staging folders (`*.partial`, or any folder holding a STAGING_LOCK) that no
+    live process holds, and `*.old` / `*.tmp` entries that a killed swap or write left.
+    Returns what was removed.
+    """
+    removed: list[Path] = []
+    if not parent.is_dir():
+        return removed
+    for entry in parent.iterdir():
+        if not entry.name.startswith(prefix) or entry.is_symlink():
+            continue
+        if _is_leftover_file(entry) or (_is_staging(entry) and not _is_held(entry / STAGING_LOCK)):
+            _remove(entry)
+            removed.append(entry)
+    return removed
+
+
+def _is_leftover_file(entry: Path) -> bool:
+    return entry.name.startswith(".") and entry.name.endswith((".old", ".tmp"))
+
+
+def _is_staging(entry: Path) -> bool:
+    return entry.is_dir() and (entry.name.endswith(".partial") or (entry / STAGING_LOCK).exists())
+
+
+def _is_held(lock: Path) -> bool:
+    try:
+        handle = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(handle)
+    return False
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with suppress(OSError):
+        folder.rmdir()
 
 
 def _advice(option: str) -> str:
