@@ -1,8 +1,23 @@
 """Preference campaigns: calibration and certification, production batches, QA, export."""
 
-from robopref.campaign.certify import assign_retests, certify
-from robopref.campaign.config import CampaignConfig
-from robopref.campaign.simulated import CampaignResult, run_simulated_campaign
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robopref.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from robopref.campaign.certify import assign_retests, certify
+    from robopref.campaign.config import CampaignConfig
+    from robopref.campaign.simulated import CampaignResult, run_simulated_campaign
+
+_WHERE = {
+    "assign_retests": ("certify", "assign_retests"),
+    "certify": ("certify", "certify"),
+    "CampaignConfig": ("config", "CampaignConfig"),
+    "CampaignResult": ("simulated", "CampaignResult"),
+    "run_simulated_campaign": ("simulated", "run_simulated_campaign"),
+}
 
 __all__ = [
     "CampaignConfig",
@@ -11,3 +26,5 @@ __all__ = [
     "certify",
     "run_simulated_campaign",
 ]
+
+__getattr__ = lazy_getattr(__name__, _WHERE)

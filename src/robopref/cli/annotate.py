@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from robopref.cli.progress import progress_bar
-from robopref.store import DEFAULT_URL
+from robopref.store.defaults import DEFAULT_URL
 
 annotate_app = typer.Typer(help="Collect preferences (simulated annotators).", no_args_is_help=True)
 

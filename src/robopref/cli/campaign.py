@@ -10,7 +10,7 @@ import typer
 from robopref.campaign.config import CampaignConfig
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
-from robopref.store import DEFAULT_URL
+from robopref.store.defaults import DEFAULT_URL
 
 campaign_app = typer.Typer(help="Run preference campaigns.", no_args_is_help=True)
 _D = CampaignConfig()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +12,9 @@ from rich.table import Table
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
 from robopref.pool.config import GenerateConfig, IngestConfig
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 pool_app = typer.Typer(help="Build and inspect trajectory pools.", no_args_is_help=True)
 console = Console()

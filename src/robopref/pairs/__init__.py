@@ -1,25 +1,56 @@
 """Pair selection: stratified batches, assignments, duplicates, calibration and ranking sets."""
 
-from robopref.pairs.assignment import assign_pairs, reversed_duplicate
-from robopref.pairs.batches import select_batches
-from robopref.pairs.calibration import (
-    DIMENSIONS,
-    CalibrationSet,
-    calibration_assignments,
-    select_calibration_sets,
-)
-from robopref.pairs.config import PairsConfig
-from robopref.pairs.files import BatchFiles, read_manifest, write_batches
-from robopref.pairs.ranking import RANKING_PAIR_COLUMNS, expand_ranking, select_ranking_sets
-from robopref.pairs.records import (
-    ASSIGNMENT_COLUMNS,
-    PAIR_COLUMNS,
-    AssignmentSpec,
-    PairBatch,
-    PairSpec,
-    RankingSetSpec,
-)
-from robopref.pairs.stratified import select_pairs
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robopref.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from robopref.pairs.assignment import assign_pairs, reversed_duplicate
+    from robopref.pairs.batches import select_batches
+    from robopref.pairs.calibration import (
+        DIMENSIONS,
+        CalibrationSet,
+        calibration_assignments,
+        select_calibration_sets,
+    )
+    from robopref.pairs.config import PairsConfig
+    from robopref.pairs.files import BatchFiles, read_manifest, write_batches
+    from robopref.pairs.ranking import RANKING_PAIR_COLUMNS, expand_ranking, select_ranking_sets
+    from robopref.pairs.records import (
+        ASSIGNMENT_COLUMNS,
+        PAIR_COLUMNS,
+        AssignmentSpec,
+        PairBatch,
+        PairSpec,
+        RankingSetSpec,
+    )
+    from robopref.pairs.stratified import select_pairs
+
+_WHERE = {
+    "assign_pairs": ("assignment", "assign_pairs"),
+    "reversed_duplicate": ("assignment", "reversed_duplicate"),
+    "select_batches": ("batches", "select_batches"),
+    "DIMENSIONS": ("calibration", "DIMENSIONS"),
+    "CalibrationSet": ("calibration", "CalibrationSet"),
+    "calibration_assignments": ("calibration", "calibration_assignments"),
+    "select_calibration_sets": ("calibration", "select_calibration_sets"),
+    "PairsConfig": ("config", "PairsConfig"),
+    "BatchFiles": ("files", "BatchFiles"),
+    "read_manifest": ("files", "read_manifest"),
+    "write_batches": ("files", "write_batches"),
+    "RANKING_PAIR_COLUMNS": ("ranking", "RANKING_PAIR_COLUMNS"),
+    "expand_ranking": ("ranking", "expand_ranking"),
+    "select_ranking_sets": ("ranking", "select_ranking_sets"),
+    "ASSIGNMENT_COLUMNS": ("records", "ASSIGNMENT_COLUMNS"),
+    "PAIR_COLUMNS": ("records", "PAIR_COLUMNS"),
+    "AssignmentSpec": ("records", "AssignmentSpec"),
+    "PairBatch": ("records", "PairBatch"),
+    "PairSpec": ("records", "PairSpec"),
+    "RankingSetSpec": ("records", "RankingSetSpec"),
+    "select_pairs": ("stratified", "select_pairs"),
+}
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",
@@ -44,3 +75,5 @@ __all__ = [
     "select_ranking_sets",
     "write_batches",
 ]
+
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -1,30 +1,77 @@
 """Quality control: kappa, Krippendorff's alpha, annotator stats and flags, aggregation, report."""
 
-from robopref.quality.aggregate import (
-    aggregate_preferences,
-    aggregate_rankings,
-    vote,
-    write_preferences,
-)
-from robopref.quality.annotators import STAT_COLUMNS, annotator_stats
-from robopref.quality.config import QAConfig
-from robopref.quality.consistency import (
-    disagreement_rates,
-    majority_agreement,
-    position_bias,
-    self_consistency,
-)
-from robopref.quality.frames import CODES, RESOLVED_COLUMNS, resolve_annotations
-from robopref.quality.gold import certification_table, gold_accuracy
-from robopref.quality.kappa import CertificationStep, certification_step, cohen_kappa
-from robopref.quality.krippendorff import (
-    interval_distance,
-    krippendorff_alpha,
-    nominal_distance,
-    ordinal_distance,
-)
-from robopref.quality.qa import QAResult, read_frame, run_qa
-from robopref.quality.report import QAReport, batch_alpha, build_report, format_report, write_report
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robopref.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from robopref.quality.aggregate import (
+        aggregate_preferences,
+        aggregate_rankings,
+        vote,
+        write_preferences,
+    )
+    from robopref.quality.annotators import STAT_COLUMNS, annotator_stats
+    from robopref.quality.config import QAConfig
+    from robopref.quality.consistency import (
+        disagreement_rates,
+        majority_agreement,
+        position_bias,
+        self_consistency,
+    )
+    from robopref.quality.frames import CODES, RESOLVED_COLUMNS, resolve_annotations
+    from robopref.quality.gold import certification_table, gold_accuracy
+    from robopref.quality.kappa import CertificationStep, certification_step, cohen_kappa
+    from robopref.quality.krippendorff import (
+        interval_distance,
+        krippendorff_alpha,
+        nominal_distance,
+        ordinal_distance,
+    )
+    from robopref.quality.qa import QAResult, read_frame, run_qa
+    from robopref.quality.report import (
+        QAReport,
+        batch_alpha,
+        build_report,
+        format_report,
+        write_report,
+    )
+
+_WHERE = {
+    "aggregate_preferences": ("aggregate", "aggregate_preferences"),
+    "aggregate_rankings": ("aggregate", "aggregate_rankings"),
+    "vote": ("aggregate", "vote"),
+    "write_preferences": ("aggregate", "write_preferences"),
+    "STAT_COLUMNS": ("annotators", "STAT_COLUMNS"),
+    "annotator_stats": ("annotators", "annotator_stats"),
+    "QAConfig": ("config", "QAConfig"),
+    "disagreement_rates": ("consistency", "disagreement_rates"),
+    "majority_agreement": ("consistency", "majority_agreement"),
+    "position_bias": ("consistency", "position_bias"),
+    "self_consistency": ("consistency", "self_consistency"),
+    "CODES": ("frames", "CODES"),
+    "RESOLVED_COLUMNS": ("frames", "RESOLVED_COLUMNS"),
+    "resolve_annotations": ("frames", "resolve_annotations"),
+    "certification_table": ("gold", "certification_table"),
+    "gold_accuracy": ("gold", "gold_accuracy"),
+    "CertificationStep": ("kappa", "CertificationStep"),
+    "certification_step": ("kappa", "certification_step"),
+    "cohen_kappa": ("kappa", "cohen_kappa"),
+    "interval_distance": ("krippendorff", "interval_distance"),
+    "krippendorff_alpha": ("krippendorff", "krippendorff_alpha"),
+    "nominal_distance": ("krippendorff", "nominal_distance"),
+    "ordinal_distance": ("krippendorff", "ordinal_distance"),
+    "QAResult": ("qa", "QAResult"),
+    "read_frame": ("qa", "read_frame"),
+    "run_qa": ("qa", "run_qa"),
+    "QAReport": ("report", "QAReport"),
+    "batch_alpha": ("report", "batch_alpha"),
+    "build_report": ("report", "build_report"),
+    "format_report": ("report", "format_report"),
+    "write_report": ("report", "write_report"),
+}
 
 __all__ = [
     "CODES",
@@ -59,3 +106,5 @@ __all__ = [
     "write_preferences",
     "write_report",
 ]
+
+__getattr__ = lazy_getattr(__name__, _WHERE)

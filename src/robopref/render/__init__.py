@@ -1,10 +1,33 @@
 """Review clips: one standard H.264 clip per trajectory, with overlays, trimming and a sidecar."""
 
-from robopref.render.clip import ClipResult, ClipStatus, render_clip
-from robopref.render.compose import compose_frames, letterbox
-from robopref.render.config import RenderConfig
-from robopref.render.parallel import CLIPS, RenderJob, RenderReport, render_pool
-from robopref.render.trim import ClipPlan, first_action_step, plan_clip
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robopref.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from robopref.render.clip import ClipResult, ClipStatus, render_clip
+    from robopref.render.compose import compose_frames, letterbox
+    from robopref.render.config import RenderConfig
+    from robopref.render.parallel import CLIPS, RenderJob, RenderReport, render_pool
+    from robopref.render.trim import ClipPlan, first_action_step, plan_clip
+
+_WHERE = {
+    "ClipResult": ("clip", "ClipResult"),
+    "ClipStatus": ("clip", "ClipStatus"),
+    "render_clip": ("clip", "render_clip"),
+    "compose_frames": ("compose", "compose_frames"),
+    "letterbox": ("compose", "letterbox"),
+    "RenderConfig": ("config", "RenderConfig"),
+    "CLIPS": ("parallel", "CLIPS"),
+    "RenderJob": ("parallel", "RenderJob"),
+    "RenderReport": ("parallel", "RenderReport"),
+    "render_pool": ("parallel", "render_pool"),
+    "ClipPlan": ("trim", "ClipPlan"),
+    "first_action_step": ("trim", "first_action_step"),
+    "plan_clip": ("trim", "plan_clip"),
+}
 
 __all__ = [
     "CLIPS",
@@ -21,3 +44,5 @@ __all__ = [
     "render_clip",
     "render_pool",
 ]
+
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -9,54 +9,108 @@ Typical use::
     annotations_frame(store)                             # ANNOTATIONS_SCHEMA columns
 """
 
-from robopref.store.batches import (
-    add_assignments,
-    calibration_batch_ids,
-    create_batch,
-    load_batch,
-)
-from robopref.store.models import Base, BatchStatus, Role
-from robopref.store.queries import (
-    ASSIGNMENT_EXTRA_COLUMNS,
-    CERTIFICATION_COLUMNS,
-    TRAJECTORY_COLUMNS,
-    add_annotator,
-    annotations_frame,
-    annotator_for_token,
-    assignments_frame,
-    batch_annotator_ids,
-    batch_ids,
-    certification_history,
-    count_annotations,
-    is_certified,
-    issue_token,
-    pairs_frame,
-    record_certification,
-    set_batch_status,
-    sync_trajectories,
-    trajectories_frame,
-)
-from robopref.store.rankings import (
-    RANKING_PREFERENCE_COLUMNS,
-    ranking_preferences,
-    submit_ranking,
-)
-from robopref.store.records import (
-    RUBRIC_KEYS,
-    CertificationRecord,
-    QueueItem,
-    RankingSubmission,
-    Submission,
-    SubmitResult,
-)
-from robopref.store.session import DEFAULT_URL, Store, open_store, upgrade_schema
-from robopref.store.submit import (
-    AlreadyAnnotatedError,
-    NotAssignedError,
-    next_assignment,
-    skip_assignment,
-    submit_annotation,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from robopref.lazy_exports import lazy_getattr
+
+if TYPE_CHECKING:
+    from robopref.store.batches import (
+        add_assignments,
+        calibration_batch_ids,
+        create_batch,
+        load_batch,
+    )
+    from robopref.store.models import Base, BatchStatus, Role
+    from robopref.store.queries import (
+        ASSIGNMENT_EXTRA_COLUMNS,
+        CERTIFICATION_COLUMNS,
+        TRAJECTORY_COLUMNS,
+        add_annotator,
+        annotations_frame,
+        annotator_for_token,
+        assignments_frame,
+        batch_annotator_ids,
+        batch_ids,
+        certification_history,
+        count_annotations,
+        is_certified,
+        issue_token,
+        pairs_frame,
+        record_certification,
+        set_batch_status,
+        sync_trajectories,
+        trajectories_frame,
+    )
+    from robopref.store.rankings import (
+        RANKING_PREFERENCE_COLUMNS,
+        ranking_preferences,
+        submit_ranking,
+    )
+    from robopref.store.records import (
+        RUBRIC_KEYS,
+        CertificationRecord,
+        QueueItem,
+        RankingSubmission,
+        Submission,
+        SubmitResult,
+    )
+    from robopref.store.defaults import DEFAULT_URL
+    from robopref.store.session import Store, open_store, upgrade_schema
+    from robopref.store.submit import (
+        AlreadyAnnotatedError,
+        NotAssignedError,
+        next_assignment,
+        skip_assignment,
+        submit_annotation,
+    )
+
+_WHERE = {
+    "add_assignments": ("batches", "add_assignments"),
+    "calibration_batch_ids": ("batches", "calibration_batch_ids"),
+    "create_batch": ("batches", "create_batch"),
+    "load_batch": ("batches", "load_batch"),
+    "Base": ("models", "Base"),
+    "BatchStatus": ("models", "BatchStatus"),
+    "Role": ("models", "Role"),
+    "ASSIGNMENT_EXTRA_COLUMNS": ("queries", "ASSIGNMENT_EXTRA_COLUMNS"),
+    "CERTIFICATION_COLUMNS": ("queries", "CERTIFICATION_COLUMNS"),
+    "TRAJECTORY_COLUMNS": ("queries", "TRAJECTORY_COLUMNS"),
+    "add_annotator": ("queries", "add_annotator"),
+    "annotations_frame": ("queries", "annotations_frame"),
+    "annotator_for_token": ("queries", "annotator_for_token"),
+    "assignments_frame": ("queries", "assignments_frame"),
+    "batch_annotator_ids": ("queries", "batch_annotator_ids"),
+    "batch_ids": ("queries", "batch_ids"),
+    "certification_history": ("queries", "certification_history"),
+    "count_annotations": ("queries", "count_annotations"),
+    "is_certified": ("queries", "is_certified"),
+    "issue_token": ("queries", "issue_token"),
+    "pairs_frame": ("queries", "pairs_frame"),
+    "record_certification": ("queries", "record_certification"),
+    "set_batch_status": ("queries", "set_batch_status"),
+    "sync_trajectories": ("queries", "sync_trajectories"),
+    "trajectories_frame": ("queries", "trajectories_frame"),
+    "RANKING_PREFERENCE_COLUMNS": ("rankings", "RANKING_PREFERENCE_COLUMNS"),
+    "ranking_preferences": ("rankings", "ranking_preferences"),
+    "submit_ranking": ("rankings", "submit_ranking"),
+    "RUBRIC_KEYS": ("records", "RUBRIC_KEYS"),
+    "CertificationRecord": ("records", "CertificationRecord"),
+    "QueueItem": ("records", "QueueItem"),
+    "RankingSubmission": ("records", "RankingSubmission"),
+    "Submission": ("records", "Submission"),
+    "SubmitResult": ("records", "SubmitResult"),
+    "DEFAULT_URL": ("defaults", "DEFAULT_URL"),
+    "Store": ("session", "Store"),
+    "open_store": ("session", "open_store"),
+    "upgrade_schema": ("session", "upgrade_schema"),
+    "AlreadyAnnotatedError": ("submit", "AlreadyAnnotatedError"),
+    "NotAssignedError": ("submit", "NotAssignedError"),
+    "next_assignment": ("submit", "next_assignment"),
+    "skip_assignment": ("submit", "skip_assignment"),
+    "submit_annotation": ("submit", "submit_annotation"),
+}
 
 __all__ = [
     "ASSIGNMENT_EXTRA_COLUMNS",
@@ -103,3 +157,5 @@ __all__ = [
     "trajectories_frame",
     "upgrade_schema",
 ]
+
+__getattr__ = lazy_getattr(__name__, _WHERE)

@@ -15,11 +15,9 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
+from robopref.store.defaults import DEFAULT_URL
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_URL = "sqlite:///robopref.db"
-"""The embedded default: a SQLite file in the working directory."""
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for the lock before failing."""
