@@ -15,6 +15,7 @@ from pathlib import Path
 
 from robopref import __version__
 from robopref.campaign import CampaignConfig, run_simulated_campaign
+from robopref.outputs import claim_output_dir
 from robopref.pairs import PairsConfig
 from robopref.pool import open as open_pool
 from robopref.pool.config import GenerateConfig
@@ -113,8 +114,22 @@ class _Stages:
         self.progress(len(self.seconds), len(STAGES))
 
 
+OUTPUT_KIND = "demo"
+"""The `robopref.outputs` kind of a demo folder."""
+
+
+def _is_demo_folder(folder: Path) -> bool:
+    """A demo folder written before output markers existed."""
+    return (folder / "config.json").is_file() and (folder / "pool" / "manifest.parquet").is_file()
+
+
 def _clear(out: Path, config: DemoConfig) -> None:
-    """Remove an earlier demo's outputs and record this run's config."""
+    """Claim `out`, remove an earlier demo's outputs there, and record this run's config.
+
+    Raises:
+        InputError: `out` is a file or a folder that robopref did not write as a demo.
+    """
+    claim_output_dir(out, OUTPUT_KIND, recognise=_is_demo_folder)
     for name in OUTPUTS:
         target = out / name
         if target.is_dir():
@@ -129,7 +144,10 @@ def _clear(out: Path, config: DemoConfig) -> None:
 def run_demo(
     config: DemoConfig, out: Path, *, progress: ProgressCallback = no_progress
 ) -> DemoResult:
-    """Run every stage into `out`, replacing an earlier demo's outputs there."""
+    """Run every stage into `out`, replacing an earlier demo's outputs there.
+
+    `out` must be absent, empty or an earlier demo folder (`robopref.outputs`).
+    """
     from robopref.pool.generate import generate_pool
 
     _clear(out, config)

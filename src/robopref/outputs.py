@@ -147,6 +147,36 @@ def output_folder(
                 _remove_if_empty(folder)
 
 
+@contextmanager
+def output_dir(
+    out: Path,
+    kind: str,
+    *,
+    option: str = "--out",
+    recognise: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
+    """Use `out` as a folder of outputs that the body adds to (e.g. one release per version).
+
+    `out` is checked first (`check_output_dir`) and created if absent; on success it is
+    marked as `kind`. If the body fails, folders this run created are removed again when
+    the body left them empty, so a refused run leaves nothing behind. The body should still
+    put each of its own outputs in place with a rename (`output_folder`, `atomic.swap_in`).
+    """
+    check_output_dir(out, kind, option=option, recognise=recognise)
+    made = [p for p in (out, *out.parents) if not p.exists()]
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out)
+    ok = False
+    try:
+        yield out
+        mark_output_dir(out, kind)
+        ok = True
+    finally:
+        if not ok:
+            for folder in made:
+                _remove_if_empty(folder)
+
+
 STAGING_LOCK = ".robopref-staging.lock"
 """Lock file inside a staging folder, held (flock) by the process writing it."""
 
@@ -187,7 +217,11 @@ def remove_stale_staging(parent: Path, prefix: str = "") -> list[Path]:
 
 
 def _is_leftover_file(entry: Path) -> bool:
-    return entry.name.startswith(".") and entry.name.endswith((".old", ".tmp"))
+    """A swap's renamed-aside old version, or a temporary file of a killed atomic write."""
+    name = entry.name
+    return name.startswith(".") and (
+        name.endswith(".old") or (name.endswith(".tmp") and not entry.is_dir())
+    )
 
 
 def _is_staging(entry: Path) -> bool:

@@ -23,6 +23,9 @@ MAX_NAME_CHARS = 100
 """Longest safe name. Leaves room under the usual 255-byte NAME_MAX for the suffixes writers
 add (`.mp4`, `.<uuid>.tmp`, `.<uuid>.old`)."""
 
+MAX_PART_CHARS = 200
+"""Longest path part `path_inside` accepts: a safe name plus a writer's suffix."""
+
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAFE_RUN = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
@@ -30,7 +33,7 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") fo
 _DIGEST_CHARS = 8
 
 
-def is_safe_name(name: object) -> bool:
+def is_safe_name(name: object, *, max_chars: int = MAX_NAME_CHARS) -> bool:
     """True if `name` can be used as one file or folder name as it is.
 
     Safe: ASCII letters, digits, `.`, `_`, `-`; starts with a letter or digit; at most
@@ -41,7 +44,7 @@ def is_safe_name(name: object) -> bool:
     """
     return (
         isinstance(name, str)
-        and len(name) <= MAX_NAME_CHARS
+        and len(name) <= max_chars
         and _SAFE.fullmatch(name) is not None
         and ".." not in name
         and not name.endswith(".")
@@ -135,7 +138,8 @@ class NameMap:
 def path_inside(root: Path, *parts: str) -> Path:
     """`root / parts...`, refused unless it resolves to a path inside `root`.
 
-    Each part must be a safe name (see `is_safe_name`); the resolved result is checked too,
+    Each part must be a safe name (see `is_safe_name`; up to MAX_PART_CHARS, so that a safe
+    name plus a suffix such as `.mp4` passes); the resolved result is checked too,
     so a symlink inside `root` that points out of it is refused as well.
 
     Raises:
@@ -145,7 +149,8 @@ def path_inside(root: Path, *parts: str) -> Path:
     '/pool/trajectories/t-0001'
     """
     for part in parts:
-        check_name(part, path=root, field="path")
+        if not is_safe_name(part, max_chars=MAX_PART_CHARS):
+            check_name(part, path=root, field="path")  # raises, with the explanation
     joined = root.joinpath(*parts)
     base = root.resolve()
     resolved = joined.resolve()

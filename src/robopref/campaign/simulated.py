@@ -14,6 +14,7 @@ from robopref.pairs import PairBatch, select_calibration_sets, select_pairs
 from robopref.progress import ProgressCallback, no_progress
 from robopref.quality import QAResult, run_qa
 from robopref.quality.kappa import CertificationStep
+from robopref.quality.qa import check_qa_out
 from robopref.store import (
     Store,
     annotations_frame,
@@ -64,8 +65,10 @@ def run_simulated_campaign(
         progress: Called after each of the campaign's steps.
 
     Raises:
-        InputError: The pool cannot give the batches asked for, or nobody is certified.
+        InputError: The pool cannot give the batches asked for, nobody is certified, or
+            `out_dir` is a folder robopref did not write as QA output (checked first).
     """
+    check_qa_out(out_dir)
     sync_trajectories(store, manifest)
     truth = truth_from_frame(manifest)
     ids = config.annotator_ids

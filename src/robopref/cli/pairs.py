@@ -57,7 +57,9 @@ def pairs(
     Example: robopref pairs demo-output/pool batches/b1 --annotators 6 --calibration
     """
     from robopref.pairs import read_manifest, select_batches, write_batches
+    from robopref.pairs.files import check_pairs_out
 
+    check_pairs_out(out)
     cfg = build_config(
         PairsConfig, config, batch_size=batch_size, annotators_per_pair=per_pair,
         duplicate_frac=duplicates, cross_task=cross_task, seed=seed,

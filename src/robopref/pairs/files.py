@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robopref import __version__
-from robopref.atomic import write_atomic
 from robopref.errors import InputError
+from robopref.outputs import check_output_dir, output_folder
 from robopref.pairs.config import PairsConfig
 from robopref.pairs.records import ASSIGNMENT_COLUMNS, PairBatch
 
@@ -58,29 +58,43 @@ def write_batches(
 
     Args:
         batches: Production, calibration and ranking batches.
-        out_dir: Folder (created if needed); existing files of the same names are replaced.
+        out_dir: Folder to write: absent, empty or an earlier batch folder (replaced whole).
         config: When given, written as `config.json` with the robopref version.
 
     Returns:
         The three paths.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    check_pairs_out(out)
     pairs = pd.concat([b.pairs_frame() for b in batches], ignore_index=True)
     assignments = pd.concat(
         [b.assignments_frame().assign(batch_id=b.batch_id) for b in batches], ignore_index=True
     )[[*ASSIGNMENT_COLUMNS, "batch_id"]]
     pairs["expected_preference"] = pairs["expected_preference"].astype(object)
     pairs["duplicate_of"] = pairs["duplicate_of"].astype(object)
-    files = BatchFiles(out / PAIRS_FILE, out / ASSIGNMENTS_FILE, out / BATCHES_FILE)
-    write_atomic(files.pairs, lambda tmp: pq.write_table(_table(pairs), tmp))
-    write_atomic(files.assignments, lambda tmp: pq.write_table(_table(assignments), tmp))
-    described = [_describe(b) for b in batches]
-    write_atomic(files.batches, lambda tmp: tmp.write_text(json.dumps(described, indent=1)))
-    if config is not None:
-        record = {"robopref_version": __version__, "config": asdict(config)}
-        write_atomic(out / "config.json", lambda tmp: tmp.write_text(json.dumps(record, indent=1)))
-    return files
+    with output_folder(out, OUTPUT_KIND, option="OUT", recognise=_is_pairs_folder) as staged:
+        pq.write_table(_table(pairs), staged / PAIRS_FILE)
+        pq.write_table(_table(assignments), staged / ASSIGNMENTS_FILE)
+        described = [_describe(b) for b in batches]
+        (staged / BATCHES_FILE).write_text(json.dumps(described, indent=1))
+        if config is not None:
+            record = {"robopref_version": __version__, "config": asdict(config)}
+            (staged / "config.json").write_text(json.dumps(record, indent=1))
+    return BatchFiles(out / PAIRS_FILE, out / ASSIGNMENTS_FILE, out / BATCHES_FILE)
+
+
+OUTPUT_KIND = "pairs"
+"""The `robopref.outputs` kind of a batch folder (`robopref pairs POOL OUT`)."""
+
+
+def check_pairs_out(out: Path) -> None:
+    """Refuse `out` unless absent, empty, or an earlier batch folder (`robopref.outputs`)."""
+    check_output_dir(out, OUTPUT_KIND, option="OUT", recognise=_is_pairs_folder)
+
+
+def _is_pairs_folder(folder: Path) -> bool:
+    """A batch folder written before output markers existed."""
+    return (folder / PAIRS_FILE).is_file() and (folder / BATCHES_FILE).is_file()
 
 
 def _table(frame: pd.DataFrame) -> pa.Table:

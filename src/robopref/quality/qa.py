@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from robopref import __version__
 from robopref.errors import InputError
+from robopref.outputs import check_output_dir, output_folder
 from robopref.progress import ProgressCallback, no_progress
 from robopref.quality.aggregate import aggregate_preferences, write_preferences
 from robopref.quality.annotators import annotator_stats
@@ -50,6 +51,20 @@ class QAResult(NamedTuple):
     report_files: ReportFiles
 
 
+OUTPUT_KIND = "qa"
+"""The `robopref.outputs` kind of a QA folder (`robopref qa`, `robopref campaign simulate`)."""
+
+
+def check_qa_out(out: Path) -> None:
+    """Refuse `out` unless it is absent, empty, or an earlier QA folder (`robopref.outputs`)."""
+    check_output_dir(out, OUTPUT_KIND, recognise=_is_qa_folder)
+
+
+def _is_qa_folder(folder: Path) -> bool:
+    """A QA folder written before output markers existed."""
+    return (folder / "report.json").is_file() and (folder / "preferences.parquet").is_file()
+
+
 def run_qa(
     annotations: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -67,15 +82,19 @@ def run_qa(
         annotations: Raw annotations (`ANNOTATIONS_SCHEMA` columns).
         pairs: The pairs they answer (`PAIR_COLUMNS`), duplicates' originals included.
         config: Thresholds and aggregation rules.
-        out_dir: Folder for the outputs (created if needed).
+        out_dir: Folder for the outputs: absent, empty or an earlier QA folder (replaced
+            whole, by one rename, once everything is written).
         progress: Called after each of the five steps.
 
     Returns:
         The report, the preferences and the file paths.
 
     Raises:
-        InputError: A frame lacks a column or names unknown pairs or answers.
+        InputError: A frame lacks a column or names unknown pairs or answers, or `out_dir`
+            is a folder robopref did not write as QA output.
     """
+    out = Path(out_dir)
+    check_qa_out(out)
     total = 5
     resolved = resolve_annotations(annotations, pairs)
     progress(1, total)
@@ -88,12 +107,14 @@ def run_qa(
         resolved, config, annotators=stats, preferences=preferences, excluded=excluded
     )
     progress(4, total)
-    out = Path(out_dir)
-    preference_files = write_preferences(preferences, out)
-    report_files = write_report(report, out)
-    (out / "config.json").write_text(
-        json.dumps({"robopref_version": __version__, "config": asdict(config)}, indent=1)
-    )
+    with output_folder(out, OUTPUT_KIND, recognise=_is_qa_folder) as staged:
+        write_preferences(preferences, staged)
+        write_report(report, staged)
+        (staged / "config.json").write_text(
+            json.dumps({"robopref_version": __version__, "config": asdict(config)}, indent=1)
+        )
+    preference_files = TableFiles(out / "preferences.parquet", out / "preferences.jsonl")
+    report_files = ReportFiles(json=out / "report.json", html=out / "report.html")
     progress(5, total)
     logger.info("qa: %d preferences, flagged %s", len(preferences), report.summary["flagged"])
     return QAResult(report, preferences, preference_files, report_files)

@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from robopref import __version__
 from robopref.errors import InputError
+from robopref.outputs import held_staging, output_dir
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.release.archive import place, sha256_file, write_archive, write_checksums
@@ -38,9 +39,10 @@ from robopref.release.card import CardInputs, dataset_card
 from robopref.release.config import ReleaseConfig
 from robopref.release.model_card import model_card
 from robopref.release.notebook import write_notebook
-from robopref.release.parquet import check_annotations, check_preferences
+from robopref.release.parquet import check_annotations, preferences_table
+from robopref.schemas import ANNOTATIONS_TABLE, PREFERENCES_TABLE
 from robopref.tables import write_table_files
-from robopref.validate.inputs import read_table
+from robopref.tables import read_table_file
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +128,8 @@ class _Loaded(NamedTuple):
 
 def _load(inputs: ReleaseInputs) -> _Loaded:
     pool = open_pool(inputs.pool)
-    prefs = read_table(Path(inputs.preferences))
-    pref_table = check_preferences(prefs, inputs.preferences)
+    prefs = read_table_file(inputs.preferences, PREFERENCES_TABLE)
+    pref_table = preferences_table(prefs, inputs.preferences)
     _check_ids(prefs, pool, Path(inputs.preferences))
     return _Loaded(
         pool=pool,
@@ -139,6 +141,15 @@ def _load(inputs: ReleaseInputs) -> _Loaded:
         if inputs.validation is None
         else _read_json(inputs.validation, "validation"),
     )
+
+
+OUTPUT_KIND = "release"
+"""The `robopref.outputs` kind of a releases folder (`robopref release --out`)."""
+
+
+def _is_release_folder(folder: Path) -> bool:
+    """A releases folder written before output markers existed."""
+    return any(folder.glob("robopref-release-*.tar.gz.sha256"))
 
 
 def build_release(
@@ -160,24 +171,26 @@ def build_release(
     target = out / config.stem
     if target.exists() and not config.overwrite:
         raise InputError(target, "version", "this release exists; bump the version or overwrite")
-    staging = out / f".{config.stem}.{uuid.uuid4().hex}.tmp"
-    folder = staging / config.stem
-    folder.mkdir(parents=True)
-    try:
-        progress(1, 4)
-        missing = _assemble(folder, inputs, loaded, config)
-        progress(2, 4)
-        checksums = write_checksums(folder)
-        archive = write_archive(folder, staging / f"{config.stem}.tar.gz")
-        sums = staging / f"{archive.name}.sha256"
-        sums.write_text(f"{sha256_file(archive)}  {archive.name}\n")
-        progress(3, 4)
-        place(folder, target, overwrite=config.overwrite)
-        place(archive, out / archive.name, overwrite=True)
-        place(sums, out / sums.name, overwrite=True)
-        progress(4, 4)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with output_dir(out, OUTPUT_KIND, recognise=_is_release_folder):
+        staging = out / f".{config.stem}.{uuid.uuid4().hex}.partial"
+        folder = staging / config.stem
+        try:
+            with held_staging(staging):
+                folder.mkdir()
+                progress(1, 4)
+                missing = _assemble(folder, inputs, loaded, config)
+                progress(2, 4)
+                checksums = write_checksums(folder)
+                archive = write_archive(folder, staging / f"{config.stem}.tar.gz")
+                sums = staging / f"{archive.name}.sha256"
+                sums.write_text(f"{sha256_file(archive)}  {archive.name}\n")
+                progress(3, 4)
+                place(folder, target, overwrite=config.overwrite)
+                place(archive, out / archive.name, overwrite=True)
+                place(sums, out / sums.name, overwrite=True)
+                progress(4, 4)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     result = ReleaseResult(
         folder=target, archive=out / archive.name, checksums=checksums, missing=missing
     )
@@ -229,9 +242,10 @@ def _annotations(
         return frame, check_annotations(frame, store_url)
     if source is None:
         return None
-    frame = source if isinstance(source, pd.DataFrame) else read_table(Path(source))
-    origin = "annotations" if isinstance(source, pd.DataFrame) else source
-    return frame, check_annotations(frame, origin)
+    if isinstance(source, pd.DataFrame):
+        return source, check_annotations(source, "annotations")
+    frame = read_table_file(source, ANNOTATIONS_TABLE)
+    return frame, check_annotations(frame, source)
 
 
 def _model_part(

@@ -27,6 +27,7 @@ from robopref.render.sidecar import (
     write_json_atomic,
 )
 from robopref.render.trim import ClipPlan, plan_clip
+from robopref.safe_paths import check_name, path_inside
 from robopref.video import write_video
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,16 @@ class ClipResult:
 
 
 def clip_files(clips_dir: Path, trajectory_id: str) -> tuple[Path, Path, Path]:
-    """Paths of a clip's video, poster and sidecar: `<id>.mp4`, `<id>.jpg`, `<id>.json`."""
-    return tuple(clips_dir / f"{trajectory_id}.{ext}" for ext in ("mp4", "jpg", "json"))  # type: ignore[return-value]
+    """Paths of a clip's video, poster and sidecar: `<id>.mp4`, `<id>.jpg`, `<id>.json`.
+
+    Raises:
+        InputError: `trajectory_id` is not a safe file name (it cannot leave `clips_dir`).
+    """
+    check_name(trajectory_id, path=clips_dir, field="trajectory_id")
+    video, poster, sidecar = (
+        path_inside(clips_dir, f"{trajectory_id}.{ext}") for ext in ("mp4", "jpg", "json")
+    )
+    return video, poster, sidecar
 
 
 def resolve_camera(traj: Trajectory, camera: str | None) -> str:

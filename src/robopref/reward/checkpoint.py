@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 import math
 import platform
-import shutil
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +25,25 @@ import numpy as np
 import torch
 
 from robopref import __version__
-from robopref.atomic import swap_in
 from robopref.errors import InputError
+from robopref.outputs import check_output_dir, output_folder
+from robopref.reward.checkpoint_format import (
+    CONFIG_FILE,
+    FLOAT_DTYPES,
+    FORMAT,
+    SCHEMA_VERSION,
+    SPLIT_FILE,
+    TASK_KEY,
+    WEIGHTS_FILE,
+    CheckpointFiles,
+    want,
+)
+from robopref.reward.checkpoint_format import load_checkpoint as load_checkpoint  # re-export
 from robopref.reward.data import Splits
 from robopref.reward.ensemble import EnsembleNet
 from robopref.reward.model import NetSpec, RewardNet
 from robopref.reward.score import RewardModel
 
-SCHEMA_VERSION = 1
-"""Version of the checkpoint layout; `load` rejects any other."""
-FORMAT = "robopref-reward-model"
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-SPLIT_FILE = "split.json"
-TASK_KEY = "task_embeddings"
 
 
 def library_versions() -> dict[str, str | None]:
@@ -72,8 +75,33 @@ def _git_sha() -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
+OUTPUT_KIND = "model"
+"""The `robopref.outputs` kind of a checkpoint folder."""
+
+
+def check_checkpoint_out(out: Path) -> None:
+    """Refuse `out` unless it is absent, empty, or an earlier checkpoint (`robopref.outputs`)."""
+    check_output_dir(out, OUTPUT_KIND, recognise=is_checkpoint_folder)
+
+
+def is_checkpoint_folder(folder: Path) -> bool:
+    """True for a checkpoint folder written before output markers existed."""
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("format") == FORMAT
+
+
 def save_checkpoint(model: RewardModel, out: Path, *, splits: Splits | None = None) -> Path:
-    """Write `model` as a checkpoint folder at `out` (replacing one there); returns `out`."""
+    """Write `model` as a checkpoint folder at `out`; returns `out`.
+
+    `out` must be absent, empty or an earlier checkpoint (which is replaced); the folder is
+    written under a temporary name and renamed into place.
+
+    Raises:
+        InputError: `out` is a file or a folder robopref did not write as a checkpoint.
+    """
     from safetensors.torch import save_file
 
     tasks = sorted(model.task_embeddings)
@@ -88,17 +116,11 @@ def save_checkpoint(model: RewardModel, out: Path, *, splits: Splits | None = No
         "tasks": tasks,
         **model.record,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    tmp.mkdir()
-    try:
+    with output_folder(out, OUTPUT_KIND, recognise=is_checkpoint_folder) as tmp:
         save_file(tensors, str(tmp / WEIGHTS_FILE))
         (tmp / CONFIG_FILE).write_text(json.dumps(_finite(config), indent=1, allow_nan=False))
         if splits is not None:
             (tmp / SPLIT_FILE).write_text(json.dumps(splits.to_json()))
-        swap_in(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -117,71 +139,82 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    file = path / CONFIG_FILE
-    if not file.is_file():
-        raise InputError(file, CONFIG_FILE, "missing: not a reward-model checkpoint folder")
-    try:
-        config = json.loads(file.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(file, CONFIG_FILE, f"unreadable: {exc}") from exc
-    if not isinstance(config, dict):
-        raise InputError(file, CONFIG_FILE, "expected a JSON object")
-    if config.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(
-            file, "schema_version", f"{config.get('schema_version')!r} is not {SCHEMA_VERSION}"
-        )
-    return config
-
-
-def load_checkpoint(path: str | Path) -> RewardModel:
-    """Load a checkpoint folder written by `save_checkpoint` (or `robopref train`).
+def build_model(files: CheckpointFiles) -> RewardModel:
+    """The RewardModel of a checkpoint folder whose files passed `read_checkpoint`.
 
     Raises:
-        InputError: Missing or corrupt files, an unknown schema_version, or weights that do
-            not fit the recorded network.
+        InputError: A tensor missing, unexpected, of the wrong shape or dtype for the recorded
+            network (named), or weights that are not finite.
     """
+    spec = NetSpec(
+        encoder=files.encoder,
+        step_dim=files.step_dim,
+        language_dim=files.language_dim,
+        camera=files.camera,
+    )
+    _check_tensors(files, spec)
+    tensors = _read_tensors(files.weights_file)
+    table = tensors.pop(TASK_KEY, torch.zeros(0, spec.language_dim))
+    net = EnsembleNet([RewardNet(spec) for _ in range(files.n_members)])
+    net.load_state_dict(tensors, strict=True)  # names and shapes were checked above
+    embeddings = {t: table[i].float().numpy() for i, t in enumerate(files.tasks)}
+    return RewardModel(
+        net=net, spec=spec, task_embeddings=embeddings, record=files.record, source=files.root
+    )
+
+
+def _check_tensors(files: CheckpointFiles, spec: NetSpec) -> None:
+    """Every parameter of the recorded network is in the file, with its shape; nothing else."""
+    with torch.device("meta"):  # shapes only: nothing is allocated, whatever the config says
+        expected = EnsembleNet([RewardNet(spec) for _ in range(files.n_members)]).state_dict()
+    declared = {k: v for k, v in files.tensors.items() if k != TASK_KEY}
+    why = "for the network in config.json (net, n_members)"
+    for name in sorted(expected.keys() - declared.keys()):
+        raise InputError(files.weights_file, name, f"missing: a parameter {why}")
+    for name in sorted(declared.keys() - expected.keys()):
+        raise InputError(files.weights_file, name, f"not a parameter {why}")
+    for name, tensor in expected.items():
+        info = declared[name]
+        if info.shape != tuple(tensor.shape) or info.dtype not in FLOAT_DTYPES:
+            raise InputError(
+                files.weights_file,
+                name,
+                f"{info.dtype} {list(info.shape)}, expected float {list(tensor.shape)} {why}",
+            )
+
+
+def _read_tensors(file: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a checked safetensors file, every value finite."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    root = Path(path)
-    config = _read_config(root)
     try:
-        spec = NetSpec.from_json(config["net"])
-        n_members, tasks = int(config["n_members"]), list(config["tasks"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(root / CONFIG_FILE, "net", f"malformed: {exc}") from exc
-    try:
-        tensors = load_file(str(root / WEIGHTS_FILE))
+        tensors = load_file(str(file))
     except (OSError, SafetensorError, ValueError, RuntimeError) as exc:
-        raise InputError(root / WEIGHTS_FILE, WEIGHTS_FILE, f"unreadable: {exc}") from exc
-    table = tensors.pop(TASK_KEY, torch.zeros(0, spec.language_dim))
-    if len(table) != len(tasks):
-        raise InputError(root / WEIGHTS_FILE, TASK_KEY, f"{len(table)} rows for {len(tasks)} tasks")
-    net = EnsembleNet([RewardNet(spec) for _ in range(n_members)])
-    try:
-        net.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
-        raise InputError(
-            root / WEIGHTS_FILE, "weights", f"do not fit the recorded network: {exc}"
-        ) from exc
-    record = {
-        k: v
-        for k, v in config.items()
-        if k not in {"schema_version", "format", "net", "n_members", "tasks"}
-    }
-    embeddings = {t: table[i].numpy() for i, t in enumerate(tasks)}
-    return RewardModel(net=net, spec=spec, task_embeddings=embeddings, record=record)
+        raise InputError(file, WEIGHTS_FILE, f"unreadable: {exc}") from exc
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise InputError(file, name, "contains NaN or infinite values")
+    return tensors
 
 
 def load_splits(path: str | Path) -> Splits:
     """The split saved with a checkpoint.
 
     Raises:
-        InputError: No readable split.json in the folder.
+        InputError: No readable split.json in the folder, or one with a malformed field.
     """
     file = Path(path) / SPLIT_FILE
     try:
-        return Splits.from_json(json.loads(file.read_text()))
-    except (OSError, json.JSONDecodeError, KeyError, ValueError) as exc:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(file, SPLIT_FILE, f"unreadable: {exc}") from exc
+    want(data, "dict", file=file, field=SPLIT_FILE)
+    want(data.get("seed"), "int", file=file, field="seed")
+    for part in ("train", "val", "test"):
+        for pair_id in want(data.get(part), "list", file=file, field=part):
+            want(pair_id, "str", file=file, field=part)
+    try:
+        return Splits.from_json(data)
+    except ValueError as exc:
+        raise InputError(file, "kind", f"{data.get('kind')!r} is not a split kind") from exc

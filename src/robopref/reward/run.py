@@ -18,7 +18,7 @@ import torch
 from robopref.errors import InputError
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
-from robopref.reward.checkpoint import library_versions, save_checkpoint
+from robopref.reward.checkpoint import check_checkpoint_out, library_versions, save_checkpoint
 from robopref.reward.config import TrainConfig, config_to_json
 from robopref.reward.data import (
     PairData,
@@ -84,15 +84,19 @@ def train_reward_model(
         preferences: A preferences Parquet/JSONL file (PREFERENCES_SCHEMA) or its DataFrame.
         pool: The pool (or its folder) holding every trajectory the preferences name.
         config: Run settings; defaults to TrainConfig().
-        out: Checkpoint folder to write (replaced if present); None writes nothing.
+        out: Checkpoint folder to write: absent, empty or an earlier checkpoint (replaced);
+            None writes nothing.
         progress: Called as (epochs done, members × epochs) across the ensemble.
         load_progress: Called as (trajectories read, total) while inputs are prepared.
         on_epoch: Called with loss and validation accuracy after every epoch.
 
     Raises:
-        InputError: Malformed preferences or pool, or ids missing from the pool.
+        InputError: Malformed preferences or pool, ids missing from the pool, or an `out`
+            that is not absent, empty or an earlier checkpoint.
     """
     config = config or TrainConfig()
+    if out is not None:
+        check_checkpoint_out(out)  # before any work: a refused folder costs nothing
     pool = pool if isinstance(pool, Pool) else open_pool(pool)
     prefs, source, prefs_hash = _preferences(preferences)
     check_against_pool(prefs, pool, source)

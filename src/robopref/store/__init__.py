@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         create_batch,
         load_batch,
     )
+    from robopref.store.defaults import DEFAULT_URL
     from robopref.store.models import Base, BatchStatus, Role
     from robopref.store.queries import (
         ASSIGNMENT_EXTRA_COLUMNS,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
         Submission,
         SubmitResult,
     )
-    from robopref.store.defaults import DEFAULT_URL
     from robopref.store.session import Store, open_store, upgrade_schema
     from robopref.store.submit import (
         AlreadyAnnotatedError,

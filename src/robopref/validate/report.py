@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -25,8 +23,8 @@ from typing import Any
 import pandas as pd
 
 from robopref import __version__
-from robopref.atomic import swap_in
 from robopref.errors import InputError
+from robopref.outputs import check_output_dir, output_folder
 from robopref.pool.pool import Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.validate.config import ValidateConfig
@@ -74,17 +72,13 @@ def validate(
     _check_out(out)
     scored = _rewards(pool, out, scorer, rewards, config=config, progress=progress)
     pairs = None if test_pairs is None else check_pairs(test_pairs, pool, origin="test pairs")
-    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    (tmp / "plots").mkdir(parents=True)
-    try:
+    with output_folder(out, OUTPUT_KIND, recognise=_is_report_folder) as tmp:
+        (tmp / "plots").mkdir()
         report = measure(pool, scored, pairs, tmp, config=config, progress=progress)
         (tmp / REPORT_JSON).write_text(json.dumps(report.to_json(), indent=1, allow_nan=False))
         (tmp / REPORT_HTML).write_text(render_html(report, tmp))
         record = {"robopref_version": __version__, "config": asdict(config)}
         (tmp / "config.json").write_text(json.dumps(record, indent=1))
-        swap_in(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     logger.info("%s", report.summary_line())
     return report
 
@@ -107,11 +101,17 @@ def _rewards(
     raise InputError(out, "rewards", "give a model (scorer) or precomputed rewards")
 
 
+OUTPUT_KIND = "validation"
+"""The `robopref.outputs` kind of a validation folder."""
+
+
 def _check_out(out: Path) -> None:
-    if out.exists() and (
-        not out.is_dir() or (any(out.iterdir()) and not (out / REPORT_JSON).exists())
-    ):
-        raise InputError(out, "out", "exists and is not an empty or earlier validation folder")
+    check_output_dir(out, OUTPUT_KIND, recognise=_is_report_folder)
+
+
+def _is_report_folder(folder: Path) -> bool:
+    """A validation folder written before output markers existed."""
+    return (folder / REPORT_JSON).is_file()
 
 
 def read_report(path: str | Path) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def test_non_empty_output_and_mixed_fps_are_refused_leaving_nothing(tiny_pool, t
     (taken / "x").write_text("keep")
     with pytest.raises(InputError) as info:
         export_lerobot(pool, taken, repo_id="a/b")
-    assert info.value.field == "out" and (taken / "x").read_text() == "keep"
+    assert info.value.field == "OUT" and (taken / "x").read_text() == "keep"
     mixed = rp.append_to_pool(
         tmp_path / "mixed",
         [
@@ -126,4 +126,7 @@ def test_cli_export_prints_the_summary_line(tiny_pool, tmp_path):
     assert " ".join(result.output.split()).endswith(f"exported 3 episodes to {out}")
     assert "me/x" in (out / "README.md").read_text()
     result = CliRunner().invoke(app, ["pool", "export", str(pool.root), str(out)])
-    assert result.exit_code == 2 and "not empty" in result.output
+    assert result.exit_code == 0, result.output  # an earlier export is replaced
+    result = CliRunner().invoke(app, ["pool", "export", str(pool.root), str(pool.root)])
+    assert result.exit_code == 2 and "not empty" in result.output  # the pool is not an export
+    assert (pool.root / "manifest.parquet").is_file()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
-from robopref.errors import InputError
+from robopref.outputs import check_output_dir, output_folder
 from robopref.pool.export.lerobot import (
     CameraWriter,
     DataWriter,
@@ -23,6 +20,10 @@ from robopref.progress import ProgressCallback, no_progress
 __all__ = ["ExportPlan", "export_lerobot", "plan_export"]
 
 
+OUTPUT_KIND = "lerobot-export"
+"""The `robopref.outputs` kind of an exported LeRobot dataset folder."""
+
+
 def export_lerobot(
     pool: Pool, out: Path, *, repo_id: str, progress: ProgressCallback = no_progress
 ) -> int:
@@ -30,7 +31,7 @@ def export_lerobot(
 
     Args:
         pool: The pool to export (every trajectory, in manifest order).
-        out: Folder to create; must not exist or be empty.
+        out: Folder to write: absent, empty, or an earlier export (replaced).
         repo_id: Dataset id written into the dataset card (`README.md`), e.g. `me/mw_pool`.
         progress: Called with (units done, units in all); a unit is one trajectory's data or
             one trajectory's camera.
@@ -39,24 +40,16 @@ def export_lerobot(
         The number of episodes written.
 
     Raises:
-        InputError: `out` is not empty, or the pool does not fit one LeRobot feature set
-            (mixed fps, state sizes or frame sizes); nothing is left behind.
+        InputError: `out` is a file or a folder robopref did not export to, or the pool
+            does not fit one LeRobot feature set (mixed fps, state sizes or frame sizes);
+            nothing is left behind.
     """
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise InputError(out, "out", "exists and is not empty")
+    check_output_dir(out, OUTPUT_KIND, option="OUT")
     plan = plan_export(pool)
-    tmp = out.parent / f".{out.name}.{uuid.uuid4().hex}.tmp"
-    tmp.mkdir(parents=True)
-    try:
+    with output_folder(out, OUTPUT_KIND, option="OUT") as tmp:
         _write(pool, plan, tmp, progress)
         (tmp / "README.md").write_text(_card(repo_id, pool, plan))
-        if out.exists():
-            out.rmdir()
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return len(plan.ids)
 
 
