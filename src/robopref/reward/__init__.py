@@ -10,8 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from robopref.reward.checkpoint import load_checkpoint, load_splits, save_checkpoint
-    from robopref.reward.checkpoint import load_checkpoint as load
+    from robopref.reward.checkpoint import load_splits, save_checkpoint
+    from robopref.reward.checkpoint_format import load_checkpoint
+    from robopref.reward.checkpoint_format import load_checkpoint as load
     from robopref.reward.config import (
         EncoderConfig,
         LossConfig,
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
     from robopref.reward.train import EpochStats, ranking_accuracy
 
 _WHERE = {
-    "load": ("checkpoint", "load_checkpoint"),
-    "load_checkpoint": ("checkpoint", "load_checkpoint"),
+    "load": ("checkpoint_format", "load_checkpoint"),  # checks the files before torch loads
+    "load_checkpoint": ("checkpoint_format", "load_checkpoint"),
     "load_splits": ("checkpoint", "load_splits"),
     "save_checkpoint": ("checkpoint", "save_checkpoint"),
     **{

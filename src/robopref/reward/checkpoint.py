@@ -45,7 +45,6 @@ from robopref.reward.model import NetSpec, RewardNet
 from robopref.reward.score import RewardModel
 
 
-
 def library_versions() -> dict[str, str | None]:
     """Versions of Python, robopref (and its git SHA where known), torch and numpy."""
     import safetensors

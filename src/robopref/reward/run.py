@@ -19,6 +19,7 @@ from robopref.errors import InputError
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.reward.checkpoint import check_checkpoint_out, library_versions, save_checkpoint
+from robopref.reward.compat import input_dims
 from robopref.reward.config import TrainConfig, config_to_json
 from robopref.reward.data import (
     PairData,
@@ -114,6 +115,7 @@ def train_reward_model(
         **_pool_record(pool),
         "n_pairs": len(prefs),
         "n_trajectories": len(ids),
+        **input_dims(pool[ids[0]]),  # the state and action widths the model reads
     }
     record = _record(config, data=data, members=members, metrics=metrics)
     model = _assemble(members, spec, table, record)

@@ -14,6 +14,7 @@ import torch
 from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
+from robopref.reward.compat import check_inputs, check_pool, check_trajectory
 from robopref.reward.ensemble import EnsembleNet
 from robopref.reward.features import (
     TrajectoryTable,
@@ -58,6 +59,8 @@ class RewardModel:
         task_embeddings: Instruction → (384,) embedding for the training tasks; others are
             embedded on first use (needs the MiniLM package).
         record: The run record (config, data hashes, metrics, versions) from training.
+        source: The checkpoint folder it was loaded from (errors name its config.json); None
+            for a model made in memory.
     """
 
     def __init__(
@@ -67,11 +70,13 @@ class RewardModel:
         spec: NetSpec,
         task_embeddings: Mapping[str, np.ndarray],
         record: Mapping[str, Any],
+        source: Path | None = None,
     ) -> None:
         self.net = net.cpu().eval()
         self.spec = spec
         self.task_embeddings = {k: np.asarray(v, np.float32) for k, v in task_embeddings.items()}
         self.record = dict(record)
+        self.source = source
         self._embedder: TaskEmbedder | None = None
 
     @property
@@ -89,9 +94,23 @@ class RewardModel:
         """Number of ensemble members."""
         return len(self.net.members)
 
+    def check_pool(self, pool: Pool) -> None:
+        """Refuse, up front, a pool this model cannot score (`robopref.reward.compat`).
+
+        Raises:
+            InputError: Naming the model's config.json, the field, and what the pool has.
+        """
+        check_pool(self, pool)
+
     def inputs(self, trajectories: Sequence[Trajectory]) -> ModelInputs:
-        """Model inputs of `trajectories` (subsampled steps or frames, instruction embeddings)."""
+        """Model inputs of `trajectories` (subsampled steps or frames, instruction embeddings).
+
+        Raises:
+            InputError: A trajectory the model cannot read (its widths or camera).
+        """
         enc = self.spec.encoder
+        for traj in trajectories:
+            check_trajectory(self, traj)
         x = stack_inputs([model_input(t, enc, self.spec.camera) for t in trajectories])
         side = [s for s in (side_steps(t, enc) for t in trajectories) if s is not None]
         steps = stack_inputs(side) if side else None
@@ -108,7 +127,12 @@ class RewardModel:
 
     @torch.no_grad()
     def score_inputs(self, inputs: ModelInputs, *, batch_size: int = 256) -> np.ndarray:
-        """(N, M) member rewards of prepared inputs, in float32."""
+        """(N, M) member rewards of prepared inputs, in float32.
+
+        Raises:
+            InputError: Inputs of shapes the network does not read.
+        """
+        check_inputs(self, inputs)
         out = []
         for start in range(0, len(inputs.x), batch_size):
             chunk = np.ascontiguousarray(inputs.x[start : start + batch_size])
@@ -158,7 +182,11 @@ def score_pool(
     Returns:
         One row per trajectory: `trajectory_id`, `reward` (ensemble mean) and `reward_std`
         (spread across members; 0 for a single model).
+
+    Raises:
+        InputError: A pool the model cannot score (checked once, before any batch).
     """
+    model.check_pool(pool)
     ids = list(pool.manifest["trajectory_id"] if ids is None else ids)
     cache_root = cache_dir or pool.root / ".cache" / "reward"
     members = []
