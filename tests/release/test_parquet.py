@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from robopref.errors import InputError
 from robopref.release import ReleaseResult, check_annotations, check_preferences
 from robopref.release.parquet import CONTRACT_COLUMNS
-from robopref.schemas import ANNOTATIONS_SCHEMA, PREFERENCES_SCHEMA
+from robopref.schemas import ANNOTATIONS_SCHEMA, PREFERENCES_SCHEMA, id_problem, text_problem
 from robopref.tables import write_table_files
 
 from .conftest import Trained
@@ -120,8 +120,8 @@ rows = st.lists(
         st.sampled_from([0.0, 0.5, 1.0]),
         st.floats(1, 5),
         st.integers(1, 5),
-        st.lists(st.text(min_size=1, max_size=5), max_size=3),
-        st.one_of(st.none(), st.text(max_size=10)),
+        st.lists(st.text(min_size=1, max_size=5).filter(lambda t: not id_problem(t)), max_size=3),
+        st.one_of(st.none(), st.text(max_size=10).filter(lambda t: text_problem(t) is None)),
     ),
     min_size=1,
     max_size=8,

@@ -7,25 +7,17 @@ from typing import Any
 
 import pandas as pd
 
+from robopref.schemas import ASSIGNMENT_COLUMNS, PAIR_COLUMNS
 from robopref.types import BatchKind, Choice, PairKind, Stratum
 
-PAIR_COLUMNS = (
-    "pair_id",
-    "batch_id",
-    "trajectory_a_id",
-    "trajectory_b_id",
-    "task",
-    "kind",
-    "stratum",
-    "quartile_a",
-    "quartile_b",
-    "expected_preference",
-    "duplicate_of",
-)
-"""Columns of a pairs frame (`PairBatch.pairs_frame`, the store's pairs query)."""
-
-ASSIGNMENT_COLUMNS = ("pair_id", "annotator_id", "left_trajectory_id")
-"""Columns of an assignments frame."""
+__all__ = [
+    "ASSIGNMENT_COLUMNS",
+    "PAIR_COLUMNS",
+    "AssignmentSpec",
+    "PairBatch",
+    "PairSpec",
+    "RankingSetSpec",
+]
 
 
 @dataclass(frozen=True, kw_only=True)

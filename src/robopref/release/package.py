@@ -41,8 +41,7 @@ from robopref.release.model_card import model_card
 from robopref.release.notebook import write_notebook
 from robopref.release.parquet import check_annotations, preferences_table
 from robopref.schemas import ANNOTATIONS_TABLE, PREFERENCES_TABLE
-from robopref.tables import write_table_files
-from robopref.tables import read_table_file
+from robopref.tables import read_table_file, write_table_files
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ Both files of a table are written from the same rows.
 
 The checks replicate `check_contract.py preferences` (shared tooling): the contract columns
 exist, preference ∈ {0, 0.5, 1}, agreement ∈ [0, 1], pair_id is unique and no pair compares
-a trajectory with itself. Files are written deterministically (same rows → same bytes).
+a trajectory with itself; all but the first set rule are PREFERENCES_TABLE's, checked by
+`robopref.tables`. Files are written deterministically (same rows → same bytes).
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ import pandas as pd
 import pyarrow as pa
 
 from robopref.errors import InputError
-from robopref.schemas import ANNOTATIONS_SCHEMA, PREFERENCES_SCHEMA, PREFERENCES_SCHEMA_VERSION
-from robopref.types import Choice
+from robopref.schemas import (
+    ANNOTATIONS_SCHEMA,
+    ANNOTATIONS_TABLE,
+    PREFERENCES_SCHEMA,
+    PREFERENCES_SCHEMA_VERSION,
+    PREFERENCES_TABLE,
+)
+from robopref.tables import check_table
 
 CONTRACT_COLUMNS = (
     "pair_id",
@@ -59,36 +66,33 @@ def check_preferences(frame: pd.DataFrame, origin: str | Path) -> pa.Table:
         InputError: A contract column is missing or a value breaks the contract; the error
             names `origin` and the column.
     """
+    return preferences_table(check_table(frame, PREFERENCES_TABLE, origin=origin), origin)
+
+
+def preferences_table(frame: pd.DataFrame, origin: str | Path) -> pa.Table:
+    """Preferences already checked against PREFERENCES_TABLE (`robopref.tables`), as a table.
+
+    Adds the release's own rule: preference ∈ {0, 0.5, 1} (no soft labels in a release).
+
+    Raises:
+        InputError: A preference is another value.
+    """
     for column in CONTRACT_COLUMNS:
         if column not in frame.columns:
             raise InputError(origin, column, "column missing (preferences contract)")
-    table = _cast(frame, PREFERENCES_SCHEMA, origin)
     prefs = frame["preference"].astype("float64")
     if not prefs.isin([0.0, 0.5, 1.0]).all():
         bad = sorted(set(prefs[~prefs.isin([0.0, 0.5, 1.0])].tolist()))[:5]
         raise InputError(origin, "preference", f"values outside {{0.0, 0.5, 1.0}}: {bad}")
-    if not frame["agreement"].astype("float64").between(0.0, 1.0).all():
-        raise InputError(origin, "agreement", "values outside [0, 1]")
-    duplicated = frame["pair_id"][frame["pair_id"].duplicated()].tolist()
-    if duplicated:
-        raise InputError(origin, "pair_id", f"not unique: {duplicated[:5]}")
-    if (frame["trajectory_a_id"] == frame["trajectory_b_id"]).any():
-        raise InputError(origin, "trajectory_b_id", "a pair compares a trajectory with itself")
+    table = _cast(frame, PREFERENCES_SCHEMA, origin)
     return table.replace_schema_metadata({"schema_version": str(PREFERENCES_SCHEMA_VERSION)})
 
 
 def check_annotations(frame: pd.DataFrame, origin: str | Path) -> pa.Table:
-    """Check raw annotations and cast them to ANNOTATIONS_SCHEMA.
+    """Check raw annotations against ANNOTATIONS_TABLE and cast them to ANNOTATIONS_SCHEMA.
 
     Raises:
-        InputError: A required column is missing, a preference is not A/B/equal, or a
-            confidence lies outside 1–5.
+        InputError: A required column is missing, or a value is of the wrong type or out of
+            range (a preference not A/B/equal, a confidence outside 1–5, ...).
     """
-    table = _cast(frame, ANNOTATIONS_SCHEMA, origin)
-    choices = {c.value for c in Choice}
-    bad = sorted(set(frame["preference"].astype(str)) - choices)
-    if bad:
-        raise InputError(origin, "preference", f"{bad[:5]} not in {sorted(choices)}")
-    if not frame["confidence"].astype("int64").between(1, 5).all():
-        raise InputError(origin, "confidence", "values outside 1–5")
-    return table
+    return _cast(check_table(frame, ANNOTATIONS_TABLE, origin=origin), ANNOTATIONS_SCHEMA, origin)

@@ -10,76 +10,46 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 
 from robopref.errors import InputError
 from robopref.pool.pool import Pool
 from robopref.reward.config import LossConfig, SplitKind
 from robopref.reward.losses import PairTargets, confidence_margins, pair_weights
-from robopref.schemas import PREFERENCES_SCHEMA
+from robopref.schemas import PREFERENCES_TABLE
+from robopref.tables import check_table, read_table_file
 
-REQUIRED_COLUMNS = tuple(f.name for f in PREFERENCES_SCHEMA if not f.nullable)
+REQUIRED_COLUMNS = PREFERENCES_TABLE.required
 """Columns a preferences file must have (the non-nullable ones of PREFERENCES_SCHEMA)."""
 MIN_PAIRS = 10
 """Fewest pairs that can be split three ways."""
 
 
 def read_preferences(path: Path) -> pd.DataFrame:
-    """Read and check a preferences Parquet (or .jsonl) file.
+    """Read and check a preferences Parquet (or .jsonl) file (`robopref.tables`' one reader).
 
     Raises:
-        InputError: Unreadable file, a missing column, or a value out of range; the message
-            names the file and the field.
+        InputError: Unreadable file, a missing column, a value of the wrong type or out of
+            range, a duplicate pair id, a self-comparison, or fewer than MIN_PAIRS pairs; the
+            message names the file and the field.
     """
-    try:
-        if path.suffix == ".jsonl":
-            frame = pd.read_json(path, lines=True, dtype={"pair_id": str})
-        else:
-            frame = pq.read_table(path).to_pandas()
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(path, "preferences", f"unreadable: {exc}") from exc
-    return validate_preferences(frame, path)
+    frame = read_table_file(path, PREFERENCES_TABLE)
+    return _enough_pairs(frame, path)
 
 
 def validate_preferences(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check a preferences table's columns and values; `path` names it in errors.
+    """Check a preferences table given in memory as `read_preferences` checks a file.
 
     Raises:
-        InputError: A missing column, fewer than MIN_PAIRS pairs, a duplicate pair id, a
-            self-comparison, or a value out of range.
+        InputError: As `read_preferences`; `path` names the table in errors.
     """
-    for column in REQUIRED_COLUMNS:
-        if column not in frame.columns:
-            raise InputError(path, column, f"column missing; expected {list(REQUIRED_COLUMNS)}")
-    _check_values(frame, path)
-    return frame.reset_index(drop=True)
+    return _enough_pairs(check_table(frame, PREFERENCES_TABLE, origin=path), path)
 
 
-def _check_values(frame: pd.DataFrame, path: Path) -> None:
+def _enough_pairs(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     if len(frame) < MIN_PAIRS:
         raise InputError(path, "pair_id", f"{len(frame)} pairs; need at least {MIN_PAIRS}")
-    if frame["pair_id"].duplicated().any():
-        dup = frame.loc[frame["pair_id"].duplicated(), "pair_id"].iloc[0]
-        raise InputError(path, "pair_id", f"duplicate pair id {dup!r}")
-    same = frame["trajectory_a_id"] == frame["trajectory_b_id"]
-    if same.any():
-        raise InputError(
-            path,
-            "trajectory_b_id",
-            f"pair {frame.loc[same, 'pair_id'].iloc[0]!r} compares a trajectory with itself",
-        )
-    ranges = {"preference": (0.0, 1.0), "confidence_mean": (0.0, 5.0), "agreement": (0.0, 1.0)}
-    for column, (low, high) in ranges.items():
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
-        bad = ~np.isfinite(values) | (values < low) | (values > high)
-        if bad.any():
-            raise InputError(
-                path,
-                column,
-                f"value {frame[column].iloc[int(np.argmax(bad))]!r} outside [{low}, {high}]",
-            )
+    return frame
 
 
 def check_against_pool(prefs: pd.DataFrame, pool: Pool, path: Path) -> None:

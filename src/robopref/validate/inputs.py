@@ -6,25 +6,22 @@ Rewards come from a model (anything with `score(trajectories) -> np.ndarray`, su
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from robopref.errors import InputError
 from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
+from robopref.schemas import PREFERENCES_TABLE, REWARDS_TABLE
+from robopref.tables import check_table, read_table_file
 
 PAIR_COLUMNS = ("pair_id", "trajectory_a_id", "trajectory_b_id", "preference")
 """Columns validation needs from a preferences-schema file (others are kept)."""
-REWARD_COLUMNS = ("trajectory_id", "reward")
-"""Columns of a rewards table (`rewards.parquet`, written by every validation run)."""
 
 
 class RewardScorer(Protocol):
@@ -33,26 +30,6 @@ class RewardScorer(Protocol):
     def score(self, trajectories: Sequence[Trajectory]) -> np.ndarray:
         """(N,) one scalar reward per trajectory."""
         ...
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a `.parquet` or `.jsonl` file into a DataFrame.
-
-    Raises:
-        InputError: The file is missing, unreadable or of another type.
-    """
-    if not path.is_file():
-        raise InputError(path, "file", "not found")
-    try:
-        if path.suffix == ".parquet":
-            frame: pd.DataFrame = pq.read_table(path).to_pandas()
-            return frame
-        if path.suffix == ".jsonl":
-            lines = [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
-            return pd.DataFrame([json.loads(line) for line in lines])
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(path, "file", f"unreadable: {exc}") from exc
-    raise InputError(path, "file", "expected a .parquet or .jsonl file")
 
 
 def check_pairs(pairs: pd.DataFrame, pool: Pool, *, origin: str | Path) -> pd.DataFrame:
@@ -67,40 +44,31 @@ def check_pairs(pairs: pd.DataFrame, pool: Pool, *, origin: str | Path) -> pd.Da
         The pairs with a fresh index and `preference` as float64.
 
     Raises:
-        InputError: A column is missing, a preference lies outside [0, 1], or a trajectory
-            is not in the pool.
+        InputError: A column is missing, a value is of the wrong type or out of range (a
+            preference outside [0, 1]), a pair id repeats, or a trajectory is not in the pool.
     """
-    for column in PAIR_COLUMNS:
-        if column not in pairs.columns:
-            raise InputError(origin, column, "column missing (preferences schema)")
-    out = pairs.reset_index(drop=True).copy()
-    try:
-        out["preference"] = out["preference"].astype("float64")
-    except (TypeError, ValueError) as exc:
-        raise InputError(origin, "preference", f"not numeric: {exc}") from exc
-    if not out["preference"].between(0.0, 1.0).all():
-        raise InputError(origin, "preference", "values must lie in [0, 1] (1 = A, 0.5 = tie)")
-    for column in ("trajectory_a_id", "trajectory_b_id"):
-        unknown = sorted(set(out[column].astype(str)) - set(pool.manifest["trajectory_id"]))
-        if unknown:
-            raise InputError(origin, column, f"not in pool {pool.root}: {unknown[:5]}")
-    return out
+    out = check_table(pairs, PREFERENCES_TABLE, origin=origin, require=PAIR_COLUMNS)
+    return _in_pool(out, pool, origin)
 
 
 def load_pairs(path: Path, pool: Pool) -> pd.DataFrame:
     """Read held-out pairs from `preferences.parquet`/`.jsonl` and check them."""
-    return check_pairs(read_table(Path(path)), pool, origin=path)
+    pairs = read_table_file(path, PREFERENCES_TABLE, require=PAIR_COLUMNS)
+    return _in_pool(pairs, pool, path)
+
+
+def _in_pool(pairs: pd.DataFrame, pool: Pool, origin: str | Path) -> pd.DataFrame:
+    for column in ("trajectory_a_id", "trajectory_b_id"):
+        unknown = sorted(set(pairs[column].astype(str)) - set(pool.manifest["trajectory_id"]))
+        if unknown:
+            raise InputError(origin, column, f"not in pool {pool.root}: {unknown[:5]}")
+    return pairs
 
 
 def load_rewards(path: Path, pool: Pool) -> dict[str, float]:
     """Read precomputed rewards (`trajectory_id`, `reward`) covering every pool trajectory."""
-    table = read_table(Path(path))
-    for column in REWARD_COLUMNS:
-        if column not in table.columns:
-            raise InputError(path, column, "column missing")
-    rewards = dict(
-        zip(table["trajectory_id"].astype(str), table["reward"].astype(float), strict=True)
-    )
+    table = read_table_file(path, REWARDS_TABLE)
+    rewards = dict(zip(table["trajectory_id"].astype(str), table["reward"], strict=True))
     return check_rewards(rewards, pool, origin=path)
 
 
@@ -127,9 +95,16 @@ def score_pool(
 ) -> dict[str, float]:
     """Score every trajectory of the pool, `batch_size` at a time.
 
+    A scorer with a `check_pool(pool)` method (`robopref.reward.RewardModel`) first checks,
+    once, that it can read the pool (state and action widths, camera, instructions).
+
     Raises:
-        InputError: The scorer returns the wrong number of rewards or non-finite ones.
+        InputError: A model that does not fit the pool, or a scorer that returns the wrong
+            number of rewards or non-finite ones.
     """
+    check_pool = getattr(scorer, "check_pool", None)
+    if callable(check_pool):
+        check_pool(pool)
     ids = [str(t) for t in pool.manifest["trajectory_id"]]
     rewards: dict[str, float] = {}
     for start in range(0, len(ids), batch_size):
