@@ -9,37 +9,38 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from robopref import __version__
-from robopref.errors import InputError
 from robopref.outputs import check_output_dir, output_folder
 from robopref.progress import ProgressCallback, no_progress
 from robopref.quality.aggregate import aggregate_preferences, write_preferences
 from robopref.quality.annotators import annotator_stats
 from robopref.quality.config import QAConfig
-from robopref.quality.frames import resolve_annotations
+from robopref.quality.frames import ANNOTATION_COLUMNS, resolve_annotations
 from robopref.quality.report import QAReport, ReportFiles, build_report, write_report
-from robopref.tables import TableFiles
+from robopref.schemas import ANNOTATIONS_TABLE, PAIRS_TABLE
+from robopref.tables import TableFiles, read_table_file
 
 logger = logging.getLogger(__name__)
 
 
 def read_frame(path: str | Path, field: str) -> pd.DataFrame:
-    """A Parquet file (annotations or pairs) as a frame.
+    """An annotations or pairs file (Parquet or JSONL), read by `robopref.tables`' one reader.
+
+    Args:
+        path: The file.
+        field: `annotations` (ANNOTATIONS_TABLE, at least ANNOTATION_COLUMNS) or `pairs`
+            (PAIRS_TABLE): which table the file holds.
 
     Raises:
-        InputError: The file is missing or unreadable (names `field`).
+        InputError: The file is missing or unreadable, or a column or value is wrong (the
+            error names the file, the column and the row).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(path, field, "file not found")
-    try:
-        frame: pd.DataFrame = pq.read_table(path).to_pandas()
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(path, field, f"unreadable Parquet: {exc}") from exc
-    return frame
+    if field == "annotations":
+        return read_table_file(path, ANNOTATIONS_TABLE, require=ANNOTATION_COLUMNS)
+    if field == "pairs":
+        return read_table_file(path, PAIRS_TABLE)
+    raise ValueError(f"field: {field!r} is neither 'annotations' nor 'pairs'")
 
 
 class QAResult(NamedTuple):
