@@ -75,7 +75,7 @@ def test_crash_mid_append_leaves_previous_pool_intact(tmp_path, rng):
     with pytest.raises(RuntimeError):
         rp.append_to_pool(root, _failing(_trajs(rng, 3, prefix="new"), after=2))
     assert (root / "manifest.parquet").read_bytes() == before
-    assert not any((root / ".staging").iterdir())
+    assert not (root / ".staging").exists()
     assert sorted(p.name for p in (root / "trajectories").iterdir()) == ["old0", "old1", "old2"]
 
 

@@ -14,18 +14,39 @@ Layout of `POOL/trajectories/<trajectory_id>/` (readable with numpy, json and Py
 from __future__ import annotations
 
 import json
+import struct
+import zipfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.lib.npyio import NpzFile
 
 from robopref.errors import InputError
 from robopref.pool.schema import SCHEMA_VERSION
-from robopref.pool.trajectory import ContactLog, Trajectory
+from robopref.pool.trajectory import ContactLog, Trajectory, is_integer, is_number
+from robopref.safe_paths import check_name, path_inside
 from robopref.video import read_video, write_video
 
 OPTIONAL_SERIES = ("force", "clearance", "goal_distance")
+ARRAYS = "arrays.npz"
+META = "meta.json"
+REQUIRED_ARRAYS = (
+    "state",
+    "action",
+    "gripper",
+    "ee_pos",
+    "timestamps_s",
+    "contact_step",
+    "contact_body",
+    "contact_force_n",
+    "contact_toppled",
+)
+"""Keys every arrays.npz holds (OPTIONAL_SERIES may be absent)."""
+ARRAY_FIELDS = frozenset({*REQUIRED_ARRAYS, *OPTIONAL_SERIES, "contacts"})
+"""Trajectory fields read from arrays.npz (errors in them name that file, others meta.json)."""
 
 
 def write_trajectory_files(traj: Trajectory, directory: Path, *, frame_crf: int = 17) -> None:
@@ -46,7 +67,7 @@ def write_trajectory_files(traj: Trajectory, directory: Path, *, frame_crf: int 
         value = getattr(traj, name)
         if value is not None:
             arrays[name] = value.astype(np.float32)
-    np.savez(directory / "arrays.npz", **arrays)  # type: ignore[arg-type]
+    np.savez(directory / ARRAYS, **arrays)  # type: ignore[arg-type]
     cameras = {}
     for camera in traj.cameras:
         frames = np.asarray(traj.frames[camera])
@@ -72,7 +93,7 @@ def write_trajectory_files(traj: Trajectory, directory: Path, *, frame_crf: int 
         "metadata": dict(traj.metadata),
         "cameras": cameras,
     }
-    (directory / "meta.json").write_text(json.dumps(meta, indent=1))
+    (directory / META).write_text(json.dumps(meta, indent=1))
 
 
 def _even(frames: np.ndarray) -> Iterator[np.ndarray]:
@@ -86,24 +107,42 @@ def _even(frames: np.ndarray) -> Iterator[np.ndarray]:
         )
 
 
+class CameraFile(NamedTuple):
+    """One camera of a stored trajectory, as meta.json describes it (checked)."""
+
+    path: Path
+    """The MP4 file, inside the trajectory's folder."""
+    n_frames: int
+    """Frames stored (one per step)."""
+    height: int
+    """Frame height in pixels (the MP4 may be padded to an even size)."""
+    width: int
+    """Frame width in pixels."""
+
+
 class LazyFrames(Mapping[str, np.ndarray]):
     """Camera → frames mapping that decodes a camera's MP4 on first access."""
 
-    def __init__(self, directory: Path, cameras: Mapping[str, Mapping[str, Any]]) -> None:
-        self._directory = directory
+    def __init__(self, cameras: Mapping[str, CameraFile]) -> None:
         self._cameras = dict(cameras)
         self._cache: dict[str, np.ndarray] = {}
 
     def __getitem__(self, camera: str) -> np.ndarray:
         if camera not in self._cache:
             info = self._cameras[camera]
-            path = self._directory / str(info["file"])
-            _, frames = read_video(path)
-            if len(frames) != info["n_frames"]:
+            _, frames = read_video(info.path)
+            if len(frames) != info.n_frames:
                 raise InputError(
-                    path, "n_frames", f"decoded {len(frames)}, expected {info['n_frames']}"
+                    info.path, "n_frames", f"decoded {len(frames)}, expected {info.n_frames}"
                 )
-            self._cache[camera] = frames[:, : info["height"], : info["width"]]
+            if frames.shape[1] < info.height or frames.shape[2] < info.width:
+                raise InputError(
+                    info.path,
+                    "height",
+                    f"decoded {frames.shape[1]}×{frames.shape[2]} frames, meta.json says"
+                    f" {info.height}×{info.width}",
+                )
+            self._cache[camera] = frames[:, : info.height, : info.width]
         return self._cache[camera]
 
     def __iter__(self) -> Iterator[str]:
@@ -116,12 +155,12 @@ class LazyFrames(Mapping[str, np.ndarray]):
         return len(self._cameras)
 
     def path(self, camera: str) -> Path:
-        """The MP4 file of `camera`."""
-        return self._directory / str(self._cameras[camera]["file"])
+        """The MP4 file of `camera` (checked to lie inside the trajectory's folder)."""
+        return self._cameras[camera].path
 
     def n_frames(self, camera: str) -> int:
         """Frame count of `camera` without decoding."""
-        return int(self._cameras[camera]["n_frames"])
+        return self._cameras[camera].n_frames
 
     def frame_size(self, camera: str) -> tuple[int, int]:
         """(height, width) of `camera`'s frames without decoding.
@@ -129,40 +168,153 @@ class LazyFrames(Mapping[str, np.ndarray]):
         The MP4 may be padded to even sizes; crop decoded frames to this.
         """
         info = self._cameras[camera]
-        return int(info["height"]), int(info["width"])
+        return info.height, info.width
 
 
 def read_trajectory_files(directory: Path) -> Trajectory:
-    """Read a trajectory written by `write_trajectory_files`; frames decode lazily."""
-    meta_path = directory / "meta.json"
+    """Read a trajectory written by `write_trajectory_files`; frames decode lazily.
+
+    Every problem with the files is an InputError naming the file (`meta.json`,
+    `arrays.npz`, a camera's MP4 when decoded) and the field: missing or truncated files,
+    keys of the wrong type, arrays of the wrong shape or dtype, a camera file outside the
+    folder, an id that is not the folder's name.
+    """
+    meta_path = directory / META
+    meta = read_meta(meta_path)
+    if meta["trajectory_id"] != directory.name:
+        raise InputError(
+            meta_path,
+            "trajectory_id",
+            f"{meta['trajectory_id']!r} is not the name of its folder {directory.name!r}",
+        )
+    cameras = camera_files(meta["cameras"], directory, meta_path)
+    arrays = read_arrays(directory / ARRAYS)
+    fps = meta["fps"]
     try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(meta_path, "meta.json", f"unreadable: {exc}") from exc
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise InputError(meta_path, "schema_version", f"unsupported {meta.get('schema_version')!r}")
-    with np.load(directory / "arrays.npz", allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    return Trajectory(
-        trajectory_id=meta["trajectory_id"],
-        task=meta["task"],
-        env_id=meta["env_id"],
-        source=meta["source"],
-        fps=float(meta["fps"]),
-        state=arrays["state"],
-        action=arrays["action"],
-        gripper=arrays["gripper"],
-        ee_pos=arrays["ee_pos"],
-        timestamps_s=arrays["timestamps_s"],
-        frames=LazyFrames(directory, meta["cameras"]),
-        contacts=ContactLog(
-            step=arrays["contact_step"],
-            body=arrays["contact_body"],
-            force_n=arrays["contact_force_n"],
-            toppled=arrays["contact_toppled"],
-        ),
-        success=meta["success"],
-        success_step=meta["success_step"],
-        metadata=meta["metadata"],
-        **{name: arrays.get(name) for name in OPTIONAL_SERIES},
-    )
+        return Trajectory(
+            trajectory_id=meta["trajectory_id"],
+            task=meta["task"],
+            env_id=meta["env_id"],
+            source=meta["source"],
+            fps=float(fps) if is_number(fps) else fps,
+            state=arrays["state"],
+            action=arrays["action"],
+            gripper=arrays["gripper"],
+            ee_pos=arrays["ee_pos"],
+            timestamps_s=arrays["timestamps_s"],
+            frames=LazyFrames(cameras),
+            contacts=ContactLog(
+                step=arrays["contact_step"],
+                body=arrays["contact_body"],
+                force_n=arrays["contact_force_n"],
+                toppled=arrays["contact_toppled"],
+            ),
+            success=meta["success"],
+            success_step=meta["success_step"],
+            metadata=meta["metadata"],
+            **{name: arrays.get(name) for name in OPTIONAL_SERIES},
+        )
+    except InputError as exc:
+        field = exc.field.split(".")[0].split(" ")[0]
+        where = directory / (ARRAYS if field in ARRAY_FIELDS else META)
+        raise InputError(where, exc.field, exc.message) from exc
+
+
+META_KEYS = (
+    "trajectory_id",
+    "task",
+    "env_id",
+    "source",
+    "fps",
+    "success",
+    "success_step",
+    "metadata",
+    "cameras",
+)
+"""Keys every meta.json holds besides schema_version (values checked by Trajectory)."""
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The meta.json at `path`: an object with a supported schema_version and every key.
+
+    Raises:
+        InputError: Missing or unreadable, not an object, another version, a key missing.
+    """
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(path, META, "missing") from exc
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(path, META, f"not readable JSON: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise InputError(path, META, f"expected a JSON object, got {type(meta).__name__}")
+    version = meta.get("schema_version")
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise InputError(path, "schema_version", f"unsupported {version!r}")
+    missing = [key for key in META_KEYS if key not in meta]
+    if missing:
+        raise InputError(path, missing[0], f"missing ({len(missing)} keys in all)")
+    return meta
+
+
+def camera_files(cameras: object, directory: Path, meta_path: Path) -> dict[str, CameraFile]:
+    """The `cameras` object of a meta.json, checked: safe names, files inside `directory`.
+
+    Raises:
+        InputError: Naming meta.json and `cameras.<name>.<key>`.
+    """
+    if not isinstance(cameras, dict):
+        raise InputError(meta_path, "cameras", f"expected an object, got {type(cameras).__name__}")
+    checked = {}
+    for camera, info in cameras.items():
+        check_name(camera, path=meta_path, field="cameras")
+        where = f"cameras.{camera}"
+        if not isinstance(info, dict):
+            raise InputError(meta_path, where, f"expected an object, got {type(info).__name__}")
+        for key, low in (("n_frames", 0), ("height", 1), ("width", 1)):
+            value = info.get(key)
+            if not (is_integer(value) and low <= value < 2**31):
+                raise InputError(
+                    meta_path, f"{where}.{key}", f"must be an integer ≥ {low}, got {value!r}"
+                )
+        file = check_name(info.get("file"), path=meta_path, field=f"{where}.file")
+        try:
+            video = path_inside(directory, file)
+        except InputError as exc:
+            raise InputError(meta_path, f"{where}.file", exc.message) from exc
+        checked[camera] = CameraFile(video, info["n_frames"], info["height"], info["width"])
+    return checked
+
+
+_NPZ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    KeyError,
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+)
+"""What numpy and zipfile raise on a truncated, corrupt or pickled arrays.npz."""
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an arrays.npz, loaded without pickle; every required key present.
+
+    Raises:
+        InputError: Missing, unreadable, holds pickled objects, or lacks a required key.
+    """
+    if not path.is_file():
+        raise InputError(path, ARRAYS, "missing")
+    try:
+        npz = np.load(path, allow_pickle=False)
+        if not isinstance(npz, NpzFile):
+            raise InputError(path, ARRAYS, "holds a single array, not an .npz archive")
+        with npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except _NPZ_ERRORS as exc:
+        raise InputError(path, ARRAYS, f"unreadable: {exc}") from exc
+    missing = [key for key in REQUIRED_ARRAYS if key not in arrays]
+    if missing:
+        raise InputError(path, missing[0], f"missing ({len(missing)} arrays in all)")
+    return arrays

@@ -5,15 +5,12 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from robopref.atomic import swap_in
 from robopref.errors import InputError
 from robopref.pool.config import GenerateConfig
 from robopref.pool.generate.tasks import task_spec
@@ -27,7 +24,7 @@ from robopref.pool.generate.workers import (
     job_seed,
     run_job,
 )
-from robopref.pool.pool import STAGING, Pool, open_pool, pool_transaction
+from robopref.pool.pool import Pool, open_pool, pool_transaction
 from robopref.progress import ProgressCallback, no_progress
 from robopref.types import Source, checkpoint_source
 
@@ -115,14 +112,16 @@ def generate_pool(
 
     Args:
         config: What to generate (tasks, episodes per tier, frames, workers, seed).
-        out: Pool folder to create or append to (atomically: all episodes or none).
+        out: Pool folder to create or append to (atomically: all episodes or none): absent,
+            empty or a pool (anything else is refused before any episode runs).
         progress: Called after each finished episode (BC demos included).
 
     Returns:
         The pool after the commit.
 
     Raises:
-        InputError: An unknown or repeated task, or ids already in the pool at `out`.
+        InputError: An unknown or repeated task, `out` not a pool (nor absent or empty),
+            or ids already in the pool at `out`.
         RuntimeError: Rendering failed (no OpenGL, or black frames).
     """
     if len(set(config.tasks)) != len(config.tasks):
@@ -130,26 +129,25 @@ def generate_pool(
     demos, jobs = plan_jobs(config)
     n_ckpt = config.checkpoints * config.per_checkpoint * len(config.tasks)
     out = Path(out)
-    run = _Run(
-        config, progress, len(demos) + len(jobs) + n_ckpt, out / STAGING / f"bc-{uuid.uuid4().hex}"
-    )
-    try:
-        with pool_transaction(out, config.pool) as tx:
-            settings = WorkerSettings(
-                max_steps=config.max_steps,
-                settle_steps=config.settle_steps,
-                image_size=config.image_size,
-                cameras=config.cameras if config.frames else (),
-                staging=tx.staging,
-                pool=config.pool,
-                seed=config.seed,
-                gl_backend=gl_backend() if config.frames else os.environ.get("MUJOCO_GL", "egl"),
-            )
-            _execute(run, settings, demos, jobs)
-            tx.add_rows(run.rows[key] for key in sorted(run.rows, key=_row_order(config)))
-        _install_policies(run.bc_dir, out / POLICIES / f"bc-s{config.seed}")
-    finally:
-        shutil.rmtree(run.bc_dir, ignore_errors=True)
+    with pool_transaction(out, config.pool, option="OUT") as tx:
+        run = _Run(
+            config,
+            progress,
+            len(demos) + len(jobs) + n_ckpt,
+            tx.stage_folder(POLICIES, f"bc-s{config.seed}"),  # moved in by the commit
+        )
+        settings = WorkerSettings(
+            max_steps=config.max_steps,
+            settle_steps=config.settle_steps,
+            image_size=config.image_size,
+            cameras=config.cameras if config.frames else (),
+            staging=tx.staging,
+            pool=config.pool,
+            seed=config.seed,
+            gl_backend=gl_backend() if config.frames else os.environ.get("MUJOCO_GL", "egl"),
+        )
+        _execute(run, settings, demos, jobs)
+        tx.add_rows(run.rows[key] for key in sorted(run.rows, key=_row_order(config)))
     return open_pool(out)
 
 
@@ -231,10 +229,3 @@ def _train_checkpoints(run: _Run) -> list[EpisodeJob]:
         save_checkpoints(checkpoints, run.bc_dir / task, task=task)
         jobs += checkpoint_jobs(config, task, checkpoints)
     return jobs
-
-
-def _install_policies(staged: Path, target: Path) -> None:
-    """Move staged BC checkpoints into the pool (replacing an older set for the same seed)."""
-    if not staged.exists():
-        return
-    swap_in(staged, target)
