@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from robopref.errors import InputError
+from robopref.outputs import check_output_dir
 from robopref.pool.config import IngestConfig
 from robopref.pool.ingest.base import (
     FORMAT_MODULES,
@@ -65,17 +66,21 @@ def ingest(
         How many were imported, and which were skipped and why.
 
     Raises:
-        InputError: Unknown format, unreadable dataset, a malformed episode without
-            `skip_bad`, nothing importable, or an id already in the pool. The pool is then
-            exactly as before (and not created if it did not exist).
+        InputError: `pool` is a file or a folder that is not a pool, unknown format,
+            unreadable dataset, two episodes whose ids collide once made safe, a malformed
+            episode without `skip_bad`, nothing importable, or an id already in the pool.
+            The pool is then exactly as before (and not created if it did not exist).
     """
     source, pool = Path(source), Path(pool)
+    check_output_dir(pool, "pool", option="POOL", recognise=lambda p: (p / MANIFEST).is_file())
     importer = importer_class(fmt)(source, config)
     created = not pool.exists()
     try:
         keys = importer.episode_keys()[: config.max_episodes]
         if not keys:
             raise InputError(source, "episodes", "the source holds no episodes")
+        for key in keys:  # ids that collide once made safe: refused before anything is written
+            importer.trajectory_id(key)
         return _import(importer, keys, pool, config, progress)
     except BaseException:
         if created:

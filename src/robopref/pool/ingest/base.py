@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
-
-import numpy as np
+from typing import Any, ClassVar
 
 from robopref.errors import InputError
 from robopref.pool.config import IngestConfig
-from robopref.pool.trajectory import Trajectory
+from robopref.pool.ingest.fields import read_text
+from robopref.pool.trajectory import MetadataValue, Trajectory
+from robopref.safe_paths import NameMap
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,14 @@ class Importer(ABC):
     """Reads one source (folder or file) of a format. Dataset-level problems raise at once.
 
     Subclasses open and check the source in `__init__` (raising InputError for problems that
-    concern the whole dataset), list the episode keys, and build one Trajectory per key.
+    concern the whole dataset), list the episode keys, and build one Trajectory per key,
+    reading each raw field through the typed readers of `fields` and `arrays` so that any
+    problem with an episode's data is an InputError about that episode.
+
+    Names from data never become paths as they are: trajectory ids are `safe_name`s of
+    `<id_prefix>-<episode>` (`trajectory_id`), camera names go through a `NameMap` of the
+    importer, and the originals are kept in the metadata (`source_episode`,
+    `source_cameras`).
     """
 
     format_name: ClassVar[str]
@@ -42,11 +50,15 @@ class Importer(ABC):
             raise InputError(source, "source", "does not exist")
         self.source = source
         self.config = config
-        self.dataset_label = config.source_dataset or str(source.resolve())
+        for option in ("task", "env_id", "source_label", "source_dataset"):
+            read_text(getattr(config, option), path="command line", field=option)
+        label = config.source_dataset or str(source.resolve())
+        self.dataset_label = read_text(label, path=source, field="source_dataset") or label
         """Recorded as `metadata["source_dataset"]` on every trajectory."""
         self.id_prefix = config.id_prefix or safe_id(
             source.stem if source.is_file() else source.name
         )
+        self._ids = NameMap(source, "trajectory_id")
 
     @abstractmethod
     def episode_keys(self) -> list[str]:
@@ -71,9 +83,31 @@ class Importer(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most importers hold nothing open
         """Release open files."""
 
+    def episode_name(self, key: str) -> str:
+        """The episode's part of its trajectory id (the key; LeRobot: `ep000003`)."""
+        return key
+
     def trajectory_id(self, key: str) -> str:
-        """The pool id of the episode `key`: `<id_prefix>-<key>`."""
-        return f"{self.id_prefix}-{safe_id(key)}"
+        """The pool id of the episode `key`: `<id_prefix>-<episode_name>`, made safe.
+
+        Unchanged if already a safe name, else cleaned, shortened and given a digest of the
+        original (`safe_paths.safe_name`).
+
+        Raises:
+            InputError: Another episode of this source already maps to the same id.
+        """
+        return self._ids.add(f"{self.id_prefix}-{self.episode_name(key)}")
+
+    def trajectory(self, where: str, **fields: Any) -> Trajectory:
+        """`Trajectory(**fields)`; a record it refuses is reported against `where` (the file).
+
+        Raises:
+            InputError: Naming `where` and the Trajectory field at fault.
+        """
+        try:
+            return Trajectory(**fields)
+        except InputError as exc:
+            raise InputError(where, exc.field, exc.message) from exc
 
     def source_label(self, from_data: str | None) -> str:
         """Source tier: the user's label, else the one stored with the data, else the format."""
@@ -83,61 +117,24 @@ class Importer(ABC):
 def safe_id(text: str) -> str:
     """`text` with characters outside letters, digits, `-`, `_`, `.` replaced by `_`.
 
+    Used for the default id prefix (the source's name); the whole id is then made safe by
+    `safe_name`, which also shortens it.
+
     >>> safe_id("lerobot/koch pick")
     'lerobot_koch_pick'
     """
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text) or "dataset"
 
 
-def as_success(value: object, *, where: str, field: str) -> bool:
-    """Interpret a stored success flag: bool, 0/1, "true"/"false", or a per-step array (any).
+def cameras_metadata(mapping: Mapping[str, str]) -> dict[str, MetadataValue]:
+    """`{"source_cameras": JSON of source key → camera name}` for an episode's cameras.
 
-    Raises:
-        InputError: The value is not a recognisable flag.
+    >>> cameras_metadata({"frames_top": "top"})
+    {'source_cameras': '{"frames_top": "top"}'}
+    >>> cameras_metadata({})
+    {}
     """
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("true", "1", "yes", "success"):
-            return True
-        if lowered in ("false", "0", "no", "failure", "fail"):
-            return False
-        raise InputError(where, field, f"cannot read {value!r} as success")
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf" or array.size == 0:
-        raise InputError(where, field, f"cannot read {value!r} as success")
-    return bool(np.any(array != 0))
-
-
-def first_true(values: np.ndarray) -> int | None:
-    """Index of the first non-zero entry of a per-step flag, or None.
-
-    >>> first_true(np.array([0, 0, 1, 1]))
-    2
-    """
-    hits = np.flatnonzero(np.asarray(values).reshape(len(values), -1).any(axis=1))
-    return int(hits[0]) if len(hits) else None
-
-
-def as_float_matrix(
-    value: np.ndarray, *, where: str, field: str, n: int | None = None
-) -> np.ndarray:
-    """A (T, D) float32 copy of a per-step array ((T,) becomes (T, 1)).
-
-    Raises:
-        InputError: Not numeric, wrong rank, wrong length, or not finite.
-    """
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise InputError(where, field, f"must be numeric, got dtype {array.dtype}")
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2:
-        raise InputError(where, field, f"must be (T, D), got shape {array.shape}")
-    if n is not None and len(array) != n:
-        raise InputError(where, field, f"has {len(array)} rows, expected {n}")
-    if not np.isfinite(array).all():
-        raise InputError(where, field, "contains NaN or infinite values")
-    return array.astype(np.float32)
+    return {"source_cameras": json.dumps(dict(mapping))} if mapping else {}
 
 
 REGISTRY: dict[str, type[Importer]] = {}

@@ -18,6 +18,7 @@ import numpy as np
 
 from robopref.errors import InputError
 from robopref.pool.config import IngestConfig
+from robopref.pool.ingest.arrays import as_float_matrix
 
 EE_POS_KEYS = (
     "observation.ee_pos",
@@ -151,8 +152,8 @@ def _ee_from_key(
     arrays: Mapping[str, np.ndarray],
 ) -> Found | None:
     if key in arrays:
-        value = np.asarray(arrays[key], np.float32)
-        if value.ndim != 2 or value.shape[1] != 3:
+        value = as_float_matrix(arrays[key], where=where, field=key, n=len(state))
+        if value.shape[1] != 3:
             raise InputError(where, key, f"end-effector position must be (T, 3), got {value.shape}")
         return value, key
     parts = [p.strip() for p in key.split(",")]
@@ -173,17 +174,16 @@ def _find_gripper(
     candidates = [key] if key is not None else list(GRIPPER_KEYS)
     for candidate in candidates:
         if candidate in arrays:
-            return _gripper_from_array(
-                where, candidate, np.asarray(arrays[candidate]), ranges.get(candidate)
-            )
+            value = as_float_matrix(arrays[candidate], where=where, field=candidate, n=len(state))
+            return _gripper_from_array(where, candidate, value, ranges.get(candidate))
     state_range = ranges.get("state")
     if names is not None:
         wanted = [key] if key is not None else [n for n in names if n.lower() in GRIPPER_NAMES]
         if len(wanted) == 1 and wanted[0] in names:
             column = names.index(wanted[0])
             span = (
-                (state_range[0][column], state_range[1][column])
-                if state_range is not None
+                (float(state_range[0].ravel()[column]), float(state_range[1].ravel()[column]))
+                if state_range is not None and state_range[0].size == len(names)
                 else None
             )
             return normalise_opening(state[:, column], f"state[{wanted[0]}]", span)
@@ -199,9 +199,10 @@ def _find_gripper(
 def _gripper_from_array(
     where: str, key: str, value: np.ndarray, span: tuple[np.ndarray, np.ndarray] | None
 ) -> Found:
-    value = value.astype(np.float32).reshape(len(value), -1)
     if value.shape[1] == 1:
-        lo_hi = (float(span[0].ravel()[0]), float(span[1].ravel()[0])) if span is not None else None
+        lo_hi = None
+        if span is not None and span[0].size > 0:
+            lo_hi = (float(span[0].ravel()[0]), float(span[1].ravel()[0]))
         return normalise_opening(value[:, 0], key, lo_hi)
     if value.shape[1] == 2:
         gap = np.abs(value[:, 0] - value[:, 1]) / FINGER_GAP_M

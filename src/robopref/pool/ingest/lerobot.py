@@ -1,7 +1,8 @@
 """LeRobotDataset importer (v3.0 and v2.1 folders) using pyarrow and PyAV, not the lerobot package.
 
 Mapping: `observation.state` → state, `action` → action, `observation.images.<cam>` (video or
-image features) → camera `<cam>`, the episode's first task string → task, `timestamp` →
+image features) → camera `<cam>` (made a safe name; the feature keys are kept in
+`metadata["source_cameras"]`), the episode's first task string → task, `timestamp` →
 timestamps_s. Success: `IngestConfig.success_key` (episode field or per-frame feature), else
 the `robopref/success` episode field (our export), else the per-frame `next.success` feature.
 End effector and gripper: see `robopref.pool.ingest.effector`.
@@ -9,30 +10,21 @@ End effector and gripper: see `robopref.pool.ingest.effector`.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from PIL import Image
 
 from robopref.errors import InputError
 from robopref.pool.config import IngestConfig
-from robopref.pool.ingest.base import (
-    Importer,
-    as_float_matrix,
-    as_success,
-    first_true,
-    register,
-    safe_id,
-)
+from robopref.pool.ingest.arrays import as_float_matrix, as_success, as_times
+from robopref.pool.ingest.base import EpisodeError, Importer, cameras_metadata, register
 from robopref.pool.ingest.effector import resolve_effector
+from robopref.pool.ingest.fields import read_flag, read_int
 from robopref.pool.ingest.lerobot_layout import EpisodeSpec, read_layout
+from robopref.pool.ingest.lerobot_rows import DataFiles
 from robopref.pool.ingest.video_cursor import VideoCursor
 from robopref.pool.trajectory import Trajectory
+from robopref.safe_paths import NameMap
 
 STATE, ACTION = "observation.state", "action"
 INDEX_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
@@ -50,39 +42,51 @@ class LeRobotImporter(Importer):
     def __init__(self, source: Path, config: IngestConfig) -> None:
         super().__init__(source, config)
         self.layout = read_layout(source)
+        info = self.layout.info
         for key in (STATE, ACTION):
             if key not in self.layout.features:
-                raise InputError(
-                    source / "meta" / "info.json", key, "feature missing (needed for state/action)"
-                )
-        self._specs = {str(e.index): e for e in self.layout.episodes}
+                raise InputError(info.path, key, "feature missing (needed for state/action)")
+        self._specs: dict[str, EpisodeSpec | EpisodeError] = {}
+        for spec in self.layout.episodes:
+            key = str(spec.index) if isinstance(spec, EpisodeSpec) else spec.episode
+            if key in self._specs:
+                raise InputError(source / "meta", "episode_index", f"episode {key} listed twice")
+            self._specs[key] = spec
+        names = NameMap(info.path, "features")
+        self._cameras = {
+            key: names.add(camera_part(key))
+            for key in [*self.layout.image_keys, *self.layout.video_keys]
+        }
         self._cursors = {key: VideoCursor(0.25 / self.layout.fps) for key in self.layout.video_keys}
-        self._table: tuple[Path, pa.Table] | None = None
+        self._data = DataFiles(self.layout.image_keys)
         stats = self.layout.stats
         self._ranges = {**stats, **({"state": stats[STATE]} if STATE in stats else {})}
 
     def episode_keys(self) -> list[str]:
-        """Episode indices as strings, in order."""
+        """Episode indices as strings, in order (rows that could not be read last)."""
         return list(self._specs)
 
-    def trajectory_id(self, key: str) -> str:
-        """`<id_prefix>-ep000003` for episode 3."""
-        return f"{self.id_prefix}-ep{int(key):06d}"
+    def episode_name(self, key: str) -> str:
+        """`ep000003` for episode 3 (ids are `<id_prefix>-ep000003`)."""
+        return f"ep{int(key):06d}" if key.isdigit() else key
 
     def close(self) -> None:
-        """Close the video decoders."""
+        """Close the video decoders and the data file."""
         for cursor in self._cursors.values():
             cursor.close()
-        self._table = None
+        self._data.close()
 
     def read_episode(self, key: str) -> Trajectory:
         """Rows, frames and metadata of one episode as a Trajectory."""
         spec = self._specs[key]
+        if isinstance(spec, EpisodeError):
+            raise spec.error
         where = f"{spec.data_file} (episode {spec.index})"
-        rows = self._rows(spec)
-        state = as_float_matrix(rows[STATE], where=where, field=STATE)
-        action = as_float_matrix(rows[ACTION], where=where, field=ACTION)
-        times = rows["timestamp"].astype(np.float64).ravel()
+        rows = self._data.rows(spec)
+        n = spec.length
+        state = as_float_matrix(rows[STATE], where=where, field=STATE, n=n)
+        action = as_float_matrix(rows[ACTION], where=where, field=ACTION, n=n)
+        times = as_times(rows["timestamp"], where=where, field="timestamp", n=n)
         frames = self._frames(spec, rows, times)
         arrays = {
             k: v
@@ -99,11 +103,12 @@ class LeRobotImporter(Importer):
         )
         success, success_step, success_source = self._success(spec, rows, where)
         extra = spec.extra
-        return Trajectory(
+        return self.trajectory(
+            where,
             trajectory_id=self.trajectory_id(key),
             task=self._task(spec, rows, where),
-            env_id=self.config.env_id or _text(extra.get("robopref/env_id")) or self.id_prefix,
-            source=self.source_label(_text(extra.get("robopref/source"))),
+            env_id=self.config.env_id or extra.get("robopref/env_id") or self.id_prefix,
+            source=self.source_label(extra.get("robopref/source")),
             fps=self.layout.fps,
             state=state,
             action=action,
@@ -117,47 +122,14 @@ class LeRobotImporter(Importer):
                 "source_dataset": self.dataset_label,
                 "source_episode": str(spec.index),
                 "source_format": f"lerobot {self.layout.version}",
-                "source_trajectory_id": _text(extra.get("robopref/trajectory_id")),
+                "source_trajectory_id": extra.get("robopref/trajectory_id"),
                 "robot_type": self.layout.robot_type,
                 "ee_pos_source": effector.ee_pos_source,
                 "gripper_source": effector.gripper_source,
                 "success_source": success_source,
+                **cameras_metadata(self._cameras),
             },
         )
-
-    def _rows(self, spec: EpisodeSpec) -> dict[str, np.ndarray]:
-        table = self._data_table(spec.data_file)
-        where = f"{spec.data_file} (episode {spec.index})"
-        for column in (STATE, ACTION, "timestamp", "episode_index"):
-            if column not in table.column_names:
-                raise InputError(spec.data_file, column, "column missing")
-        table = table.filter(pc.equal(table["episode_index"], spec.index))
-        if "frame_index" in table.column_names:
-            table = table.sort_by("frame_index")
-        if table.num_rows != spec.length:
-            raise InputError(
-                where,
-                "length",
-                f"data has {table.num_rows} rows but the episode metadata says {spec.length}",
-            )
-        images = set(self.layout.image_keys)
-        return {
-            name: _column(table.column(name), where, name)
-            for name in table.column_names
-            if name not in images
-        } | {
-            name: _images(table.column(name), where, name)
-            for name in images
-            if name in table.column_names
-        }
-
-    def _data_table(self, path: Path) -> pa.Table:
-        if self._table is None or self._table[0] != path:
-            try:
-                self._table = (path, pq.read_table(path))
-            except (OSError, pa.ArrowException) as exc:
-                raise InputError(path, "data", f"unreadable parquet: {exc}") from exc
-        return self._table[1]
 
     def _frames(
         self, spec: EpisodeSpec, rows: dict[str, np.ndarray], times: np.ndarray
@@ -166,10 +138,10 @@ class LeRobotImporter(Importer):
         for key in self.layout.image_keys:
             if key not in rows:
                 raise InputError(spec.data_file, key, "image column missing")
-            frames[camera_name(key)] = rows[key]
+            frames[self._cameras[key]] = rows[key]
         for key, span in spec.videos.items():
             field = f"videos/{key}"
-            frames[camera_name(key)] = self._cursors[key].read(
+            frames[self._cameras[key]] = self._cursors[key].read(
                 span.path, span.from_s + times, field=field
             )
         return frames
@@ -177,21 +149,22 @@ class LeRobotImporter(Importer):
     def _task(self, spec: EpisodeSpec, rows: dict[str, np.ndarray], where: str) -> str:
         if self.config.task:
             return self.config.task
-        if spec.tasks and spec.tasks[0]:
+        if spec.tasks:
             return spec.tasks[0]
-        if "task_index" in rows and int(rows["task_index"].ravel()[0]) in self.layout.tasks:
-            return self.layout.tasks[int(rows["task_index"].ravel()[0])]
+        if "task_index" in rows and len(rows["task_index"]):
+            index = read_int(rows["task_index"].ravel()[0], path=where, field="task_index")
+            if index in self.layout.tasks:
+                return self.layout.tasks[index]
         raise InputError(where, "tasks", "episode has no task string; pass --task")
 
     def _success(
         self, spec: EpisodeSpec, rows: dict[str, np.ndarray], where: str
     ) -> tuple[bool | None, int | None, str | None]:
         key = self.config.success_key
+        n = spec.length
         if key is not None and key in spec.extra:
-            value = spec.extra[key]
-            if value is None:
-                return None, None, None
-            return as_success(value, where=where, field=key), None, f"episode field {key}"
+            value = read_flag(spec.extra[key], path=where, field=key)
+            return value, None, None if value is None else f"episode field {key}"
         if key is not None and key not in rows:
             raise InputError(
                 where, "success_key", f"{key!r} is neither an episode field nor a feature"
@@ -200,60 +173,21 @@ class LeRobotImporter(Importer):
             value = spec.extra["robopref/success"]
             if value is None:
                 return None, None, None
-            step = first_true(rows["next.success"]) if value and "next.success" in rows else None
+            step = None
+            if value and "next.success" in rows:
+                step = as_success(rows["next.success"], where=where, field="next.success", n=n)[1]
             return bool(value), step, "episode field robopref/success"
         name = key or "next.success"
         if name in rows:
-            step = first_true(rows[name])
-            return step is not None, step, f"feature {name} (any frame)"
+            success, step = as_success(rows[name], where=where, field=name, n=n)
+            return success, step, f"feature {name} (any frame)"
         return None, None, None
 
 
-def camera_name(key: str) -> str:
-    """Camera name of a LeRobot image feature: `observation.images.front` → `front`.
+def camera_part(key: str) -> str:
+    """The camera part of a LeRobot image feature key (made safe by the importer's NameMap).
 
-    >>> camera_name("observation.images.wrist_left")
-    'wrist_left'
+    >>> camera_part("observation.images.wrist_left"), camera_part("observation.image")
+    ('wrist_left', 'image')
     """
-    name = key[len(CAMERA_PREFIX) :] if key.startswith(CAMERA_PREFIX) else key.rsplit(".", 1)[-1]
-    return safe_id(name)
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _column(column: pa.ChunkedArray, where: str, name: str) -> np.ndarray:
-    """A parquet column as a numpy array; fixed or equal-length lists become (T, D)."""
-    array = column.combine_chunks()
-    if array.null_count:
-        raise InputError(where, name, f"{array.null_count} missing values")
-    if (
-        pa.types.is_list(array.type)
-        or pa.types.is_fixed_size_list(array.type)
-        or pa.types.is_large_list(array.type)
-    ):
-        lengths = pc.list_value_length(array).to_numpy(zero_copy_only=False)
-        if len(lengths) and (lengths != lengths[0]).any():
-            raise InputError(where, name, "rows have different lengths")
-        flat = array.flatten()
-        if pa.types.is_nested(flat.type):
-            return np.zeros((len(array), 0))  # nested lists are not per-step vectors we use
-        return np.asarray(flat.to_numpy(zero_copy_only=False)).reshape(len(array), -1)
-    if pa.types.is_struct(array.type) or pa.types.is_nested(array.type):
-        return np.zeros((len(array), 0))
-    return np.asarray(array.to_numpy(zero_copy_only=False))
-
-
-def _images(column: pa.ChunkedArray, where: str, name: str) -> np.ndarray:
-    """(T, H, W, 3) uint8 from a LeRobot image column (struct of PNG `bytes` and `path`)."""
-    frames = []
-    for i, cell in enumerate(column.to_pylist()):
-        data = cell.get("bytes") if isinstance(cell, dict) else None
-        if not data:
-            raise InputError(where, name, f"frame {i} has no image bytes")
-        try:
-            frames.append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
-        except OSError as exc:
-            raise InputError(where, name, f"frame {i} unreadable: {exc}") from exc
-    return np.stack(frames)
+    return key[len(CAMERA_PREFIX) :] if key.startswith(CAMERA_PREFIX) else key.rsplit(".", 1)[-1]

@@ -8,29 +8,50 @@ action, `obs/robot0_eef_pos` → ee_pos, `obs/robot0_gripper_qpos` → gripper (
 Success: the user's key (demo attribute or per-step dataset), else a sparse reward reaching
 `reward_scale` when `env_kwargs.reward_shaping` is false; `dones` are not used, since
 robomimic's `done_mode` makes them mean "end of demo" in some files and success in others.
+Every group, dataset and attribute is read through `hdf5_fields` (scalars, groups where a
+dataset belongs, text that is not UTF-8, external links: refused); camera names are mapped
+to safe names, the obs keys kept in `metadata["source_cameras"]`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 import h5py
 import numpy as np
 
 from robopref.errors import InputError
 from robopref.pool.config import IngestConfig
-from robopref.pool.ingest.base import (
-    Importer,
+from robopref.pool.ingest.arrays import (
     as_float_matrix,
+    as_float_vector,
+    as_frames,
     as_success,
     first_true,
-    register,
+    require_steps,
 )
+from robopref.pool.ingest.base import Importer, cameras_metadata, register
 from robopref.pool.ingest.effector import resolve_effector
+from robopref.pool.ingest.fields import (
+    read_flag,
+    read_fps,
+    read_int,
+    read_number,
+    read_object,
+    read_text,
+)
+from robopref.pool.ingest.hdf5_fields import (
+    H5_ERRORS,
+    member,
+    names,
+    read_attr,
+    read_dataset,
+    read_group,
+    read_json_attr,
+)
 from robopref.pool.trajectory import Trajectory
+from robopref.safe_paths import NameMap
 
 DEFAULT_FPS = 20.0
 """robosuite's default control frequency, used when env_args and IngestConfig.fps are silent."""
@@ -47,24 +68,62 @@ class RobomimicImporter(Importer):
         super().__init__(source, config)
         try:
             self._file = h5py.File(source, "r")
-        except OSError as exc:
+        except H5_ERRORS as exc:
             raise InputError(source, "hdf5", f"unreadable: {exc}") from exc
-        if not isinstance(self._file.get("data"), h5py.Group):
+        try:
+            self._data = read_group(self._file, "data", where=str(source), field="data")
+            self._read_env_args()
+        except InputError:
             self._file.close()
-            raise InputError(source, "data", "group missing: not a robomimic file")
-        self._data = self._file["data"]
-        self.env_args = _json_attr(self._data.attrs, "env_args", source)
-        env_kwargs = self.env_args.get("env_kwargs") or {}
-        freq = env_kwargs.get("control_freq")
-        self.fps = float(freq or config.fps or DEFAULT_FPS)
+            raise
+
+    def _read_env_args(self) -> None:
+        """env_name, fps, reward settings and problem_info from the `data` attributes."""
+        where = f"{self.source}:data"
+        env_args = read_json_attr(self._data, "env_args", where=where)
+        field = "attrs['env_args']"
+        self.env_name = read_text(env_args.get("env_name"), path=where, field=f"{field}.env_name")
+        kwargs = read_object(env_args.get("env_kwargs"), path=where, field=f"{field}.env_kwargs")
+        freq = kwargs.get("control_freq")
+        if freq is not None:
+            freq = read_fps(freq, path=where, field=f"{field}.env_kwargs.control_freq")
+        self.fps = float(freq or self.config.fps or DEFAULT_FPS)
         self.fps_source = (
-            "env_args.control_freq" if freq else ("config" if config.fps else "default 20 Hz")
+            "env_args.control_freq" if freq else ("config" if self.config.fps else "default 20 Hz")
         )
-        self._problem = _json_attr(self._data.attrs, "problem_info", source)
+        shaping = kwargs.get("reward_shaping")
+        if shaping is not None and not isinstance(shaping, bool):
+            raise InputError(where, f"{field}.env_kwargs.reward_shaping", "must be true or false")
+        self.sparse_rewards = shaping is False
+        scale = kwargs.get("reward_scale")
+        self.reward_scale = (
+            1.0
+            if scale is None
+            else read_number(scale, path=where, field=f"{field}.env_kwargs.reward_scale", above=0)
+        )
+        problem = read_json_attr(self._data, "problem_info", where=where)
+        self.instruction = read_text(
+            problem.get("language_instruction"),
+            path=where,
+            field="attrs['problem_info'].language_instruction",
+        )
 
     def episode_keys(self) -> list[str]:
-        """Demo keys in numeric order (`demo_0`, `demo_1`, …, `demo_10`)."""
-        keys = [k for k in self._data if isinstance(self._data[k], h5py.Group)]
+        """Demo keys in numeric order (`demo_0`, `demo_1`, …, `demo_10`).
+
+        Members of `data` that are groups are demos; one that cannot be opened (a broken or
+        external link, a corrupt object) is listed too, and reported when it is read.
+        """
+        where = f"{self.source}:data"
+        keys = []
+        for key in names(self._data, where=where, field="data"):
+            try:
+                item = member(self._data, key, where=where, field=key)
+            except InputError:
+                keys.append(key)
+                continue
+            if isinstance(item, h5py.Group):
+                keys.append(key)
         return sorted(
             keys, key=lambda k: [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", k)]
         )
@@ -75,37 +134,44 @@ class RobomimicImporter(Importer):
 
     def read_episode(self, key: str) -> Trajectory:
         """One demo as a Trajectory."""
-        demo = self._data[key]
         where = f"{self.source}:data/{key}"
-        action = _dataset(demo, "actions", where)
-        n = len(action)
-        num_samples = demo.attrs.get("num_samples")
-        if num_samples is not None and int(num_samples) != n:
-            raise InputError(
-                where, "num_samples", f"attribute says {int(num_samples)}, actions has {n}"
-            )
-        lowdim, cameras = _observations(demo, where, n)
+        read_text(key, path=f"{self.source}:data", field="demo key")
+        demo = read_group(self._data, key, where=f"{self.source}:data", field=key)
+        action = as_float_matrix(
+            read_dataset(demo, "actions", where=where, field="actions"),
+            where=where,
+            field="actions",
+        )
+        n = require_steps(len(action), where=where, field="actions")
+        num_samples = read_attr(demo, "num_samples", where=where)
+        if num_samples is not None:
+            recorded = read_int(num_samples, path=where, field="num_samples")
+            if recorded != n:
+                raise InputError(
+                    where, "num_samples", f"attribute says {recorded}, actions has {n}"
+                )
+        lowdim, cameras, sources = _observations(demo, where, n)
         state_keys = sorted(lowdim) or ["states"]
         if lowdim:
             state = np.concatenate(
                 [as_float_matrix(lowdim[k], where=where, field=f"obs/{k}") for k in state_keys], 1
             )
         else:
-            state = as_float_matrix(
-                _dataset(demo, "states", where), where=where, field="states", n=n
-            )
+            states = read_dataset(demo, "states", where=where, field="states")
+            state = as_float_matrix(states, where=where, field="states", n=n)
         effector = resolve_effector(
             where=where, state=state, state_names=None, arrays=lowdim, config=self.config
         )
         success, success_step, success_source = self._success(demo, where, n)
-        return Trajectory(
+        return self.trajectory(
+            where,
             trajectory_id=self.trajectory_id(key),
             task=self._task(demo, where),
-            env_id=self.config.env_id or str(self.env_args.get("env_name") or self.id_prefix),
+            env_id=self.config.env_id or self.env_name or self.id_prefix,
             source=self.source_label(None),
             fps=self.fps,
             state=state,
-            action=as_float_matrix(action, where=where, field="actions", n=n),
+            action=action,
             gripper=effector.gripper,
             ee_pos=effector.ee_pos,
             frames=cameras,
@@ -120,19 +186,21 @@ class RobomimicImporter(Importer):
                 "gripper_source": effector.gripper_source,
                 "success_source": success_source,
                 "fps_source": self.fps_source,
+                **cameras_metadata(sources),
             },
         )
 
     def _task(self, demo: h5py.Group, where: str) -> str:
-        for value in (
-            self.config.task,
-            demo.attrs.get("lang"),
-            demo.attrs.get("language_instruction"),
-            self._problem.get("language_instruction"),
-            self.env_args.get("env_name"),
-        ):
-            text = value.decode() if isinstance(value, bytes) else value
-            if isinstance(text, str) and text.strip():
+        if self.config.task:
+            return self.config.task
+        for name in ("lang", "language_instruction"):
+            text = read_text(
+                read_attr(demo, name, where=where), path=where, field=f"attrs[{name!r}]"
+            )
+            if text is not None and text.strip():
+                return text.strip()
+        for text in (self.instruction, self.env_name):
+            if text is not None and text.strip():
                 return text.strip()
         raise InputError(
             where, "task", "no instruction (demo attr lang, env_args.env_name); pass --task"
@@ -143,65 +211,51 @@ class RobomimicImporter(Importer):
     ) -> tuple[bool | None, int | None, str | None]:
         key = self.config.success_key
         if key is not None:
-            if key in demo.attrs:
-                return as_success(demo.attrs[key], where=where, field=key), None, f"demo attr {key}"
-            if isinstance(demo.get(key), h5py.Dataset):
-                flags = np.asarray(demo[key][()])
-                if flags.ndim and len(flags) == n:
-                    step = first_true(flags)
-                    return step is not None, step, f"dataset {key} (any step)"
-                return as_success(flags, where=where, field=key), None, f"dataset {key}"
+            attr = read_attr(demo, key, where=where)
+            if attr is not None:
+                return read_flag(attr, path=where, field=key), None, f"demo attr {key}"
+            if isinstance(member(demo, key, where=where, field=key), h5py.Dataset):
+                flags = read_dataset(demo, key, where=where, field=key)
+                success, step = as_success(flags, where=where, field=key, n=n)
+                return success, step, f"dataset {key}" + (" (any step)" if flags.size != 1 else "")
             raise InputError(
                 where, "success_key", f"{key!r} is neither a demo attribute nor a dataset"
             )
-        env_kwargs = self.env_args.get("env_kwargs") or {}
-        if env_kwargs.get("reward_shaping") is False and isinstance(
-            demo.get("rewards"), h5py.Dataset
+        if self.sparse_rewards and isinstance(
+            member(demo, "rewards", where=where, field="rewards"), h5py.Dataset
         ):
-            rewards = np.asarray(demo["rewards"][()], np.float64)
-            step = first_true(rewards >= float(env_kwargs.get("reward_scale") or 1.0) - 1e-6)
+            rewards = read_dataset(demo, "rewards", where=where, field="rewards")
+            values = as_float_vector(rewards, where=where, field="rewards", n=n)
+            step = first_true(values >= self.reward_scale - 1e-6)
             return step is not None, step, "sparse rewards"
         return None, None, None
 
 
-def _json_attr(attrs: Any, name: str, source: Path) -> dict[str, Any]:
-    raw = attrs.get(name)
-    if raw is None:
-        return {}
-    try:
-        value = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"data.attrs[{name!r}]", f"not JSON: {exc}") from exc
-    return value if isinstance(value, dict) else {}
-
-
-def _dataset(group: h5py.Group, name: str, where: str) -> np.ndarray:
-    item = group.get(name)
-    if not isinstance(item, h5py.Dataset):
-        raise InputError(where, name, "dataset missing")
-    return np.asarray(item[()])
-
-
 def _observations(
     demo: h5py.Group, where: str, n: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(low-dimensional obs by key, camera frames by camera name) of a demo, length-checked."""
-    obs = demo.get("obs")
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, str]]:
+    """(low-dimensional obs by key, frames by camera, obs key → camera) of a demo.
+
+    Raises:
+        InputError: `obs` is not a group, an obs is a group, a scalar, not numeric, of
+            another length, an image of the wrong shape, or two cameras map to one name.
+    """
+    obs = member(demo, "obs", where=where, field="obs")
     if obs is None:
-        return {}, {}
-    lowdim, cameras = {}, {}
-    for key in obs:
-        value = np.asarray(obs[key][()])
+        return {}, {}, {}
+    if not isinstance(obs, h5py.Group):
+        raise InputError(where, "obs", "must be a group of observation datasets")
+    cameras = NameMap(where, "obs")
+    lowdim, frames, sources = {}, {}, {}
+    for key in names(obs, where=where, field="obs"):
+        field = f"obs/{key}"
+        value = read_dataset(obs, key, where=where, field=field)
         if len(value) != n:
-            raise InputError(where, f"obs/{key}", f"has {len(value)} steps, actions has {n}")
+            raise InputError(where, field, f"has {len(value)} steps, actions has {n}")
         if key.endswith(IMAGE_SUFFIX):
-            if value.dtype != np.uint8 or value.ndim != 4 or value.shape[-1] != 3:
-                raise InputError(
-                    where,
-                    f"obs/{key}",
-                    f"expected (T, H, W, 3) uint8, got {value.shape} {value.dtype}",
-                )
-            cameras[key[: -len(IMAGE_SUFFIX)]] = value
-        elif value.ndim <= 2 and value.dtype.kind in "biuf":
+            camera = cameras.add(key[: -len(IMAGE_SUFFIX)])
+            frames[camera] = as_frames(value, where=where, field=field, n=n)
+            sources[field] = camera
+        elif value.ndim <= 2:
             lowdim[key] = value
-    return lowdim, cameras
+    return lowdim, frames, sources

@@ -35,7 +35,8 @@ class VideoCursor:
             (T, H, W, 3) uint8 RGB.
 
         Raises:
-            InputError: Unreadable file, or no frame within the tolerance of a wanted time.
+            InputError: Unreadable file, no frame within the tolerance of a wanted time, or
+                frames of different sizes.
         """
         if (
             self._path != path
@@ -44,10 +45,13 @@ class VideoCursor:
         ):
             self._open(path)
         try:
-            return np.stack([self._frame_at(path, float(t), field) for t in times_s])
+            frames = [self._frame_at(path, float(t), field) for t in times_s]
+            if len({frame.shape for frame in frames}) > 1:
+                raise InputError(path, field, "the frame size changes within the episode")
         except InputError:
             self.close()  # the decoder's position is unknown after a failure
             raise
+        return np.stack(frames)
 
     def _frame_at(self, path: Path, time_s: float, field: str) -> np.ndarray:
         while True:
