@@ -77,7 +77,7 @@ def test_script_needs_only_numpy_and_onnxruntime(built: ReleaseResult, trained: 
         if isinstance(node, ast.Import | ast.ImportFrom)
         for alias in node.names
     }
-    assert top <= {"__future__", "argparse", "json", "sys", "pathlib", "typing", "numpy"}
+    assert top - set(sys.stdlib_module_names) == {"numpy"}  # onnxruntime, av: imported late
     probe = (
         "import runpy, sys\n"
         f"sys.argv = ['inference.py', '--pool', {str(trained.pool.root)!r}, "

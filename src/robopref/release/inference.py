@@ -113,8 +113,10 @@ def write_model_files(
         n_check: Pool trajectories in the parity check.
 
     Raises:
-        InputError: ONNX Runtime disagrees with PyTorch by more than `atol`.
+        InputError: A model that does not fit the pool (checked first), or ONNX Runtime
+            disagreeing with PyTorch by more than `atol`.
     """
+    model.check_pool(pool)
     files: list[str] = []
     fmt = input_format(model)
     if onnx:

@@ -21,24 +21,48 @@ training: at most one grey level off on a few pixels), looks the instruction up 
 training tasks (or reads `--task-embedding FILE.npy`, a (384,) L2-normalised
 all-MiniLM-L6-v2 embedding), runs the ONNX graph, and prints one reward per trajectory
 (`<reward>` for one, `<id> <reward>` lines for several).
-Exit code 2 on bad input, with a message naming the file and field.
+
+On input it cannot score — a missing or truncated model file, a malformed reward_model.json,
+an array missing or of the wrong shape, dtype or step count, NaN, empty frames, an unknown
+instruction — it exits with code 2 and one line `error: <file>: <field>: <message>`, and
+prints no reward at all: every trajectory is checked and scored before anything is printed,
+and a reward that is not a finite number is an error too.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 SPEC_FILE = "reward_model.json"
+SPEC_SCHEMA_VERSION = 1
+MAX_SIZE = 4096
+"""Largest n_steps, state/action/step width or image size a spec may declare."""
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""Trajectory ids and file names read from the command line or a pool's meta.json."""
+SPEC_KINDS = {
+    "schema_version": "int", "onnx": "str", "input": "str", "n_steps": "int", "state_dim": "int",
+    "action_dim": "int", "step_dim": "int", "language_dim": "int", "with_state": "bool",
+    "time_feature": "bool", "motion_features": "bool", "language": "bool", "image_size": "int?",
+    "camera": "str?", "task_embeddings": "dict",
+}  # fmt: skip
+"""reward_model.json fields the script reads, with their JSON kinds (`?`: or null)."""
+NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
 
 
 class BadInput(Exception):
-    """Input that does not match the model's format (file, field, message)."""
+    """Input the script cannot score; printed as `error: <file>: <field>: <message>`."""
+
+    def __init__(self, file: object, field: str, message: str) -> None:
+        super().__init__(f"{file}: {field}: {message}")
 
 
 def subsample_indices(n_total: int, n_steps: int) -> np.ndarray:
@@ -73,63 +97,223 @@ def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def load_npz(path: Path) -> dict[str, Any]:
-    """A trajectory from an .npz file (keys: state, action, frames, instruction)."""
+def _is(value: Any, kind: str) -> bool:
+    """True if `value` is of the JSON kind `kind` (`int`, `bool`, `str`, `dict`; `?`: or null)."""
+    if value is None and kind.endswith("?"):
+        return True
+    kind = kind.rstrip("?")
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, {"bool": bool, "str": str, "dict": dict}[kind])
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_spec(model_dir: Path) -> dict[str, Any]:
+    """reward_model.json, every field the script reads of the right kind and consistent."""
+    path = model_dir / SPEC_FILE
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            data = {key: npz[key] for key in npz.files}
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: file: unreadable ({exc})") from exc
-    for key in ("state", "action"):
-        if key not in data:
-            raise BadInput(f"{path}: {key}: missing")
+        spec = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(path, "model", f"unreadable ({exc})") from exc
+    if not isinstance(spec, dict):
+        raise BadInput(path, SPEC_FILE, "expected a JSON object")
+    for key, kind in SPEC_KINDS.items():
+        if not _is(spec.get(key), kind):
+            wanted = kind.rstrip("?") + (" or null" if kind.endswith("?") else "")
+            raise BadInput(path, key, f"expected {wanted}, got {_shown(spec.get(key))}")
+    if spec["schema_version"] != SPEC_SCHEMA_VERSION:
+        raise BadInput(path, "schema_version", f"{spec['schema_version']} is not 1")
+    if spec["input"] not in ("state", "frames"):
+        raise BadInput(path, "input", f"{_shown(spec['input'])} is not 'state' or 'frames'")
+    if not SAFE_NAME.fullmatch(spec["onnx"]) or ".." in spec["onnx"]:
+        raise BadInput(path, "onnx", f"{_shown(spec['onnx'])} is not a file name in the folder")
+    sizes = ["n_steps", "state_dim", "action_dim"] + ["image_size"] * (spec["input"] == "frames")
+    for key in sizes:
+        if not _is(spec[key], "int") or not 1 <= spec[key] <= MAX_SIZE:
+            raise BadInput(path, key, f"{_shown(spec[key])} is not an integer in [1, {MAX_SIZE}]")
+    _check_step_dim(spec, path)
+    _check_language(spec, path)
+    return spec
+
+
+def reads_steps(spec: dict[str, Any]) -> bool:
+    """True if the graph reads per-step state + action (state model, or image + state)."""
+    return bool(spec["input"] == "state" or spec["with_state"])
+
+
+def _check_step_dim(spec: dict[str, Any], path: Path) -> None:
+    """step_dim = S + A [+ 1 elapsed time] [+ 2·S + A motion statistics]."""
+    s, a = spec["state_dim"], spec["action_dim"]
+    width = s + a + int(spec["time_feature"]) + (2 * s + a) * int(spec["motion_features"])
+    if reads_steps(spec) and spec["step_dim"] != width:
+        raise BadInput(
+            path, "step_dim", f"{spec['step_dim']} does not fit state_dim, action_dim and the "
+            f"time and motion features ({width})"
+        )  # fmt: skip
+
+
+def _check_language(spec: dict[str, Any], path: Path) -> None:
+    """language_dim > 0 and every shipped task embedding that many finite numbers."""
+    if not spec["language"]:
+        return
+    dim = spec["language_dim"]
+    if not 1 <= dim <= MAX_SIZE:
+        raise BadInput(path, "language_dim", f"{dim} is not in [1, {MAX_SIZE}]")
+    for task, vector in spec["task_embeddings"].items():
+        numbers = isinstance(vector, list) and all(
+            _is(v, "int") or isinstance(v, float) for v in vector
+        )
+        array = np.asarray(vector, np.float64) if numbers else np.zeros(0)
+        if array.shape != (dim,) or not np.isfinite(array).all():
+            raise BadInput(path, "task_embeddings", f"{_shown(task)}: need {dim} finite numbers")
+
+
+def load_npz(path: Path) -> dict[str, Any]:
+    """A trajectory's arrays from an .npz file (keys: state, action, frames, instruction, …)."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise BadInput(path, "file", "not an .npz archive of named arrays")
+        with loaded as npz:
+            data: dict[str, Any] = {key: npz[key] for key in npz.files}
+    except NPZ_ERRORS as exc:
+        raise BadInput(path, "file", f"unreadable ({exc})") from exc
     if "instruction" in data:
-        data["instruction"] = str(data["instruction"])
-    data["name"] = str(path)
+        value = data["instruction"]
+        if value.dtype.kind != "U" or value.ndim != 0:
+            raise BadInput(path, "instruction", f"need a string, got {value.dtype} {value.shape}")
+        data["instruction"] = str(value)
+    data["name"], data["file"] = str(path), path
     return data
+
+
+def _safe_name(name: Any, file: object, field: str) -> str:
+    if not isinstance(name, str) or not SAFE_NAME.fullmatch(name) or ".." in name:
+        raise BadInput(file, field, f"{_shown(name)} is not a plain name (letters, digits, . _ -)")
+    return name
 
 
 def load_pool_trajectory(pool: Path, trajectory_id: str, camera: str | None) -> dict[str, Any]:
-    """A trajectory from a robopref pool folder (frames decoded only when `camera` is set)."""
+    """A trajectory from a robopref pool folder; frames (of `camera`) only for image models."""
+    _safe_name(trajectory_id, pool, "--id")
     folder = pool / "trajectories" / trajectory_id
+    meta_file = folder / "meta.json"
+    if not meta_file.is_file():
+        raise BadInput(pool, "--id", f"no trajectory {trajectory_id!r} in this pool")
     try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"{folder / 'meta.json'}: trajectory_id: unreadable ({exc})") from exc
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(meta_file, "meta.json", f"unreadable ({exc})") from exc
+    if not isinstance(meta, dict) or not isinstance(meta.get("task"), str) or not meta["task"]:
+        raise BadInput(meta_file, "task", "need a JSON object with a non-empty task string")
     data = load_npz(folder / "arrays.npz")
     data["instruction"], data["name"] = meta["task"], trajectory_id
     if camera is not None:
-        if camera not in meta.get("cameras", {}):
-            raise BadInput(f"{folder}: frames: no camera {camera!r}")
-        data["frames"] = _decode(folder / meta["cameras"][camera]["file"])
-        info = meta["cameras"][camera]
-        data["frames"] = data["frames"][: info["n_frames"], : info["height"], : info["width"]]
+        data["frames"] = _camera_frames(folder, meta.get("cameras"), camera, meta_file)
     return data
+
+
+def _camera_frames(folder: Path, cameras: Any, camera: str, meta_file: Path) -> np.ndarray:
+    """The decoded frames of `camera` ("" for the trajectory's first camera)."""
+    if isinstance(cameras, dict) and not camera and cameras:
+        camera = next(iter(cameras))
+    if not isinstance(cameras, dict) or not isinstance(cameras.get(camera), dict):
+        raise BadInput(meta_file, "cameras", f"no camera {camera!r}, which this model reads")
+    info = cameras[camera]
+    name = _safe_name(info.get("file"), meta_file, f"cameras.{camera}.file")
+    for key in ("n_frames", "height", "width"):
+        if not _is(info.get(key), "int") or info[key] < 1:
+            raise BadInput(meta_file, f"cameras.{camera}.{key}", "need a positive integer")
+    frames = _decode(folder / name)
+    return frames[: info["n_frames"], : info["height"], : info["width"]]
 
 
 def _decode(path: Path) -> np.ndarray:
     try:
         import av
     except ImportError as exc:
-        raise BadInput(f"{path}: frames: decoding MP4 needs PyAV (pip install av)") from exc
-    with av.open(str(path)) as container:
-        decoded = [np.asarray(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+        raise BadInput(path, "frames", "decoding MP4 needs PyAV (pip install av)") from exc
+    try:
+        with av.open(str(path)) as container:
+            decoded = [np.asarray(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+    except (OSError, ValueError, av.FFmpegError) as exc:
+        raise BadInput(path, "frames", f"cannot decode ({exc})") from exc
+    if not decoded:
+        raise BadInput(path, "frames", "no frames")
     return np.stack(decoded)
+
+
+def check_arrays(traj: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Refuse arrays the model cannot read; leaves state and action as float32 (T, ·)."""
+    file = traj["file"]
+    state, action = (_matrix(traj, key) for key in ("state", "action"))
+    if len(state) != len(action):
+        raise BadInput(file, "action", f"{len(action)} steps for {len(state)} states")
+    if len(state) < 2:
+        raise BadInput(file, "state", f"need T ≥ 2 steps, got {len(state)}")
+    if reads_steps(spec):
+        for key, array in (("state", state), ("action", action)):
+            if array.shape[1] != spec[f"{key}_dim"]:
+                raise BadInput(
+                    file, key, f"{array.shape[1]} columns, model expects {spec[f'{key}_dim']}"
+                )
+        if spec["time_feature"] or spec["motion_features"]:
+            traj["times"] = elapsed_s(traj, len(state))
+    if spec["input"] == "frames":
+        _check_frames(traj, len(state))
+    traj["state"], traj["action"] = state, action
+
+
+def _matrix(traj: dict[str, Any], key: str) -> np.ndarray:
+    if key not in traj:
+        raise BadInput(traj["file"], key, "missing")
+    array = traj[key]
+    if array.dtype.kind not in "fiu" or array.ndim != 2:
+        raise BadInput(traj["file"], key, f"need a (T, ·) numeric array, got {array.dtype} "
+                       f"{array.shape}")  # fmt: skip
+    if not np.isfinite(array).all():
+        raise BadInput(traj["file"], key, "contains NaN or infinite values")
+    return np.asarray(array, np.float32)
+
+
+def _check_frames(traj: dict[str, Any], n: int) -> None:
+    frames, file = traj.get("frames"), traj["file"]
+    if frames is None:
+        raise BadInput(file, "frames", "missing: this image model reads (T, H, W, 3) uint8 RGB")
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[3] != 3:
+        raise BadInput(file, "frames", f"need (T, H, W, 3) uint8 RGB frames, got {frames.dtype} "
+                       f"{frames.shape}")  # fmt: skip
+    if not (frames.shape[1] and frames.shape[2]):
+        raise BadInput(file, "frames", f"empty frames of shape {frames.shape}")
+    if len(frames) != n:
+        raise BadInput(file, "frames", f"{len(frames)} frames for {n} steps")
 
 
 def elapsed_s(traj: dict[str, Any], n: int) -> np.ndarray:
     """(T,) source time of each step: `timestamps_s`, else step / `fps`."""
+    file = traj["file"]
     if "timestamps_s" in traj:
-        times = np.asarray(traj["timestamps_s"], np.float64)
-        if times.shape != (n,):
-            raise BadInput(f"{traj['name']}: timestamps_s: need ({n},), got {times.shape}")
+        times = traj["timestamps_s"]
+        if times.dtype.kind not in "fiu" or times.shape != (n,):
+            raise BadInput(file, "timestamps_s", f"need ({n},) numbers, got {times.dtype} "
+                           f"{times.shape}")  # fmt: skip
+        times = np.asarray(times, np.float64)
+        if not np.isfinite(times).all() or (np.diff(times) <= 0).any():
+            raise BadInput(file, "timestamps_s", "must be finite and strictly increasing")
         return times
     if "fps" in traj:
-        return np.arange(n, dtype=np.float64) / float(traj["fps"])
+        fps = traj["fps"]
+        if fps.shape != () or fps.dtype.kind not in "fiu" or not 0 < float(fps) < np.inf:
+            raise BadInput(file, "fps", f"need one positive number, got {_shown(fps)}")
+        return np.arange(n, dtype=np.float64) / float(fps)
     raise BadInput(
-        f"{traj['name']}: timestamps_s: this model reads elapsed time; "
-        "give `timestamps_s` (T,) or `fps` in the .npz"
-    )
+        file, "timestamps_s",
+        "this model reads elapsed time; give `timestamps_s` (T,) or `fps` in the .npz",
+    )  # fmt: skip
 
 
 def _segment_sums(per_step: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -162,81 +346,108 @@ def motion_columns(
 
 def step_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
     """(1, n_steps, D) float32: state, action [, elapsed seconds] [, motion statistics]."""
-    name, n = traj["name"], int(spec["n_steps"])
-    state = np.asarray(traj["state"], np.float32)
-    action = np.asarray(traj["action"], np.float32)
-    if state.ndim != 2 or action.ndim != 2 or len(state) != len(action) or len(state) < 2:
-        raise BadInput(f"{name}: state: need (T, S) state and (T, A) action, T ≥ 2")
-    for field, array in (("state", state), ("action", action)):
-        if array.shape[1] != spec[f"{field}_dim"]:
-            raise BadInput(
-                f"{name}: {field}: {array.shape[1]} columns, model expects {spec[f'{field}_dim']}"
-            )
-    idx = subsample_indices(len(state), n)
+    state, action = traj["state"], traj["action"]
+    idx = subsample_indices(len(state), int(spec["n_steps"]))
     columns = [state[idx], action[idx]]
-    if spec.get("time_feature") or spec.get("motion_features"):
-        times = elapsed_s(traj, len(state))
-    if spec.get("time_feature"):
-        columns.append((times[idx] - times[0])[:, None])
-    if spec.get("motion_features"):
-        columns.append(motion_columns(state, action, times, idx))
-    x = np.concatenate(columns, axis=1)
-    if x.shape[1] != spec["step_dim"]:
-        raise BadInput(f"{name}: state: step width {x.shape[1]}, model expects {spec['step_dim']}")
-    return x[None].astype(np.float32)
+    if spec["time_feature"]:
+        columns.append((traj["times"][idx] - traj["times"][0])[:, None])
+    if spec["motion_features"]:
+        columns.append(motion_columns(state, action, traj["times"], idx))
+    return np.concatenate(columns, axis=1)[None].astype(np.float32)
 
 
 def frame_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
     """(1, n_steps, size, size, 3) uint8 frames at the subsampled steps."""
-    name, n_total = traj["name"], len(traj["state"])
-    frames = traj.get("frames")
-    if frames is None or frames.ndim != 4 or frames.shape[3] != 3 or frames.dtype != np.uint8:
-        raise BadInput(f"{name}: frames: need (T, H, W, 3) uint8 RGB frames")
-    if len(frames) != n_total:
-        raise BadInput(f"{name}: frames: {len(frames)} frames for {n_total} steps")
-    if n_total < 2:
-        raise BadInput(f"{name}: state: need T ≥ 2 steps")
-    idx = subsample_indices(n_total, int(spec["n_steps"]))
-    return resize_frames(frames[idx], int(spec["image_size"]))[None]
+    idx = subsample_indices(len(traj["state"]), int(spec["n_steps"]))
+    return resize_frames(traj["frames"][idx], int(spec["image_size"]))[None]
 
 
 def model_feeds(traj: dict[str, Any], spec: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The graph inputs of one trajectory: `x`, and `steps` beside frames (image + state)."""
+    """The graph inputs of one checked trajectory: `x`, and `steps` beside frames."""
     if spec["input"] == "state":
         return {"x": step_input(traj, spec)}
     feeds = {"x": frame_input(traj, spec)}
-    if spec.get("with_state"):
+    if spec["with_state"]:
         feeds["steps"] = step_input(traj, spec)
     return feeds
 
 
-def task_embedding(spec: dict[str, Any], instruction: str | None, file: Path | None) -> Any:
-    """(1, 384) float32 instruction embedding, or None for models without language."""
-    if not spec.get("language"):
+def task_embedding(
+    spec: dict[str, Any], instruction: str | None, file: Path | None, origin: object
+) -> Any:
+    """(1, language_dim) float32 instruction embedding, or None for models without language."""
+    if not spec["language"]:
         return None
-    if file is not None:
-        vector = np.load(file, allow_pickle=False).astype(np.float32).reshape(1, -1)
-    elif instruction in spec["task_embeddings"]:
-        vector = np.asarray(spec["task_embeddings"][instruction], np.float32)[None]
-    else:
+    dim = int(spec["language_dim"])
+    if file is None and instruction in spec["task_embeddings"]:
+        return np.asarray(spec["task_embeddings"][instruction], np.float32)[None]
+    if file is None:
         known = sorted(spec["task_embeddings"])
         raise BadInput(
-            f"instruction: {instruction!r} is not a training task {known[:5]}; pass "
-            "--task-embedding FILE.npy (all-MiniLM-L6-v2, L2-normalised)"
-        )
-    if vector.shape != (1, int(spec["language_dim"])):
-        raise BadInput(
-            f"task_embedding: shape {vector.shape[1:]}, expected ({spec['language_dim']},)"
-        )
-    return vector
+            origin, "instruction", f"{instruction!r} is not a training task {known[:5]}; pass "
+            "--task-embedding FILE.npy (all-MiniLM-L6-v2, L2-normalised)",
+        )  # fmt: skip
+    try:
+        vector = np.load(file, allow_pickle=False)
+    except NPZ_ERRORS as exc:
+        raise BadInput(file, "task_embedding", f"unreadable ({exc})") from exc
+    if not isinstance(vector, np.ndarray) or vector.dtype.kind not in "fiu" or vector.size != dim:
+        raise BadInput(file, "task_embedding", f"need ({dim},) numbers, got {_shown(vector)}")
+    if not np.isfinite(vector).all():
+        raise BadInput(file, "task_embedding", "contains NaN or infinite values")
+    return vector.astype(np.float32).reshape(1, dim)
 
 
-def reward(session: Any, spec: dict[str, Any], traj: dict[str, Any], embedding: Any) -> float:
-    """The ensemble-mean reward of one trajectory."""
-    feeds = model_feeds(traj, spec)
-    if embedding is not None:
-        feeds["task_embedding"] = embedding
-    return float(session.run(["reward"], feeds)[0][0])
+def expected_inputs(spec: dict[str, Any]) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """Graph input name → (ONNX type, shape after the batch axis), as the spec describes."""
+    n, size, dim = spec["n_steps"], spec["image_size"], spec["step_dim"]
+    frames = spec["input"] == "frames"
+    out: dict[str, tuple[str, tuple[int, ...]]] = {
+        "x": ("tensor(uint8)", (n, size, size, 3)) if frames else ("tensor(float)", (n, dim))
+    }
+    if spec["language"]:
+        out["task_embedding"] = ("tensor(float)", (spec["language_dim"],))
+    if frames and spec["with_state"]:
+        out["steps"] = ("tensor(float)", (n, dim))
+    return out
+
+
+def open_session(model_dir: Path, spec: dict[str, Any]) -> Any:
+    """An ONNX Runtime session on the spec's graph, whose inputs match the spec."""
+    path = model_dir / spec["onnx"]
+    if not path.is_file():
+        raise BadInput(path, "onnx", "missing: the model's ONNX graph")
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise BadInput(path, "onnxruntime", "not installed (pip install onnxruntime)") from exc
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ONNX Runtime raises its own types (InvalidProtobuf, Fail, …)
+        raise BadInput(path, "onnx", f"unreadable: {str(exc).splitlines()[0][:200]}") from exc
+    declared = {i.name: (i.type, tuple(i.shape[1:])) for i in session.get_inputs()}
+    for name, (kind, shape) in expected_inputs(spec).items():
+        got = declared.pop(name, None)
+        if (
+            got is None
+            or (got[0], len(got[1])) != (kind, len(shape))
+            or any(isinstance(g, int) and g != s for g, s in zip(got[1], shape, strict=True))
+        ):
+            raise BadInput(path, name, f"graph reads {got}, {SPEC_FILE} describes {(kind, shape)}")
+    if declared or "reward" not in [o.name for o in session.get_outputs()]:
+        raise BadInput(path, "inputs", f"graph inputs {sorted(declared)} or outputs do not fit")
+    return session
+
+
+def reward(session: Any, feeds: dict[str, Any], onnx: Path, name: str) -> float:
+    """The ensemble-mean reward of one trajectory's feeds; refuses a non-finite result."""
+    try:
+        value = np.asarray(session.run(["reward"], feeds)[0], np.float64).reshape(-1)
+    except Exception as exc:  # ONNX Runtime raises its own types
+        raise BadInput(onnx, "x", f"ONNX Runtime refused {name}: {str(exc)[:200]}") from exc
+    if value.shape != (1,) or not np.isfinite(value[0]):
+        raise BadInput(onnx, "reward", f"{value.tolist()} for {name} is not a finite number")
+    return float(value[0])
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -251,37 +462,44 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def score(args: argparse.Namespace) -> list[str]:
+    """Check and score every trajectory the arguments name; the lines to print."""
+    spec = read_spec(args.model_dir)
+    session = open_session(args.model_dir, spec)
+    if args.pool is not None and not args.id:
+        raise BadInput(args.pool, "--id", "give at least one trajectory id with --pool")
+    if args.pool is not None and not (args.pool / "trajectories").is_dir():
+        raise BadInput(args.pool, "--pool", "not a robopref pool folder (no trajectories/)")
+    camera = (spec["camera"] or "") if spec["input"] == "frames" else None
+    values: list[tuple[str, float]] = []
+    for trajectory_id in args.id if args.pool is not None else [None]:
+        traj = (
+            load_npz(args.npz)
+            if trajectory_id is None
+            else load_pool_trajectory(args.pool, trajectory_id, camera)
+        )
+        check_arrays(traj, spec)
+        instruction = args.instruction or traj.get("instruction")
+        feeds = model_feeds(traj, spec)
+        embedding = task_embedding(spec, instruction, args.task_embedding, traj["file"])
+        if embedding is not None:
+            feeds["task_embedding"] = embedding
+        values.append((traj["name"], reward(session, feeds, args.model_dir / spec["onnx"],
+                                            traj["name"])))  # fmt: skip
+    if len(values) == 1:
+        return [f"{values[0][1]:.9g}"]
+    return [f"{name} {value:.9g}" for name, value in values]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (2 on bad input, with nothing printed)."""
     args = _arguments(argv)
     try:
-        spec = json.loads((args.model_dir / SPEC_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        sys.stderr.write(f"error: {args.model_dir / SPEC_FILE}: model: unreadable ({exc})\n")
-        return 2
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(
-        str(args.model_dir / spec["onnx"]), providers=["CPUExecutionProvider"]
-    )
-    camera = spec.get("camera") if spec["input"] == "frames" else None
-    try:
-        if args.npz is not None:
-            trajectories = [load_npz(args.npz)]
-        elif not args.id:
-            raise BadInput("--id: give at least one trajectory id with --pool")
-        else:
-            trajectories = [load_pool_trajectory(args.pool, i, camera) for i in args.id]
-        for traj in trajectories:
-            instruction = args.instruction or traj.get("instruction")
-            value = reward(
-                session, spec, traj, task_embedding(spec, instruction, args.task_embedding)
-            )
-            line = f"{value:.9g}" if len(trajectories) == 1 else f"{traj['name']} {value:.9g}"
-            sys.stdout.write(line + "\n")
+        lines = score(args)
     except BadInput as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    sys.stdout.write("".join(f"{line}\n" for line in lines))
     return 0
 
 
