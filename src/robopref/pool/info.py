@@ -108,12 +108,12 @@ def _field_of(message: str) -> tuple[str, str]:
     """
     dotted = _DOTTED.match(message)
     if dotted:
-        return f"config.{dotted.group(1)}", dotted.group(2)
+        message = dotted.group(2)
     named = _CLASS_FIELD.search(message)
-    if named:
+    if named:  # the most specific name: the class's own check names its field
         section = _CONFIG_CLASSES[named.group(1)]
         return ".".join(p for p in ("config", section, named.group(2)) if p), message
-    return "config", message
+    return ("config." + dotted.group(1) if dotted else "config"), message
 
 
 def _shown(value: object) -> str:

@@ -81,7 +81,8 @@ def read_manifest(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(path, "manifest", "missing: not a pool folder")
     try:
-        table = pq.read_table(path)
+        with pq.ParquetFile(path) as parquet:  # not read_table: it refuses repeated columns
+            table = parquet.read()
         table.validate(full=True)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise InputError(path, "manifest", f"not a readable Parquet file: {_brief(exc)}") from exc
@@ -202,14 +203,18 @@ def _typed_column(column: pa.ChunkedArray, field: pa.Field, path: Path) -> pa.Ch
 
 
 def _compatible(actual: pa.DataType, wanted: pa.DataType) -> bool:
-    """True if values of `actual` can stand for `wanted` (ints for floats, not the reverse)."""
+    """True if values of `actual` can stand for `wanted` (a number for a number, ...).
+
+    Floats for integers are accepted (pandas writes a nullable int column as float64):
+    the safe cast then refuses any value that is not a whole number.
+    """
     if pa.types.is_dictionary(actual):
         actual = actual.value_type
     if pa.types.is_null(actual):
         return True  # an all-null column: the null check decides
     kinds = (
         (pa.types.is_string, lambda t: pa.types.is_string(t) or pa.types.is_large_string(t)),
-        (pa.types.is_integer, pa.types.is_integer),
+        (pa.types.is_integer, lambda t: pa.types.is_integer(t) or pa.types.is_floating(t)),
         (pa.types.is_floating, lambda t: pa.types.is_floating(t) or pa.types.is_integer(t)),
         (pa.types.is_boolean, pa.types.is_boolean),
         (pa.types.is_timestamp, pa.types.is_timestamp),

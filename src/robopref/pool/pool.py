@@ -29,7 +29,7 @@ from robopref.outputs import (
 )
 from robopref.pool.config import PoolConfig
 from robopref.pool.info import POOL_INFO, config_from_json, read_pool_info
-from robopref.pool.layout import META, read_trajectory_files, write_trajectory_files
+from robopref.pool.layout import ARRAYS, META, read_trajectory_files, write_trajectory_files
 from robopref.pool.manifest import (
     MANIFEST,
     manifest_row,
@@ -110,7 +110,7 @@ class Pool:
         row = self.manifest.iloc[self._row[trajectory_id]]
         if traj.n_steps != row["n_steps"]:
             raise InputError(
-                directory / META,
+                directory / ARRAYS,
                 "n_steps",
                 f"the arrays have {traj.n_steps} steps, the manifest says {row['n_steps']}",
             )
