@@ -23,6 +23,7 @@ from robopref.store.models import (
 )
 from robopref.store.queries import ensure_annotators
 from robopref.store.session import Store
+from robopref.store.text import check_id, check_row, shown
 from robopref.types import BatchKind, Choice, PairKind, Stratum
 
 logger = logging.getLogger(__name__)
@@ -37,8 +38,9 @@ def create_batch(store: Store, batch: PairBatch) -> int:
     Raises:
         InputError: The batch id exists, a trajectory is not synced (`sync_trajectories`),
             an assignment names a pair outside the batch or a left trajectory outside its
-            pair, or a pair id is used twice.
+            pair, a pair id is used twice, or a text field could not be stored (`store.text`).
     """
+    _check_batch_text(batch)
     pairs = {p.pair_id: p for p in batch.pairs}
     if len(pairs) != len(batch.pairs):
         raise InputError(batch.batch_id, "pair_id", "a pair id appears twice in the batch")
@@ -82,9 +84,12 @@ def add_assignments(store: Store, batch_id: str, assignments: tuple[AssignmentSp
         The number of assignments added.
 
     Raises:
-        InputError: No such batch, a pair outside it, or a pair already assigned to that
-            annotator; nothing is written then.
+        InputError: No such batch, a pair outside it, a pair already assigned to that
+            annotator, or an id the store could not hold; nothing is written then.
     """
+    check_id(batch_id, where=shown(batch_id), field="batch_id")
+    for a in assignments:
+        check_row(Assignment, _assignment_text(a), where=shown(batch_id))
     with store.write() as session:
         if session.get(Batch, batch_id) is None:
             raise InputError(batch_id, "batch_id", "no such batch")
@@ -115,6 +120,7 @@ def load_batch(store: Store, batch_id: str) -> PairBatch:
     Raises:
         InputError: No such batch.
     """
+    check_id(batch_id, where=shown(batch_id), field="batch_id")
     with store.read() as session:
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -133,6 +139,30 @@ def calibration_batch_ids(store: Store) -> list[str]:
             .order_by(Batch.created_at, Batch.batch_id)
         )
         return list(session.scalars(query))
+
+
+def _check_batch_text(batch: PairBatch) -> None:
+    """Every text field of the batch, as the store will hold it (`store.text`)."""
+    where = shown(batch.batch_id)
+    check_id(batch.batch_id, where=where, field="batch_id")
+    for pair in batch.pairs:
+        check_row(Pair, pair.as_row(batch.batch_id), where=where)
+    for a in batch.assignments:
+        check_row(Assignment, _assignment_text(a), where=where)
+    for r in batch.ranking_sets:
+        check_row(RankingSet, {"ranking_set_id": r.ranking_set_id, "task": r.task}, where=where)
+        for trajectory_id in r.trajectory_ids:
+            check_id(trajectory_id, where=where, field="trajectory_ids")
+        for annotator_id in r.annotator_ids:
+            check_id(annotator_id, where=where, field="annotator_ids")
+
+
+def _assignment_text(a: AssignmentSpec) -> dict[str, str]:
+    return {
+        "pair_id": a.pair_id,
+        "annotator_id": a.annotator_id,
+        "left_trajectory_id": a.left_trajectory_id,
+    }
 
 
 def _spec(pair: Pair) -> PairSpec:

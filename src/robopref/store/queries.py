@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
 from robopref.pairs.records import ASSIGNMENT_COLUMNS, PAIR_COLUMNS
-from robopref.schemas import ANNOTATIONS_SCHEMA
+from robopref.schemas import ANNOTATIONS_SCHEMA, text_problem
 from robopref.store.models import (
     Annotation,
     Annotator,
@@ -36,6 +36,7 @@ from robopref.store.models import (
 )
 from robopref.store.records import CertificationRecord
 from robopref.store.session import Store
+from robopref.store.text import check_id, check_ids, check_row, shown
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,10 @@ def add_annotator(store: Store, annotator_id: str, role: Role | str = Role.ANNOT
     has a token is refused.
 
     Raises:
-        InputError: Empty id, unknown role, or the annotator already has a token.
+        InputError: An id the store cannot hold (`store.text`), unknown role, or the
+            annotator already has a token.
     """
-    if not annotator_id or len(annotator_id) > 128:
-        raise InputError(annotator_id, "annotator_id", "must be 1–128 characters")
+    check_id(annotator_id, where=shown(annotator_id), field="annotator_id")
     try:
         role = Role(role)
     except ValueError:
@@ -100,6 +101,7 @@ def issue_token(store: Store, annotator_id: str) -> str:
     Raises:
         InputError: No such annotator.
     """
+    check_id(annotator_id, where=shown(annotator_id), field="annotator_id")
     token = secrets.token_urlsafe(32)
     with store.write() as session:
         row = session.get(Annotator, annotator_id)
@@ -110,7 +112,9 @@ def issue_token(store: Store, annotator_id: str) -> str:
 
 
 def annotator_for_token(store: Store, token: str) -> tuple[str, Role] | None:
-    """The (annotator_id, role) a token logs in as, or None."""
+    """The (annotator_id, role) a token logs in as, or None (also for a token no login has)."""
+    if not isinstance(token, str) or not token or text_problem(token) is not None:
+        return None
     with store.read() as session:
         row = session.scalars(
             select(Annotator).where(Annotator.token_hash == hash_token(token))
@@ -130,6 +134,7 @@ def ensure_annotators(session: Session, annotator_ids: Iterable[str]) -> list[st
 
 def is_certified(store: Store, annotator_id: str) -> bool:
     """Whether the annotator's latest certification attempt passed."""
+    check_ids(shown(annotator_id), annotator_id=annotator_id)
     with store.read() as session:
         row = session.get(Annotator, annotator_id)
         return bool(row is not None and row.certified)
@@ -143,6 +148,8 @@ def record_certification(
     Raises:
         InputError: Unknown annotator or batch, or kappa outside [-1, 1].
     """
+    check_ids(shown(annotator_id), annotator_id=annotator_id,
+              calibration_batch_id=calibration_batch_id)
     if not -1.0 <= kappa <= 1.0:
         raise InputError(annotator_id, "kappa", f"{kappa} is outside [-1, 1]")
     with store.write() as session:
@@ -165,6 +172,7 @@ def record_certification(
 
 def certification_history(store: Store, annotator_id: str | None = None) -> pd.DataFrame:
     """Certification attempts, oldest first (`CERTIFICATION_COLUMNS`): the kappa history."""
+    check_ids("certification history", annotator_id=annotator_id)
     query = select(CertificationAttempt).order_by(CertificationAttempt.attempt_id)
     if annotator_id is not None:
         query = query.where(CertificationAttempt.annotator_id == annotator_id)
@@ -183,12 +191,15 @@ def sync_trajectories(store: Store, manifest: pd.DataFrame, *, chunk: int = 500)
     """Insert or update the store's trajectories from a pool manifest; returns rows written.
 
     Raises:
-        InputError: The manifest lacks one of `TRAJECTORY_COLUMNS`.
+        InputError: The manifest lacks one of `TRAJECTORY_COLUMNS`, or a text value could
+            not be stored (`store.text`; the error names the manifest row).
     """
     missing = [c for c in TRAJECTORY_COLUMNS if c not in manifest.columns]
     if missing:
         raise InputError("manifest", missing[0], "column missing")
     rows = [_trajectory_row(r) for r in manifest[list(TRAJECTORY_COLUMNS)].to_dict("records")]
+    for number, row in enumerate(rows, start=1):
+        check_row(TrajectoryRow, row, where=f"manifest row {number}")
     dialect = sqlite if store.is_sqlite else postgresql
     with store.write() as session:
         for start in range(0, len(rows), chunk):
@@ -232,6 +243,7 @@ def set_batch_status(store: Store, batch_id: str, status: BatchStatus | str) -> 
     Raises:
         InputError: Unknown batch or status.
     """
+    check_ids(shown(batch_id), batch_id=batch_id)
     try:
         value = BatchStatus(status).value
     except ValueError:
@@ -255,6 +267,7 @@ def batch_annotator_ids(store: Store, batch_id: str) -> list[str]:
     Raises:
         InputError: Unknown batch.
     """
+    check_ids(shown(batch_id), batch_id=batch_id)
     with store.read() as session:
         if session.get(Batch, batch_id) is None:
             raise InputError(batch_id, "batch_id", "no such batch")
@@ -267,6 +280,7 @@ def batch_annotator_ids(store: Store, batch_id: str) -> list[str]:
 
 def pairs_frame(store: Store, batch_id: str | None = None) -> pd.DataFrame:
     """Pairs with `PAIR_COLUMNS` (gold answers included: for QA, never for annotators)."""
+    check_ids("pairs", batch_id=batch_id)
     query: Select[Any] = select(*(getattr(Pair, c) for c in PAIR_COLUMNS)).order_by(Pair.pair_id)
     if batch_id is not None:
         query = query.where(Pair.batch_id == batch_id)
@@ -278,6 +292,7 @@ def pairs_frame(store: Store, batch_id: str | None = None) -> pd.DataFrame:
 
 def assignments_frame(store: Store, batch_id: str | None = None) -> pd.DataFrame:
     """Assignments: `ASSIGNMENT_COLUMNS` then `ASSIGNMENT_EXTRA_COLUMNS`."""
+    check_ids("assignments", batch_id=batch_id)
     columns = (*ASSIGNMENT_COLUMNS, *ASSIGNMENT_EXTRA_COLUMNS)
     query: Select[Any] = select(*(getattr(Assignment, c) for c in columns)).order_by(
         Assignment.annotator_id, Assignment.batch_id, Assignment.position)
@@ -296,6 +311,7 @@ def annotations_frame(store: Store, batch_id: str | None = None) -> pd.DataFrame
 
     `rubric_answers` is a JSON string (keys sorted) or None; timestamps are UTC.
     """
+    check_ids("annotations", batch_id=batch_id)
     query = (
         select(Annotation, Pair.batch_id)
         .join(Pair, Pair.pair_id == Annotation.pair_id)
@@ -328,6 +344,9 @@ def count_annotations(
     store: Store, *, batch_id: str | None = None, annotator_ids: Sequence[str] | None = None
 ) -> int:
     """Number of stored annotations, optionally of one batch and/or some annotators."""
+    check_ids("annotation count", batch_id=batch_id)
+    for annotator_id in annotator_ids or ():
+        check_ids("annotation count", annotator_id=annotator_id)
     query = select(func.count()).select_from(Annotation)
     if batch_id is not None:
         query = query.join(Pair, Pair.pair_id == Annotation.pair_id).where(

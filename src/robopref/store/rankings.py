@@ -21,6 +21,7 @@ from robopref.store.queries import as_utc
 from robopref.store.records import RankingSubmission, SubmitResult
 from robopref.store.session import Store
 from robopref.store.submit import NotAssignedError, stored_id
+from robopref.store.text import check_id, check_ids, shown
 
 RANKING_PREFERENCE_COLUMNS = (*RANKING_PAIR_COLUMNS, "ranking_id", "batch_id", "created_at")
 """Columns of `ranking_preferences`: `robopref.pairs.expand_ranking`'s rows plus provenance."""
@@ -33,12 +34,15 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
         InputError: The ordering is not a permutation of the set, or a field is invalid.
         NotAssignedError: The set is not assigned to this annotator.
     """
-    where = f"ranking {submission.annotator_id}/{submission.ranking_set_id}"
+    where = f"ranking {shown(submission.annotator_id)}/{shown(submission.ranking_set_id)}"
+    check_ids(where, annotator_id=submission.annotator_id,
+              ranking_set_id=submission.ranking_set_id,
+              idempotency_key=submission.idempotency_key)
+    for trajectory_id in submission.trajectory_ids:
+        check_id(trajectory_id, where=where, field="trajectory_ids")
     if isinstance(submission.response_time_ms, bool) or not isinstance(
         submission.response_time_ms, int) or submission.response_time_ms < 0:
         raise InputError(where, "response_time_ms", "must be an integer ≥ 0")
-    if not submission.idempotency_key or len(submission.idempotency_key) > 128:
-        raise InputError(where, "idempotency_key", "must be 1–128 characters")
     ranking_id = stored_id(submission.annotator_id, f"ranking\x00{submission.idempotency_key}")
     try:
         with store.write() as session:

@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from robopref.errors import InputError
+from robopref.schemas import MAX_TEXT_CHARS
+from robopref.store.text import check_id, check_json_text, check_text, shown
 from robopref.types import Choice
 
 RUBRIC_KEYS = ("success", "collisions", "efficiency", "safety", "naturalness")
 """Sub-questions an annotator may answer beside the overall preference (seed 000)."""
 
-MAX_TEXT = 4000
+MAX_TEXT = MAX_TEXT_CHARS
 """Longest free-text reason stored, in characters."""
 
 
@@ -54,11 +56,9 @@ class Submission:
         Raises:
             InputError: A field is missing, out of range or of the wrong type.
         """
-        where = f"annotation {self.annotator_id}/{self.pair_id}"
+        where = f"annotation {shown(self.annotator_id)}/{shown(self.pair_id)}"
         for name in ("annotator_id", "pair_id", "left_trajectory_id", "idempotency_key"):
-            value = getattr(self, name)
-            if not isinstance(value, str) or not value or len(value) > 128:
-                raise InputError(where, name, "must be a non-empty string of ≤ 128 characters")
+            check_id(getattr(self, name), where=where, field=name)
         try:
             choice = Choice(self.preference)
         except ValueError:
@@ -67,10 +67,9 @@ class Submission:
             raise InputError(where, "preference", message) from None
         _check_int(where, "confidence", self.confidence, low=1, high=5)
         _check_int(where, "response_time_ms", self.response_time_ms, low=0, high=None)
-        if self.free_text_reason is not None and (
-            not isinstance(self.free_text_reason, str) or len(self.free_text_reason) > MAX_TEXT
-        ):
-            raise InputError(where, "free_text_reason", f"must be text of ≤ {MAX_TEXT} characters")
+        check_text(self.free_text_reason, where=where, field="free_text_reason")
+        if self.interface_version is not None:
+            check_id(self.interface_version, where=where, field="interface_version", max_chars=64)
         _check_rubric(where, self.rubric_answers)
         if self.shown_at is not None and self.shown_at.tzinfo is None:
             raise InputError(where, "shown_at", "must be timezone-aware")
@@ -98,6 +97,7 @@ def _check_rubric(where: str, answers: Mapping[str, Any] | None) -> None:
         ok = ok or (isinstance(value, float) and math.isfinite(value))
         if not ok:
             raise InputError(where, "rubric_answers", f"{key}: {value!r} is not a JSON scalar")
+        check_json_text(value, where=where, field="rubric_answers")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from robopref.store.models import (
 from robopref.store.queries import as_utc
 from robopref.store.records import QueueItem, Submission, SubmitResult
 from robopref.store.session import Store
+from robopref.store.text import check_ids, shown
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
                 return SubmitResult(annotation_id, created=False)
             assignment = session.get(Assignment, (submission.pair_id, submission.annotator_id))
             pair = session.get(Pair, submission.pair_id)
-            where = f"annotation {submission.annotator_id}/{submission.pair_id}"
+            where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
             if assignment is None or pair is None:
                 raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
                                        f"{submission.annotator_id!r}")
@@ -126,7 +127,11 @@ def next_assignment(
 
     Batches are served oldest first, pairs in their assigned order. With `mark_shown` the
     first call for a pair records `shown_at`.
+
+    Raises:
+        InputError: An id that the store could not hold (checked as `store.text` does).
     """
+    check_ids(f"queue of {shown(annotator_id)}", annotator_id=annotator_id, batch_id=batch_id)
     open_work = (
         select(Assignment)
         .join(Batch, Batch.batch_id == Assignment.batch_id)
@@ -165,12 +170,15 @@ def skip_assignment(store: Store, annotator_id: str, pair_id: str) -> None:
     """Mark an assignment skipped (the annotator could not judge it); it leaves the queue.
 
     Raises:
+        InputError: An id that the store could not hold.
         NotAssignedError: The pair is not assigned to this annotator.
     """
+    where = f"annotation {shown(annotator_id)}/{shown(pair_id)}"
+    check_ids(where, annotator_id=annotator_id, pair_id=pair_id)
     with store.write() as session:
         assignment = session.get(Assignment, (pair_id, annotator_id))
         if assignment is None:
-            raise NotAssignedError(f"annotation {annotator_id}/{pair_id}", "pair_id",
+            raise NotAssignedError(where, "pair_id",
                                    f"this pair is not assigned to annotator {annotator_id!r}")
         if not assignment.completed:
             assignment.skipped = True
