@@ -17,6 +17,7 @@ from robopref.errors import InputError
 from robopref.outputs import check_output_dir, output_folder
 from robopref.pairs.config import PairsConfig
 from robopref.pairs.records import ASSIGNMENT_COLUMNS, PairBatch
+from robopref.pool.manifest import read_manifest as read_pool_manifest
 
 PAIRS_FILE = "pairs.parquet"
 ASSIGNMENTS_FILE = "assignments.parquet"
@@ -41,7 +42,9 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
         InputError: The path is neither, or the file cannot be read.
     """
     path = Path(path)
-    target = path / "manifest.parquet" if path.is_dir() else path
+    if path.is_dir():  # a pool's manifest: the pool stage's one check of every column
+        return read_pool_manifest(path / "manifest.parquet")
+    target = path
     if not target.is_file():
         raise InputError(path, "manifest", "not a pool folder or a manifest .parquet file")
     try:
