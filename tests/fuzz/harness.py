@@ -128,11 +128,12 @@ def assert_refused(case: Case, outcome: Outcome) -> None:
 
 
 def leftovers(root: Path) -> list[str]:
-    """Temporary or staging files and folders anywhere under `root`."""
+    """Temporary or staging files and non-empty folders anywhere under `root`."""
     return sorted(
         path.relative_to(root).as_posix()
         for path in root.rglob("*")
         if any(mark in path.name for mark in LEFTOVER_MARKS)
+        and not (path.is_dir() and not any(path.iterdir()))
     )
 
 
