@@ -122,7 +122,9 @@ def read_spec(model_dir: Path) -> dict[str, Any]:
     if not isinstance(spec, dict):
         raise BadInput(path, SPEC_FILE, "expected a JSON object")
     for key, kind in SPEC_KINDS.items():
-        if not _is(spec.get(key), kind):
+        if key not in spec:
+            raise BadInput(path, key, "missing")
+        if not _is(spec[key], kind):
             wanted = kind.rstrip("?") + (" or null" if kind.endswith("?") else "")
             raise BadInput(path, key, f"expected {wanted}, got {_shown(spec.get(key))}")
     if spec["schema_version"] != SPEC_SCHEMA_VERSION:
@@ -240,8 +242,8 @@ def _decode(path: Path) -> np.ndarray:
     try:
         with av.open(str(path)) as container:
             decoded = [np.asarray(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
-    except (OSError, ValueError, av.FFmpegError) as exc:
-        raise BadInput(path, "frames", f"cannot decode ({exc})") from exc
+    except (OSError, ValueError, IndexError, av.FFmpegError) as exc:  # IndexError: no video
+        raise BadInput(path, "frames", f"cannot decode ({exc!r})") from exc
     if not decoded:
         raise BadInput(path, "frames", "no frames")
     return np.stack(decoded)
