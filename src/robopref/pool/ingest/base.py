@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import re
@@ -15,7 +16,10 @@ from robopref.errors import InputError
 from robopref.pool.config import IngestConfig
 from robopref.pool.ingest.fields import read_text
 from robopref.pool.trajectory import MetadataValue, Trajectory
-from robopref.safe_paths import NameMap
+from robopref.safe_paths import MAX_NAME_CHARS, NameMap, safe_name
+
+CAMERA_CHARS = MAX_NAME_CHARS - len(".mp4")
+"""Longest camera name: the pool stores `<camera>.mp4`, which must itself be a safe name."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,21 @@ def safe_id(text: str) -> str:
     'lerobot_koch_pick'
     """
     return re.sub(r"[^A-Za-z0-9_.-]", "_", text) or "dataset"
+
+
+def add_camera(names: NameMap, original: str) -> str:
+    """The safe camera name of `original` in `names`, short enough for `<camera>.mp4`.
+
+    A name whose safe form is longer than CAMERA_CHARS is first cut and given a digest of
+    the whole, so that different long names stay apart.
+
+    >>> len(add_camera(NameMap("x.npz", "frames_<camera>"), "c" * 300)) <= CAMERA_CHARS
+    True
+    """
+    if len(safe_name(original)) > CAMERA_CHARS:
+        digest = hashlib.sha256(original.encode("utf-8", "surrogatepass")).hexdigest()
+        original = f"{original[: CAMERA_CHARS - 24]}-{digest[:8]}"
+    return names.add(original)
 
 
 def cameras_metadata(mapping: Mapping[str, str]) -> dict[str, MetadataValue]:

@@ -17,7 +17,13 @@ import numpy as np
 from robopref.errors import InputError
 from robopref.pool.config import IngestConfig
 from robopref.pool.ingest.arrays import as_float_matrix, as_success, as_times
-from robopref.pool.ingest.base import EpisodeError, Importer, cameras_metadata, register
+from robopref.pool.ingest.base import (
+    EpisodeError,
+    Importer,
+    add_camera,
+    cameras_metadata,
+    register,
+)
 from robopref.pool.ingest.effector import resolve_effector
 from robopref.pool.ingest.fields import read_flag, read_int
 from robopref.pool.ingest.lerobot_layout import EpisodeSpec, read_layout
@@ -54,7 +60,7 @@ class LeRobotImporter(Importer):
             self._specs[key] = spec
         names = NameMap(info.path, "features")
         self._cameras = {
-            key: names.add(camera_part(key))
+            key: add_camera(names, camera_part(key))
             for key in [*self.layout.image_keys, *self.layout.video_keys]
         }
         self._cursors = {key: VideoCursor(0.25 / self.layout.fps) for key in self.layout.video_keys}

@@ -28,7 +28,7 @@ from robopref.pool.ingest.arrays import (
     as_times,
     require_steps,
 )
-from robopref.pool.ingest.base import Importer, cameras_metadata, register
+from robopref.pool.ingest.base import Importer, add_camera, cameras_metadata, register
 from robopref.pool.ingest.effector import resolve_effector
 from robopref.pool.ingest.fields import (
     read_flag,
@@ -219,7 +219,7 @@ def _frames(
     frames, cameras = {}, {}
     for key, value in arrays.items():
         if key.startswith(FRAMES_PREFIX):
-            camera = names.add(key[len(FRAMES_PREFIX) :])
+            camera = add_camera(names, key[len(FRAMES_PREFIX) :])
             frames[camera] = as_frames(value, where=path, field=key, n=n)
             cameras[key] = camera
     return frames, cameras

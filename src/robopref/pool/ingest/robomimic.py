@@ -31,7 +31,7 @@ from robopref.pool.ingest.arrays import (
     first_true,
     require_steps,
 )
-from robopref.pool.ingest.base import Importer, cameras_metadata, register
+from robopref.pool.ingest.base import Importer, add_camera, cameras_metadata, register
 from robopref.pool.ingest.effector import resolve_effector
 from robopref.pool.ingest.fields import (
     read_flag,
@@ -253,7 +253,7 @@ def _observations(
         if len(value) != n:
             raise InputError(where, field, f"has {len(value)} steps, actions has {n}")
         if key.endswith(IMAGE_SUFFIX):
-            camera = cameras.add(key[: -len(IMAGE_SUFFIX)])
+            camera = add_camera(cameras, key[: -len(IMAGE_SUFFIX)])
             frames[camera] = as_frames(value, where=where, field=field, n=n)
             sources[field] = camera
         elif value.ndim <= 2:
