@@ -6,6 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from robopref.testing import tiny_pool
+
+from .harness import run_cli
+
+PREFS = "base-qa/preferences.parquet"
+"""The preferences file of `verb_inputs`, relative to its folder."""
+
 
 @pytest.fixture
 def fuzz_dir(tmp_path: Path) -> Path:
@@ -17,3 +24,21 @@ def fuzz_dir(tmp_path: Path) -> Path:
     case = tmp_path / "case"
     case.mkdir()
     return case
+
+
+@pytest.fixture(scope="session")
+def verb_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Valid inputs for every verb, made by the verbs themselves (copy before changing them).
+
+    `pool/` (60 tiny trajectories, 16 px frames), `base.db` and `base-qa/` from a simulated
+    campaign, and `base-model/` (one member, 3 epochs).
+    """
+    root = tmp_path_factory.mktemp("verb-inputs")
+    tiny_pool(root / "pool", n=60, n_steps=12, frame_size=16)
+    for args in (
+        "campaign simulate pool --db sqlite:///base.db --out base-qa",
+        f"train {PREFS} pool --out base-model --epochs 3 --ensemble 1",
+    ):
+        outcome = run_cli(args.split(), cwd=root)
+        assert outcome.returncode == 0, outcome.stderr[-2000:]
+    return root

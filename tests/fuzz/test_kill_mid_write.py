@@ -25,8 +25,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from robopref.testing import tiny_pool
-
+from .conftest import PREFS
 from .harness import LEFTOVER_MARKS, leftovers, run_cli, snapshot
 
 pytestmark = pytest.mark.slow
@@ -106,8 +105,6 @@ def _clips_complete(clips: Path) -> None:
     assert all((clips.parent / p).is_file() for p in rendered)
 
 
-PREFS = "base-qa/preferences.parquet"
-
 VERBS = (
     Verb("pairs", lambda out, run: f"pairs pool {out} --annotators 3 --seed {run}".split(),
          "batch", _pairs_complete),
@@ -136,20 +133,6 @@ VERBS = (
                            f" --seed {run}").split(),
          "generated", _pool_complete),
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny pool, a simulated campaign's store and QA folder, and a one-member model."""
-    root = tmp_path_factory.mktemp("kill-base")
-    tiny_pool(root / "pool", n=60, n_steps=12, frame_size=16)
-    for args in (
-        "campaign simulate pool --db sqlite:///base.db --out base-qa",
-        f"train {PREFS} pool --out base-model --epochs 3 --ensemble 1",
-    ):
-        outcome = run_cli(args.split(), cwd=root)
-        assert outcome.returncode == 0, outcome.stderr[-2000:]
-    return root
 
 
 def _case_folder(base: Path, tmp_path: Path, verb: Verb) -> Path:
@@ -209,11 +192,11 @@ def _assert_whole(verb: Verb, out: Path, before: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("verb", VERBS, ids=[v.name for v in VERBS])
 def test_a_killed_verb_leaves_its_folder_whole_and_the_next_run_clears_up(
-    verb: Verb, base: Path, tmp_path: Path
+    verb: Verb, verb_inputs: Path, tmp_path: Path
 ) -> None:
     if verb.name == "pool-generate":
         pytest.importorskip("metaworld")
-    case = _case_folder(base, tmp_path, verb)
+    case = _case_folder(verb_inputs, tmp_path, verb)
     out = case / verb.out
     if verb.name == "render":  # a second render of the same pool has nothing to do
         seconds = _full_run(verb, case, 1, "render-probe/clips")

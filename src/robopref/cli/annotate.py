@@ -47,7 +47,7 @@ def simulate(
     from robopref.teachers import cast_roster, parse_roster, simulate_batch
     from robopref.teachers.truth import truth_from_frame, truth_from_pool
 
-    store = open_store(db)
+    store = open_store(db, existing=True)
     cast = cast_roster(parse_roster(annotators), batch_annotator_ids(store, batch))
     truth = truth_from_pool(pool) if pool else truth_from_frame(store_trajectories(store))
     with progress_bar(f"simulating {batch}") as progress:

@@ -44,12 +44,14 @@ def simulate(
     """
     import robopref.pool as rp
     from robopref.campaign import run_simulated_campaign
+    from robopref.quality.qa import check_qa_out
     from robopref.store import open_store
 
     cfg = build_config(
         CampaignConfig, config, annotators=annotators, calibration_roster=calibration_roster,
         retest_roster=retest_roster, production_roster=production_roster, seed=seed,
     )  # fmt: skip
+    check_qa_out(out)  # before the store is created
     manifest = rp.open(pool).manifest
     store = open_store(db)
     try:

@@ -80,11 +80,14 @@ def _frames(annotations: Path | None, pairs: Path | None, db: str | None) -> tup
     if db is not None:
         from robopref.store import annotations_frame, open_store, pairs_frame
 
-        store = open_store(db)
+        store = open_store(db, existing=True)
         try:
-            return annotations_frame(store), pairs_frame(store)
+            frames = annotations_frame(store), pairs_frame(store)
         finally:
             store.dispose()
+        if frames[0].empty:
+            raise InputError(db, "annotations", "the store holds no annotations yet")
+        return frames
     if annotations is None or pairs is None:
         raise InputError("command line", "--db", "give --db URL, or ANNOTATIONS and PAIRS files")
     return read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
@@ -98,7 +101,7 @@ def _certify(db: str | None, config: Any, *, seed: int) -> None:
 
     if db is None:
         raise InputError("command line", "--certify", "needs --db URL (certification is stored)")
-    store = open_store(db)
+    store = open_store(db, existing=True)
     try:
         latest = certify(store, config)
         retests = assign_retests(store, latest, seed=seed)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
@@ -67,7 +67,7 @@ class Store:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
 
 
-def open_store(url: str = DEFAULT_URL, *, upgrade: bool = True) -> Store:
+def open_store(url: str = DEFAULT_URL, *, upgrade: bool = True, existing: bool = False) -> Store:
     """Open (and by default migrate to the latest schema) the store at `url`.
 
     Args:
@@ -75,9 +75,13 @@ def open_store(url: str = DEFAULT_URL, *, upgrade: bool = True) -> Store:
             `postgresql+psycopg://user@host:port/db`. libpq options such as
             `?options=-csearch_path%3Dmyschema` pass through to the driver.
         upgrade: Run Alembic migrations to head first (idempotent; cheap once at head).
+        existing: Refuse a SQLite file that does not exist yet (verbs that only read the
+            store must not create an empty one).
 
     Raises:
-        InputError: The URL cannot be parsed or names an unsupported backend.
+        InputError: The URL cannot be parsed, names an unsupported backend, names a SQLite
+            file that is missing (with `existing`) or not a database, or the server cannot
+            be reached.
     """
     try:
         parsed = make_url(url)
@@ -85,11 +89,38 @@ def open_store(url: str = DEFAULT_URL, *, upgrade: bool = True) -> Store:
         raise InputError(url, "db", f"not a database URL: {exc}") from exc
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise InputError(url, "db", "only sqlite:/// and postgresql+psycopg:// are supported")
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_file(url, parsed.database, existing=existing)
     engine = _sqlite_engine(url) if parsed.get_backend_name() == "sqlite" else _pg_engine(url)
     store = Store(url=url, engine=engine, writer=engine.execution_options(**{_WRITE: True}))
-    if upgrade:
-        upgrade_schema(store)
+    try:
+        if upgrade:
+            upgrade_schema(store)
+        else:
+            with engine.connect():
+                pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise InputError(_shown_url(url), "db", f"cannot open the store: {reason}") from exc
     return store
+
+
+def _check_sqlite_file(url: str, database: str | None, *, existing: bool) -> None:
+    """Refuse a missing file (when `existing`) or a folder before SQLite creates anything."""
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if path.is_dir():
+        raise InputError(path, "db", "is a folder, not a SQLite database file")
+    if existing and not path.is_file():
+        raise InputError(path, "db", "no store there (give the database file a run created)")
+    if not existing and not path.parent.is_dir():
+        raise InputError(path, "db", f"folder {path.parent} does not exist")
+
+
+def _shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _pg_engine(url: str) -> Engine:
