@@ -231,7 +231,7 @@ def _annotations(
 
         from robopref.store import annotations_frame, open_store
 
-        store = open_store(store_url, upgrade=False)
+        store = open_store(store_url, upgrade=False, existing=True)
         try:
             frame = annotations_frame(store)
         except SQLAlchemyError as exc:
