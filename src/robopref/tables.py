@@ -24,7 +24,15 @@ import pyarrow.parquet as pq
 
 from robopref.atomic import write_atomic, write_text_atomic
 from robopref.errors import InputError
-from robopref.schemas import Column, Kind, TableSpec, id_problem, text_problem
+from robopref.schemas import (
+    MAX_ID_CHARS,
+    MAX_TEXT_CHARS,
+    Column,
+    Kind,
+    TableSpec,
+    id_problem,
+    text_problem,
+)
 
 
 class TableFiles(NamedTuple):
@@ -102,6 +110,8 @@ def read_table_file(
         return check_table(_read_parquet(path, spec.name), spec, origin=path, require=require)
     if suffix == ".jsonl":
         frame, lines = _read_jsonl(path, spec.name)
+        if not lines:  # no rows, so no keys: the file has the spec's columns, empty
+            frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in spec.names})
         return check_table(frame, spec, origin=path, require=require, lines=lines)
     raise InputError(path, spec.name, "expected a .parquet or .jsonl file")
 
@@ -187,13 +197,45 @@ def _check_strings(
         if bad.any():
             value = series.iloc[_first(bad)]
             rows.fail(column.name, _first(bad), f"{_shown(value)} is not a string")
-    present = series[~missing]
+    present = series[~missing & _suspects(series, column)]
     for value in pd.unique(present):
         problem = _string_problem(str(value), column)
         if problem is not None:
             row = _first((series == value).to_numpy())
             rows.fail(column.name, row, f"{_shown(value)} {problem}")
     return series
+
+
+_SUSPECT = {
+    Kind.ID: r"[^\x20-\x7e]|^ | $",
+    Kind.TEXT: r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]",
+}
+"""RE2 patterns matching every string that may break its kind's rule (`schemas.id_problem`,
+`text_problem`): non-ASCII or edge spaces for ids; the forbidden characters for text (Arrow
+strings are valid UTF-8, so they hold no lone surrogates)."""
+
+
+def _suspects(series: pd.Series, column: Column) -> np.ndarray:
+    """Rows worth checking one by one: a superset of the bad ones.
+
+    Arrow's vectorised string kernels find them in an Arrow-backed column (millions of rows
+    in well under a second); any other column is checked row by row.
+    """
+    if not (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow"):
+        return np.ones(len(series), bool)
+    import pyarrow.compute as pc
+
+    values = pa.array(series, from_pandas=True)
+    if column.kind is Kind.CHOICE:
+        suspect = pc.invert(pc.is_in(values, value_set=pa.array(column.allowed)))
+    else:
+        limit = MAX_ID_CHARS if column.kind is Kind.ID else MAX_TEXT_CHARS
+        lengths = pc.utf8_length(values)
+        suspect = pc.or_(
+            pc.or_(pc.greater(lengths, limit), pc.equal(lengths, 0)),
+            pc.match_substring_regex(values, _SUSPECT[column.kind]),
+        )
+    return np.asarray(pc.fill_null(suspect, True).to_numpy(zero_copy_only=False), bool)
 
 
 def _string_problem(value: str, column: Column) -> str | None:
@@ -212,6 +254,8 @@ def _check_numbers(
         pd.api.types.is_numeric_dtype(series.dtype) or series.dtype == object
     ):
         bad = ~missing
+    elif pd.api.types.is_numeric_dtype(series.dtype):
+        bad = np.zeros(len(series), bool)
     else:
         bad = ~missing & ~np.fromiter((_is_number(v) for v in series), bool, len(series))
     if bad.any():
@@ -233,6 +277,8 @@ def _check_numbers(
         if mask.any():
             rows.fail(column.name, _first(mask), f"{_shown(series.iloc[_first(mask)])} {problem}")
     if integer and not missing.any():
+        if pd.api.types.is_numeric_dtype(series.dtype):
+            return series.astype(np.int64)
         return pd.Series([int(v) for v in series], index=series.index, dtype=np.int64)
     return pd.Series(values, index=series.index, dtype=np.float64)
 
