@@ -76,16 +76,16 @@ def read_manifest(path: Path) -> pd.DataFrame:
     """The checked manifest at `path` as a frame with exactly the MANIFEST_SCHEMA columns.
 
     Raises:
-        InputError: Naming `path` and the column at fault (or `manifest` for the file).
+        InputError: Naming `path` and the column at fault (`manifest.parquet` for the file).
     """
     if not path.is_file():
-        raise InputError(path, "manifest", "missing: not a pool folder")
+        raise InputError(path, MANIFEST, "missing: not a pool folder")
     try:
         with pq.ParquetFile(path) as parquet:  # not read_table: it refuses repeated columns
             table = parquet.read()
         table.validate(full=True)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise InputError(path, "manifest", f"not a readable Parquet file: {_brief(exc)}") from exc
+        raise InputError(path, MANIFEST, f"not a readable Parquet file: {_brief(exc)}") from exc
     frame: pd.DataFrame = check_manifest(table, path).to_pandas()
     return frame
 
@@ -149,7 +149,7 @@ def manifest_table(frame: pd.DataFrame, path: Path) -> pa.Table:
     try:
         table = pa.Table.from_pandas(frame, schema=MANIFEST_SCHEMA, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-        raise InputError(path, "manifest", f"rows do not fit the schema: {exc}") from exc
+        raise InputError(path, MANIFEST, f"rows do not fit the schema: {exc}") from exc
     return check_manifest(table, path)
 
 

@@ -161,7 +161,7 @@ def open_pool(path: str | Path) -> Pool:
     root = Path(path)
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
-        raise InputError(manifest_path, "manifest", "missing: not a pool folder")
+        raise InputError(manifest_path, MANIFEST, "missing: not a pool folder")
     info = read_pool_info(root / POOL_INFO)
     return Pool(root, read_manifest(manifest_path), info.data, info.config)
 
