@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import math
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -78,12 +79,20 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any], *, where: str = "") 
         raise _named(exc, names, where=where, cls=cls) from exc
 
 
+_LEADING_FIELD = re.compile(r"(?:(\w+)\.)?(\w+)(: )?")
+
+
 def _named(exc: Exception, names: list[str], *, where: str, cls: type) -> ConfigError:
-    """The class's own error with the dotted field: `tie_margin: …` → `loss.tie_margin`."""
+    """The class's own error with the dotted field of the name it starts with.
+
+    `tie_margin: must …`, `tie_margin must …` and `LossConfig.tie_margin must …` all
+    become field `loss.tie_margin` (inside a nested `loss`); other messages name the config.
+    """
     text = str(exc)
-    head, sep, rest = text.partition(": ")
-    if sep and head in names:
-        return ConfigError(f"{where}{head}", rest)
+    found = _LEADING_FIELD.match(text)
+    if found is not None and found.group(1) in (None, cls.__name__) and found.group(2) in names:
+        message = text[found.end() :] if found.group(3) else text
+        return ConfigError(f"{where}{found.group(2)}", message)
     return ConfigError(where.rstrip(".") or cls.__name__, text)
 
 
