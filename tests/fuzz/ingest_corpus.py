@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ class Mutation:
     """Fragment of the file the error must name."""
     field: str
     """Fragment of the field the error must name."""
+    episode: str | None = None
+    """The key of the one bad episode (`--skip-bad` imports the others), or None if the
+    source is refused as a whole, even with `--skip-bad`."""
     options: tuple[str, ...] = ()
     """Extra command-line options."""
 
@@ -122,7 +126,8 @@ def raw_npz(name: str, members: Callable[[dict[str, bytes]], list[tuple[str, byt
         with zipfile.ZipFile(path) as archive:
             current = {info.filename: archive.read(info) for info in archive.infolist()}
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as archive:
+        with zipfile.ZipFile(buffer, "w") as archive, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a duplicate member, on purpose
             for member, data in members(current):
                 archive.writestr(member, data)
         path.write_bytes(buffer.getvalue())
@@ -161,9 +166,9 @@ def npz_mutations() -> Iterator[Mutation]:
     """Truncations, sidecar values of the wrong type, and arrays of the wrong kind."""
     for i in range(3):
         label = ["empty", "cut1", "cut2"][i]
-        yield Mutation(f"npz/ep0.npz:{label}", truncate("ep0.npz", i), "ep0.npz", "npz")
+        yield Mutation(f"npz/ep0.npz:{label}", truncate("ep0.npz", i), "ep0.npz", "npz", "ep0")
     yield Mutation("npz/dataset.json:cut1", truncate("dataset.json", 1), "dataset.json", "dataset")
-    yield Mutation("npz/ep1.json:empty", truncate("ep1.json", 0), "ep1.json", "ep1.json")
+    yield Mutation("npz/ep1.json:empty", truncate("ep1.json", 0), "ep1.json", "ep1.json", "ep1")
     for label, value in wrong_values(10):
         if label in ("null", "str", "zero", "nan", "huge"):
             file = "ep0.npz" if value is None else "dataset.json"  # null fps: no fps at all
@@ -173,13 +178,15 @@ def npz_mutations() -> Iterator[Mutation]:
             edit = set_json("dataset.json", "task", value)
             yield Mutation(f"npz/task={label}", edit, "dataset.json", "task")
     for field, value in (("success", "maybe"), ("source", [1]), ("state_names", [1, 2, 3, 4])):
-        yield Mutation(f"npz/{field}=bad", set_json("ep1.json", field, value), "ep1.json", field)
+        yield Mutation(
+            f"npz/{field}=bad", set_json("ep1.json", field, value), "ep1.json", field, "ep1"
+        )
     duplicate = write_text("ep1.json", '{"source": "a", "source": "b"}')
-    yield Mutation("npz/sidecar=duplicate-key", duplicate, "ep1.json", "ep1.json")
+    yield Mutation("npz/sidecar=duplicate-key", duplicate, "ep1.json", "ep1.json", "ep1")
     for label, change, field in _npz_array_changes():
-        yield Mutation(f"npz/{label}", edit_npz("ep0", change), "ep0.npz", field)
+        yield Mutation(f"npz/{label}", edit_npz("ep0", change), "ep0.npz", field, "ep0")
     for label, make, field in _npz_member_changes():
-        yield Mutation(f"npz/{label}", raw_npz("ep0", make), "ep0.npz", field)
+        yield Mutation(f"npz/{label}", raw_npz("ep0", make), "ep0.npz", field, "ep0")
 
 
 ArrayChange = Callable[[dict[str, np.ndarray]], None]
@@ -287,7 +294,11 @@ def robomimic_mutations() -> Iterator[Mutation]:
     for i, label in enumerate(["empty", "cut1", "cut2"]):
         yield Mutation(f"robomimic/{label}", _cut_file(i), "demos.hdf5", "hdf5")
     for label, change, file, field in _robomimic_changes():
-        yield Mutation(f"robomimic/{label}", edit_h5(change), f"demos.hdf5:{file}", field)
+        episode = file.removeprefix("data/") if file.startswith("data/") else None
+        if field == "demo_9":
+            episode = "demo_9"
+        where = f"demos.hdf5:{file}"
+        yield Mutation(f"robomimic/{label}", edit_h5(change), where, field, episode)
 
 
 def _robomimic_changes() -> list[tuple[str, Callable[[h5py.File], None], str, str]]:
@@ -376,7 +387,8 @@ def lerobot_mutations() -> Iterator[Mutation]:
     ):
         yield Mutation(f"lerobot/{label}", set_json(info, key, value), "info.json", key)
     for label, column, values, field in _episode_row_changes():
-        yield Mutation(f"lerobot/{label}", episodes_column(column, values), "meta", field)
+        episode = None if field == "episode_index" else "0"  # a duplicate index: refused whole
+        yield Mutation(f"lerobot/{label}", episodes_column(column, values), "meta", field, episode)
 
 
 def _episode_row_changes() -> list[tuple[str, str, Callable[[list[Any]], list[Any]], str]]:
@@ -405,4 +417,26 @@ def lerobot_v21_mutations() -> Iterator[Mutation]:
     yield Mutation(
         "lerobot-v21/chunks_size=0", set_json(info, "chunks_size", 0), "info", "chunks_size"
     )
-    yield Mutation("lerobot-v21/video:cut1", truncate(video, 1), "episode_000001.mp4", "videos/")
+    yield Mutation(
+        "lerobot-v21/episode_index=text",
+        _index_as_text("data/chunk-000/episode_000001.parquet"),
+        "episode_000001.parquet",
+        "episode_index",
+        "1",
+    )
+    yield Mutation(
+        "lerobot-v21/video:cut1", truncate(video, 1), "episode_000001.mp4", "videos/", "1"
+    )
+
+
+def _index_as_text(relative: str) -> Callable[[Path], None]:
+    """The data parquet's `episode_index` column as strings (pyarrow cannot compare them)."""
+
+    def edit(source: Path) -> None:
+        path = source / relative
+        table = pq.read_table(path)
+        column = pa.array([str(v) for v in table.column("episode_index").to_pylist()])
+        index = table.schema.get_field_index("episode_index")
+        pq.write_table(table.set_column(index, "episode_index", column), path)
+
+    return edit

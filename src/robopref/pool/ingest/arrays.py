@@ -69,8 +69,9 @@ def as_float_matrix(value: object, *, where: Where, field: str, n: int | None = 
         raise InputError(where, field, f"must be (T, D), got shape {array.shape}")
     _rows(array, where=where, field=field, n=n)
     _finite(array, where=where, field=field)
-    result = array.astype(np.float32)
-    _finite(result, where=where, field=field)  # float64 values beyond float32's range
+    with np.errstate(over="ignore"):  # float64 values beyond float32's range become inf
+        result = array.astype(np.float32)
+    _finite(result, where=where, field=field)
     return result
 
 
@@ -127,7 +128,10 @@ def first_true(values: np.ndarray) -> int | None:
     >>> first_true(np.array([0, 0, 1, 1]))
     2
     """
-    hits = np.flatnonzero(np.asarray(values).reshape(len(values), -1).any(axis=1))
+    array = np.asarray(values)
+    if array.size == 0:
+        return None
+    hits = np.flatnonzero(array.reshape(len(array), -1).any(axis=1))
     return int(hits[0]) if len(hits) else None
 
 
