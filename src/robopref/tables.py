@@ -96,7 +96,8 @@ def read_table_file(
 
     Returns:
         The rows with a fresh index: FLOAT columns as float64, INT as int64, TIMESTAMP as
-        UTC datetimes, ID_LIST as lists of str, the others as given.
+        UTC datetimes, ID_LIST as lists of str, the others as given. `frame.attrs["origin"]`
+        names the file, so later checks across files can name it too.
 
     Raises:
         InputError: Naming the file and the column (or `line N` of a JSONL file that is not
@@ -151,6 +152,7 @@ def check_table(
     }
     out = out.assign(**checked)
     _check_rules(out, spec, rows)
+    out.attrs["origin"] = str(origin)
     return out
 
 

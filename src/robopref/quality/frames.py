@@ -59,8 +59,8 @@ def resolve_annotations(
     annotations: pd.DataFrame,
     pairs: pd.DataFrame,
     *,
-    annotations_path: str = "annotations",
-    pairs_path: str = "pairs",
+    annotations_path: str | None = None,
+    pairs_path: str | None = None,
 ) -> pd.DataFrame:
     """Join each annotation to its pair and express it in the original pair's A/B frame.
 
@@ -71,8 +71,9 @@ def resolve_annotations(
         annotations: Rows with at least `ANNOTATION_COLUMNS` (`ANNOTATIONS_SCHEMA`).
         pairs: Rows with `PAIR_COLUMNS` covering every annotated pair and every original
             of a duplicate.
-        annotations_path: Named in error messages.
-        pairs_path: Named in error messages.
+        annotations_path: Named in error messages; the file the frame was read from
+            (`attrs["origin"]`, set by `robopref.tables`) or `annotations` if None.
+        pairs_path: Likewise for the pairs (`pairs` if unknown).
 
     Returns:
         One row per annotation with `RESOLVED_COLUMNS`: `code` 0 = A, 1 = equal, 2 = B;
@@ -84,6 +85,8 @@ def resolve_annotations(
             names an unknown pair, a duplicate's original is missing, or the left
             trajectory is not one of the pair's two.
     """
+    annotations_path = annotations_path or annotations.attrs.get("origin", "annotations")
+    pairs_path = pairs_path or pairs.attrs.get("origin", "pairs")
     check_columns(annotations, ANNOTATION_COLUMNS, annotations_path)
     check_columns(pairs, PAIR_COLUMNS, pairs_path)
     table = pairs.drop_duplicates("pair_id").reset_index(drop=True)
