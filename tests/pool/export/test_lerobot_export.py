@@ -128,5 +128,5 @@ def test_cli_export_prints_the_summary_line(tiny_pool, tmp_path):
     result = CliRunner().invoke(app, ["pool", "export", str(pool.root), str(out)])
     assert result.exit_code == 0, result.output  # an earlier export is replaced
     result = CliRunner().invoke(app, ["pool", "export", str(pool.root), str(pool.root)])
-    assert result.exit_code == 2 and "not empty" in result.output  # the pool is not an export
+    assert result.exit_code == 2 and "robopref pool output" in result.output  # not an export
     assert (pool.root / "manifest.parquet").is_file()
