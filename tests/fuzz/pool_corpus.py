@@ -271,6 +271,12 @@ def info_variants() -> Iterator[PoolVariant]:
                 yield PoolVariant(
                     f"{'.'.join(keys)}={label}", p, keys[-1], _edit_json(p, _set_key(keys, value))
                 )
+    yield PoolVariant(
+        "primary_camera=unknown",
+        p,
+        "primary_camera",
+        _edit_json(p, _set_key(("primary_camera",), "side")),
+    )
     for label, name in HOSTILE_NAMES:
         if name:  # an empty primary_camera means: none set
             yield PoolVariant(

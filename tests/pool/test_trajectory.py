@@ -115,6 +115,7 @@ def test_free_text_instructions_are_allowed(rng):
         ("gripper", np.zeros(10, bool)),
         ("ee_pos", np.zeros((10, 3), "datetime64[s]")),
         ("force", np.full(10, np.inf, np.float32)),
+        ("ee_pos", np.full((10, 3), 1e300)),
         ("timestamps_s", np.arange(10, 0, -1, dtype=np.uint8)),
         ("fps", True),
         ("fps", 1e9),

@@ -163,7 +163,13 @@ def open_pool(path: str | Path) -> Pool:
     if not manifest_path.is_file():
         raise InputError(manifest_path, MANIFEST, "missing: not a pool folder")
     info = read_pool_info(root / POOL_INFO)
-    return Pool(root, read_manifest(manifest_path), info.data, info.config)
+    manifest = read_manifest(manifest_path)
+    camera = info.data.get("primary_camera")
+    if camera and not manifest["cameras"].map(lambda names: camera in names).any():
+        raise InputError(
+            root / POOL_INFO, "primary_camera", f"{camera!r} is no trajectory's camera"
+        )
+    return Pool(root, manifest, info.data, info.config)
 
 
 def is_pool_folder(folder: Path) -> bool:

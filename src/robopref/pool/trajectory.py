@@ -198,8 +198,11 @@ def _check_array(traj: Trajectory, name: str, value: Any, ndim: int, n: int | No
         _fail(traj, name, f"has {value.shape[0]} rows but state has {n} steps")
     if value.dtype.kind == "f" and not np.isfinite(value).all():
         _fail(traj, name, "contains NaN or infinite values")
+    if name != "timestamps_s" and value.size and np.abs(value).max() > _FLOAT32_MAX:
+        _fail(traj, name, f"holds values beyond ±{_FLOAT32_MAX:.3g} (stored as float32)")
 
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 _NUMERIC = "iuf"
 """numpy dtype kinds accepted for numeric arrays: signed, unsigned, float."""
 
