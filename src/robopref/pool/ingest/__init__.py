@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from robopref.errors import InputError
-from robopref.outputs import check_output_dir
 from robopref.pool.config import IngestConfig
 from robopref.pool.ingest.base import (
     FORMAT_MODULES,
@@ -18,7 +17,7 @@ from robopref.pool.ingest.base import (
     importer_class,
     register,
 )
-from robopref.pool.pool import MANIFEST, pool_transaction
+from robopref.pool.pool import MANIFEST, check_pool_target, pool_transaction
 from robopref.progress import ProgressCallback, no_progress
 
 __all__ = [
@@ -72,7 +71,7 @@ def ingest(
             The pool is then exactly as before (and not created if it did not exist).
     """
     source, pool = Path(source), Path(pool)
-    check_output_dir(pool, "pool", option="POOL", recognise=lambda p: (p / MANIFEST).is_file())
+    check_pool_target(pool)  # before the source is read: a wrong target costs nothing
     importer = importer_class(fmt)(source, config)
     created = not pool.exists()
     try:
