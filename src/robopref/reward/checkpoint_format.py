@@ -136,7 +136,7 @@ def read_checkpoint(path: str | Path) -> CheckpointFiles:
         InputError: Naming the file and the field (or tensor) at fault.
     """
     root = Path(path)
-    if not root.is_dir():
+    if root.exists() and not root.is_dir():
         raise InputError(root, "model", "not a folder: give a reward-model checkpoint folder")
     config = read_config(root / CONFIG_FILE)
     file = root / CONFIG_FILE
@@ -341,3 +341,23 @@ def _check_task_table(
             TASK_KEY,
             f"{table.dtype} {list(table.shape)} for {len(tasks)} tasks × {language_dim}",
         )
+
+
+OUTPUT_KIND = "model"
+"""The `robopref.outputs` kind of a checkpoint folder (`robopref train --out`)."""
+
+
+def check_checkpoint_out(out: Path) -> None:
+    """Refuse `out` unless it is absent, empty, or an earlier checkpoint (`robopref.outputs`)."""
+    from robopref.outputs import check_output_dir
+
+    check_output_dir(out, OUTPUT_KIND, recognise=is_checkpoint_folder)
+
+
+def is_checkpoint_folder(folder: Path) -> bool:
+    """True for a checkpoint folder written before output markers existed."""
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and config.get("format") == FORMAT
