@@ -14,17 +14,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from robopref import __version__
-from robopref.campaign import CampaignConfig, run_simulated_campaign
+from robopref.campaign.config import CampaignConfig
 from robopref.outputs import claim_output_dir
-from robopref.pairs import PairsConfig
-from robopref.pool import open as open_pool
+from robopref.pairs.config import PairsConfig
 from robopref.pool.config import GenerateConfig
 from robopref.progress import ProgressCallback, no_progress
-from robopref.release import ReleaseConfig, ReleaseInputs, build_release
-from robopref.render import RenderConfig, render_pool
-from robopref.reward import TrainConfig, train_reward_model
-from robopref.store import open_store
-from robopref.validate import ValidateConfig, run_validation
+from robopref.release.config import ReleaseConfig
+from robopref.render.config import RenderConfig
+from robopref.reward.config import TrainConfig
+from robopref.validate.config import ValidateConfig
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +144,19 @@ def run_demo(
 ) -> DemoResult:
     """Run every stage into `out`, replacing an earlier demo's outputs there.
 
-    `out` must be absent, empty or an earlier demo folder (`robopref.outputs`).
+    `out` must be absent, empty or an earlier demo folder (`robopref.outputs`); it is
+    checked before any stage is loaded.
     """
-    from robopref.pool.generate import generate_pool
-
     _clear(out, config)
+    from robopref.campaign import run_simulated_campaign
+    from robopref.pool import open as open_pool
+    from robopref.pool.generate import generate_pool
+    from robopref.release import ReleaseInputs, build_release
+    from robopref.render import render_pool
+    from robopref.reward import train_reward_model
+    from robopref.store import open_store
+    from robopref.validate import run_validation
+
     stages = _Stages(progress)
     pool_dir, store_url = out / "pool", f"sqlite:///{out / 'robopref.db'}"
     generate_pool(config.generate, pool_dir)

@@ -58,6 +58,9 @@ def qa(
         exclude_flagged=False if keep_flagged else None,
         split_as_tie=True if split_as_tie else None, source=source,
     )  # fmt: skip
+    from robopref.quality.qa import check_qa_out
+
+    check_qa_out(out)  # before the store or the files are read
     frames = _frames(annotations, pairs, db)
     with progress_bar("quality control") as progress:
         result = run_qa(*frames, cfg, out_dir=out, progress=progress)

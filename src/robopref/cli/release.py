@@ -50,6 +50,9 @@ def release(
     --model demo-output/model --qa demo-output/qa --validation demo-output/validation
     --db sqlite:///demo-output/robopref.db --name demo --version 1.0.0 --out demo-output/release
     """
+    from robopref.release.config import check_release_out
+
+    check_release_out(out)  # before the model and the pool load
     from robopref.release import ReleaseInputs, build_release
 
     cfg = build_config(

@@ -93,6 +93,9 @@ def train(
 
     Example: robopref train demo-output/preferences.parquet demo-output/pool --out demo-output/model
     """
+    from robopref.reward.checkpoint_format import check_checkpoint_out
+
+    check_checkpoint_out(out)  # before torch loads: a refused folder costs nothing
     from robopref.reward import train_reward_model
 
     cfg = build_config(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+
+from robopref.outputs import check_output_dir
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _VERSION = re.compile(r"^[0-9]+(\.[0-9]+){0,2}([.-]?[A-Za-z0-9]+)*$")
@@ -46,3 +49,17 @@ class ReleaseConfig:
     def stem(self) -> str:
         """`robopref-release-<name>-<version>`: the folder name and the archive stem."""
         return f"robopref-release-{self.name}-{self.version}"
+
+
+OUTPUT_KIND = "release"
+"""The `robopref.outputs` kind of a releases folder (`robopref release --out`)."""
+
+
+def check_release_out(out: Path) -> None:
+    """Refuse `out` unless absent, empty, or an earlier releases folder (`robopref.outputs`)."""
+    check_output_dir(out, OUTPUT_KIND, recognise=is_release_folder)
+
+
+def is_release_folder(folder: Path) -> bool:
+    """A releases folder written before output markers existed."""
+    return any(folder.glob("robopref-release-*.tar.gz.sha256"))

@@ -36,7 +36,12 @@ from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.release.archive import place, sha256_file, write_archive, write_checksums
 from robopref.release.card import CardInputs, dataset_card
-from robopref.release.config import ReleaseConfig
+from robopref.release.config import (
+    OUTPUT_KIND,
+    ReleaseConfig,
+    check_release_out,
+    is_release_folder,
+)
 from robopref.release.model_card import model_card
 from robopref.release.notebook import write_notebook
 from robopref.release.parquet import check_annotations, preferences_table
@@ -142,15 +147,6 @@ def _load(inputs: ReleaseInputs) -> _Loaded:
     )
 
 
-OUTPUT_KIND = "release"
-"""The `robopref.outputs` kind of a releases folder (`robopref release --out`)."""
-
-
-def _is_release_folder(folder: Path) -> bool:
-    """A releases folder written before output markers existed."""
-    return any(folder.glob("robopref-release-*.tar.gz.sha256"))
-
-
 def build_release(
     inputs: ReleaseInputs,
     out_dir: str | Path,
@@ -166,11 +162,12 @@ def build_release(
     """
     config = config or ReleaseConfig()
     out = Path(out_dir)
+    check_release_out(out)  # before loading inputs
     loaded = _load(inputs)
     target = out / config.stem
     if target.exists() and not config.overwrite:
         raise InputError(target, "version", "this release exists; bump the version or overwrite")
-    with output_dir(out, OUTPUT_KIND, recognise=_is_release_folder):
+    with output_dir(out, OUTPUT_KIND, recognise=is_release_folder):
         staging = out / f".{config.stem}.{uuid.uuid4().hex}.partial"
         folder = staging / config.stem
         try:

@@ -26,16 +26,18 @@ import torch
 
 from robopref import __version__
 from robopref.errors import InputError
-from robopref.outputs import check_output_dir, output_folder
+from robopref.outputs import output_folder
 from robopref.reward.checkpoint_format import (
     CONFIG_FILE,
     FLOAT_DTYPES,
     FORMAT,
+    OUTPUT_KIND,
     SCHEMA_VERSION,
     SPLIT_FILE,
     TASK_KEY,
     WEIGHTS_FILE,
     CheckpointFiles,
+    is_checkpoint_folder,
     want,
 )
 from robopref.reward.checkpoint_format import load_checkpoint as load_checkpoint  # re-export
@@ -72,24 +74,6 @@ def _git_sha() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-OUTPUT_KIND = "model"
-"""The `robopref.outputs` kind of a checkpoint folder."""
-
-
-def check_checkpoint_out(out: Path) -> None:
-    """Refuse `out` unless it is absent, empty, or an earlier checkpoint (`robopref.outputs`)."""
-    check_output_dir(out, OUTPUT_KIND, recognise=is_checkpoint_folder)
-
-
-def is_checkpoint_folder(folder: Path) -> bool:
-    """True for a checkpoint folder written before output markers existed."""
-    try:
-        config = json.loads((folder / CONFIG_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(config, dict) and config.get("format") == FORMAT
 
 
 def save_checkpoint(model: RewardModel, out: Path, *, splits: Splits | None = None) -> Path:

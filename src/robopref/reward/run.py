@@ -18,7 +18,8 @@ import torch
 from robopref.errors import InputError
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
-from robopref.reward.checkpoint import check_checkpoint_out, library_versions, save_checkpoint
+from robopref.reward.checkpoint import library_versions, save_checkpoint
+from robopref.reward.checkpoint_format import check_checkpoint_out
 from robopref.reward.compat import input_dims
 from robopref.reward.config import TrainConfig, config_to_json
 from robopref.reward.data import (

@@ -69,7 +69,7 @@ def validate(
     config = config or ValidateConfig()
     pool = pool if isinstance(pool, Pool) else open_pool(pool)
     out = Path(out_dir)
-    _check_out(out)
+    check_validation_out(out)
     scored = _rewards(pool, out, scorer, rewards, config=config, progress=progress)
     pairs = None if test_pairs is None else check_pairs(test_pairs, pool, origin="test pairs")
     with output_folder(out, OUTPUT_KIND, recognise=_is_report_folder) as tmp:
@@ -105,7 +105,8 @@ OUTPUT_KIND = "validation"
 """The `robopref.outputs` kind of a validation folder."""
 
 
-def _check_out(out: Path) -> None:
+def check_validation_out(out: Path) -> None:
+    """Refuse `out` unless absent, empty, or an earlier validation folder (`robopref.outputs`)."""
     check_output_dir(out, OUTPUT_KIND, recognise=_is_report_folder)
 
 

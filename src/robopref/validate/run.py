@@ -15,7 +15,7 @@ from robopref.pool.pool import Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.validate.config import ValidateConfig
 from robopref.validate.inputs import RewardScorer, load_pairs, load_rewards
-from robopref.validate.report import ValidationReport, validate
+from robopref.validate.report import ValidationReport, check_validation_out, validate
 
 
 def held_out_pairs(preferences: Path, model: Path, pool: Pool) -> pd.DataFrame:
@@ -60,6 +60,7 @@ def run_validation(
     Raises:
         InputError: Missing or malformed inputs (named by file and field).
     """
+    check_validation_out(Path(out_dir))  # before the model loads
     opened = open_pool(pool)
     if (model is None) == (rewards is None):
         raise InputError(out_dir, "model", "give a model checkpoint or a rewards file")
