@@ -72,7 +72,7 @@ def test_missing_pairs_file_exits_2_naming_the_file(
         ],
     )
     assert result.exit_code == 2
-    assert "absent.parquet: file: not found" in result.output
+    assert "absent.parquet: preferences: not found" in result.output
 
 
 def test_neither_model_nor_rewards_exits_2(pool_without_frames: Pool, tmp_path: Path) -> None:
