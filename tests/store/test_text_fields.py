@@ -192,3 +192,22 @@ def test_an_annotator_id_is_stored_exactly_when_it_is_an_acceptable_id(
 _seen: dict[str, set[str]] = {}
 """Ids already added, per database (hypothesis reuses the store between examples)."""
 
+
+
+SUBMISSION_FIELDS = [f.name for f in dataclasses.fields(Submission)]
+any_value = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=200),
+    st.dictionaries(st.text(max_size=12), st.text(max_size=5) | st.floats(), max_size=3),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(field=st.sampled_from(SUBMISSION_FIELDS), value=any_value)
+def test_submission_validate_accepts_or_names_the_field_for_any_value(
+    field: str, value: object
+) -> None:
+    """The record validator never fails with anything but an InputError naming the field."""
+    try:
+        submission(**{field: value}).validate()
+    except InputError as exc:
+        assert exc.field == field, exc

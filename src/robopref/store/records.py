@@ -63,7 +63,7 @@ class Submission:
             choice = Choice(self.preference)
         except ValueError:
             allowed = ", ".join(c.value for c in Choice)
-            message = f"{self.preference!r} is not one of {allowed}"
+            message = f"{shown(self.preference)} is not one of {allowed}"
             raise InputError(where, "preference", message) from None
         _check_int(where, "confidence", self.confidence, low=1, high=5)
         _check_int(where, "response_time_ms", self.response_time_ms, low=0, high=None)
@@ -71,6 +71,8 @@ class Submission:
         if self.interface_version is not None:
             check_id(self.interface_version, where=where, field="interface_version", max_chars=64)
         _check_rubric(where, self.rubric_answers)
+        if self.shown_at is not None and not isinstance(self.shown_at, datetime):
+            raise InputError(where, "shown_at", f"must be a datetime, got {shown(self.shown_at)}")
         if self.shown_at is not None and self.shown_at.tzinfo is None:
             raise InputError(where, "shown_at", "must be timezone-aware")
         return choice
@@ -78,7 +80,7 @@ class Submission:
 
 def _check_int(where: str, name: str, value: object, *, low: int, high: int | None) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(where, name, f"must be an integer, got {value!r}")
+        raise InputError(where, name, f"must be an integer, got {shown(value)}")
     if value < low or (high is not None and value > high):
         bounds = f"{low}–{high}" if high is not None else f"≥ {low}"
         raise InputError(where, name, f"{value} is outside {bounds}")
