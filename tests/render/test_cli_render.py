@@ -41,14 +41,15 @@ def test_render_command_writes_clips_and_prints_a_summary(
     assert "0 rendered, 2 unchanged, 0 failed" in again.output
 
 
-def test_render_command_exits_1_when_a_clip_fails(
+def test_render_command_exits_2_when_a_clip_fails_on_a_corrupt_video(
     app: typer.Typer, tiny_pool: Callable[..., Pool]
 ) -> None:
     pool = tiny_pool(n=2, n_steps=20)
     (pool.trajectory_dir("syn-00-001") / "front.mp4").write_bytes(b"not a video")
     result = CliRunner().invoke(app, ["render", str(pool.root), "--workers", "1", "--size", "128"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a corrupt video is bad input, named as file: field
     assert "failed syn-00-001" in result.output and "1 failed" in result.output
+    assert "error:" in result.output and "front.mp4" in result.output
 
 
 def test_render_command_raises_input_error_for_a_non_pool(app: typer.Typer, tmp_path: Path) -> None:
@@ -63,3 +64,17 @@ def test_render_command_rejects_a_bad_setting_naming_the_field(
     pool = tiny_pool(n=1, n_steps=20)
     result = CliRunner().invoke(app, ["render", str(pool.root), "--crf", "99"])
     assert isinstance(result.exception, InputError) and "crf" in str(result.exception)
+
+
+def test_a_malformed_trajectory_is_named_and_the_others_still_render(
+    app: typer.Typer, tiny_pool: Callable[..., Pool]
+) -> None:
+    pool = tiny_pool(n=3, n_steps=12)
+    bad = pool.trajectory_dir("syn-00-001") / "meta.json"
+    bad.write_text('{"schema_version": 1, "fps": "ten"}')
+    result = CliRunner().invoke(app, ["render", str(pool.root), "--size", "96", "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    assert "2 rendered, 0 unchanged, 1 failed" in result.output
+    assert "error:" in result.output and "meta.json" in result.output
+    assert not (pool.root / "clips" / "syn-01-000.mp4").exists()
+    assert (pool.root / "clips" / "syn-00-000.mp4").is_file()

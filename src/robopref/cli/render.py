@@ -38,8 +38,9 @@ def render(
 ) -> None:
     """Render one standard clip per trajectory (H.264 480×480 15 fps, trimmed, with overlays).
 
-    Clips whose inputs and settings are unchanged are skipped; a clip that fails is listed
-    and the command exits 1.
+    Clips whose inputs and settings are unchanged are skipped; a clip that fails is listed,
+    the others are still rendered, and the command exits 2 if every failure was a malformed
+    trajectory (the first one named as file: field), else 1.
 
     Example: robopref render pools/mw --workers 8
     """
@@ -54,5 +55,9 @@ def render(
     for trajectory_id, reason in report.failed:
         typer.secho(f"failed {trajectory_id}: {reason}", fg="red")
     typer.echo(report.summary())
+    if report.failed and len(report.bad_input) == len(report.failed):
+        _, reason = report.failed[0]
+        typer.secho(f"error: {reason}", fg="red", err=True)
+        raise typer.Exit(code=2)
     if report.failed:
         raise typer.Exit(code=1)

@@ -27,7 +27,7 @@ from numpy.lib.npyio import NpzFile
 from robopref.errors import InputError
 from robopref.pool.schema import SCHEMA_VERSION
 from robopref.pool.trajectory import ContactLog, Trajectory, is_integer, is_number
-from robopref.safe_paths import check_name, path_inside
+from robopref.safe_paths import MAX_PART_CHARS, check_name, is_safe_name, path_inside
 from robopref.video import read_video, write_video
 
 OPTIONAL_SERIES = ("force", "clearance", "goal_distance")
@@ -277,9 +277,11 @@ def camera_files(cameras: object, directory: Path, meta_path: Path) -> dict[str,
                 raise InputError(
                     meta_path, f"{where}.{key}", f"must be an integer ≥ {low}, got {value!r}"
                 )
-        file = check_name(info.get("file"), path=meta_path, field=f"{where}.file")
+        file = info.get("file")
+        if not is_safe_name(file, max_chars=MAX_PART_CHARS):  # a camera name + ".mp4"
+            check_name(file, path=meta_path, field=f"{where}.file")
         try:
-            video = path_inside(directory, file)
+            video = path_inside(directory, str(file))
         except InputError as exc:
             raise InputError(meta_path, f"{where}.file", exc.message) from exc
         checked[camera] = CameraFile(video, info["n_frames"], info["height"], info["width"])

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from robopref import __version__
 from robopref.errors import InputError
-from robopref.outputs import held_staging, output_dir
+from robopref.outputs import MARKER, held_staging, output_dir
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.release.archive import place, sha256_file, write_archive, write_checksums
@@ -254,7 +254,7 @@ def _model_part(
     from robopref.reward import load
 
     model = load(inputs.model)
-    shutil.copytree(inputs.model, folder / "model")
+    shutil.copytree(inputs.model, folder / "model", ignore=shutil.ignore_patterns(MARKER))
     if (folder / "model" / "split.json").is_file():
         shutil.copyfile(folder / "model" / "split.json", folder / "splits.json")
     files = write_model_files(

@@ -57,6 +57,8 @@ class ClipResult:
     """Frames in the clip (0 when failed)."""
     error: str | None = None
     """Why it failed."""
+    bad_input: bool = False
+    """It failed on bad input (an `InputError` naming the file and field), not a fault."""
 
 
 def clip_files(clips_dir: Path, trajectory_id: str) -> tuple[Path, Path, Path]:

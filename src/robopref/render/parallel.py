@@ -54,6 +54,8 @@ class RenderReport:
     """Trajectory ids whose clip was already up to date."""
     failed: tuple[tuple[str, str], ...]
     """(trajectory id, reason) of clips that could not be rendered."""
+    bad_input: tuple[str, ...] = ()
+    """The failed ones whose trajectory files are malformed (reason: file: field: message)."""
 
     def summary(self) -> str:
         """One line for the CLI."""
@@ -69,6 +71,14 @@ def render_job(job: RenderJob) -> ClipResult:
         traj = read_trajectory_files(Path(job.pool_root) / TRAJECTORIES / job.trajectory_id)
         clips_dir = Path(job.pool_root) / CLIPS
         return render_clip(traj, clips_dir, job.config, camera=job.camera, metrics=job.metrics)
+    except InputError as exc:  # a malformed trajectory: named, and the run goes on
+        logger.warning("clip %s: %s", job.trajectory_id, exc)
+        return ClipResult(
+            trajectory_id=job.trajectory_id,
+            status=ClipStatus.FAILED,
+            error=str(exc),
+            bad_input=True,
+        )
     except Exception as exc:  # reported per clip; the run goes on
         logger.warning("clip %s failed: %s", job.trajectory_id, exc)
         return ClipResult(
@@ -124,6 +134,7 @@ def render_pool(
         failed=tuple(
             (r.trajectory_id, r.error or "") for r in results if r.status == ClipStatus.FAILED
         ),
+        bad_input=tuple(r.trajectory_id for r in results if r.bad_input),
     )
 
 
