@@ -30,6 +30,8 @@ class MetricsConfig:
     def __post_init__(self) -> None:
         for name in ("major_force_n", "near_m", "danger_m"):
             _positive("MetricsConfig", name, getattr(self, name))
+        if self.contact_gap_steps < 0:
+            raise ValueError("MetricsConfig.contact_gap_steps must be >= 0")
         if self.danger_m >= self.near_m:
             raise ValueError("MetricsConfig.danger_m must be smaller than near_m")
         if not 0 <= self.gripper_closed_below <= self.gripper_open_above <= 1:
@@ -70,7 +72,8 @@ class RubricConfig:
     def __post_init__(self) -> None:
         for name in ("success", "jerk_scale"):
             _positive("RubricConfig", name, getattr(self, name))
-        for name in ("per_minor_collision", "near_miss", "efficiency", "naturalness", "progress"):
+        for name in ("per_minor_collision", "near_miss", "efficiency", "naturalness", "progress",
+                     "gripper_change_allowance", "oscillation_penalty"):  # fmt: skip
             if getattr(self, name) < 0:
                 raise ValueError(f"RubricConfig.{name} must be >= 0")
         if self.success <= self.efficiency + self.naturalness + self.progress:

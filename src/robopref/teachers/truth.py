@@ -96,10 +96,9 @@ def truth_from_pool(pool_path: str | Path) -> GroundTruth:
     pool = rp.open(pool_path)
     base = truth_from_frame(pool.manifest)
     progress: dict[str, np.ndarray] = {}
-    for trajectory_id in pool.manifest["trajectory_id"]:
-        with np.load(pool.trajectory_dir(trajectory_id) / "arrays.npz") as arrays:
-            if "goal_distance" in arrays.files:
-                progress[trajectory_id] = step_progress(arrays["goal_distance"])
+    for trajectory in pool:  # read through the pool's checks (arrays only; frames stay lazy)
+        if trajectory.goal_distance is not None:
+            progress[trajectory.trajectory_id] = step_progress(trajectory.goal_distance)
     if len(progress) < len(base.score):
         logger.warning("%d of %d trajectories lack goal_distance: myopic teachers use their "
                        "score instead", len(base.score) - len(progress), len(base.score))
