@@ -127,6 +127,8 @@ VERBS = (
          _export_complete),
     Verb("render", lambda out, run: ["render", out.removesuffix("/clips")], "render-pool/clips",
          _clips_complete),
+    Verb("pool-ingest", lambda out, run: f"pool ingest npz src-{run} {out}".split(),
+         "ingested", _pool_complete),
     Verb("pool-generate",
          lambda out, run: (f"pool generate {out} --task reach-v3 --experts 1 --novices 1"
                            f" --checkpoints 0 --max-steps 30 --no-frames --workers 1"
@@ -138,10 +140,30 @@ VERBS = (
 def _case_folder(base: Path, tmp_path: Path, verb: Verb) -> Path:
     case = tmp_path / "case"
     shutil.copytree(base, case)
+    if verb.name == "pool-ingest":  # one source per run (its folder name prefixes the ids)
+        for run in (*RUNS, FINAL_RUN):
+            _npz_source(case / f"src-{run}", episodes=30)
     if verb.name == "render":  # render writes into its pool: give it its own (and a probe's)
         shutil.copytree(case / "pool", case / "render-pool")
         shutil.copytree(case / "pool", case / "render-probe")
     return case
+
+
+RUNS = range(1, 6)
+"""Run numbers of the first run and of the kill attempts."""
+FINAL_RUN = 10
+
+
+def _npz_source(folder: Path, *, episodes: int) -> None:
+    """An NPZ dataset of `episodes` episodes of 16 steps with 16 px frames."""
+    from .ingest_corpus import npz_arrays
+
+    folder.mkdir()
+    (folder / "dataset.json").write_text(json.dumps({"task": "stack blocks", "fps": 10}))
+    rng = np.random.default_rng(0)
+    for i in range(episodes):
+        frames = rng.integers(0, 255, (16, 16, 16, 3), dtype=np.uint8)
+        np.savez(folder / f"ep{i:02d}.npz", **npz_arrays(16, seed=i), frames_front=frames)
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
@@ -211,5 +233,5 @@ def test_a_killed_verb_leaves_its_folder_whole_and_the_next_run_clears_up(
         if killed:
             break
     assert killed, f"{verb.name} finished before every kill ({seconds:.1f} s a run)"
-    _full_run(verb, case, 3, verb.out)
+    _full_run(verb, case, FINAL_RUN, verb.out)
     assert not leftovers(case), leftovers(case)
