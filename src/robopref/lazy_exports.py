@@ -17,6 +17,8 @@ def lazy_getattr(package: str, where: Mapping[str, tuple[str, str]]) -> Callable
     """A module-level `__getattr__` for `package`: name → (submodule, attribute).
 
     The first access imports `package.submodule` and caches the attribute in the package.
+    A public name must not also be a submodule's name: importing that submodule would bind
+    the module to the name (tests/test_lazy_exports.py checks every stage).
     """
 
     def __getattr__(name: str) -> Any:

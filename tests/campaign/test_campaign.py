@@ -100,3 +100,20 @@ def test_step_by_step_verbs_certify_retest_and_flag(tiny_pool, tmp_path):
     last = run("qa", "--db", db, "--out", str(tmp_path / "qa")).strip().splitlines()[-1]
     assert "flagged 2" in last
     assert (tmp_path / "qa" / "preferences.parquet").exists()
+
+
+def test_a_bad_roster_in_a_config_is_refused_before_the_store_is_created(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "bad.yaml"
+    config.write_text('production_roster: "oracle:2,bogus:1"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "robopref", "campaign", "simulate", str(tmp_path / "no-pool"),
+         "--db", f"sqlite:///{tmp_path / 'c.db'}", "--out", str(tmp_path / "qa"),
+         "--config", str(config)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "bad.yaml: production_roster:" in done.stderr and "bogus" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]

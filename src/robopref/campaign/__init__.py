@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from robopref.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
-    from robopref.campaign.certify import assign_retests, certify
+    from robopref.campaign.certification import assign_retests, certify
     from robopref.campaign.config import CampaignConfig
     from robopref.campaign.simulated import CampaignResult, run_simulated_campaign
 
 _WHERE = {
-    "assign_retests": ("certify", "assign_retests"),
-    "certify": ("certify", "certify"),
+    "assign_retests": ("certification", "assign_retests"),
+    "certify": ("certification", "certify"),
     "CampaignConfig": ("config", "CampaignConfig"),
     "CampaignResult": ("simulated", "CampaignResult"),
     "run_simulated_campaign": ("simulated", "run_simulated_campaign"),

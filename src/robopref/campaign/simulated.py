@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from robopref.campaign.certify import assign_retests, certify
+from robopref.campaign.certification import assign_retests, certify
 from robopref.campaign.config import CampaignConfig
+from robopref.errors import InputError
 from robopref.pairs import PairBatch, select_calibration_sets, select_pairs
 from robopref.progress import ProgressCallback, no_progress
 from robopref.quality import QAResult, run_qa
@@ -47,6 +48,19 @@ class CampaignResult:
     """The QA report, preferences and their files."""
 
 
+def check_rosters(config: CampaignConfig) -> None:
+    """Parse the three rosters up front, so a bad one is refused before the store changes.
+
+    Raises:
+        InputError: A roster that `parse_roster` refuses, naming its field.
+    """
+    for name in ("calibration_roster", "retest_roster", "production_roster"):
+        try:
+            parse_roster(getattr(config, name))
+        except InputError as exc:
+            raise InputError(exc.path, name, exc.message) from exc
+
+
 def run_simulated_campaign(
     store: Store,
     manifest: pd.DataFrame,
@@ -69,6 +83,7 @@ def run_simulated_campaign(
             `out_dir` is a folder robopref did not write as QA output (checked first).
     """
     check_qa_out(out_dir)
+    check_rosters(config)
     sync_trajectories(store, manifest)
     truth = truth_from_frame(manifest)
     ids = config.annotator_ids

@@ -10,6 +10,7 @@ import typer
 from robopref.campaign.config import CampaignConfig
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
+from robopref.errors import InputError
 from robopref.store.defaults import DEFAULT_URL
 
 campaign_app = typer.Typer(help="Run preference campaigns.", no_args_is_help=True)
@@ -44,6 +45,7 @@ def simulate(
     """
     import robopref.pool as rp
     from robopref.campaign import run_simulated_campaign
+    from robopref.campaign.simulated import check_rosters
     from robopref.quality.qa import check_qa_out
     from robopref.store import open_store
 
@@ -52,6 +54,10 @@ def simulate(
         retest_roster=retest_roster, production_roster=production_roster, seed=seed,
     )  # fmt: skip
     check_qa_out(out)  # before the store is created
+    try:
+        check_rosters(cfg)
+    except InputError as exc:  # name the file (or the command line) the roster came from
+        raise InputError(config or "command line", exc.field, f"{exc.path}: {exc.message}") from exc
     manifest = rp.open(pool).manifest
     store = open_store(db)
     try:
