@@ -24,10 +24,17 @@ def _backticked(text: str) -> set[str]:
     return {w for w in re.findall(r"`([a-z_]+)`", text)}
 
 
-def test_vendored_design_matches_the_shared_one():
+def _contract_sections(text: str) -> str:
+    """The public-contract part of a design document (docs/design.md may add other sections)."""
+    start = text.index("## Public contract")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def test_vendored_design_keeps_the_shared_public_contract():
     if not SHARED.exists():
         pytest.skip(f"{SHARED} not present (clean clone outside the workspace)")
-    assert DESIGN.read_text() == SHARED.read_text()
+    assert _contract_sections(DESIGN.read_text()) == _contract_sections(SHARED.read_text())
 
 
 def test_manifest_schema_has_every_design_column():

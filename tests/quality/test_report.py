@@ -22,6 +22,7 @@ def test_report_files_are_written(result) -> None:  # type: ignore[no-untyped-de
     out, _ = result
     names = sorted(p.name for p in Path(out).iterdir())
     assert names == [
+        ".robopref-output.json",
         "config.json",
         "preferences.jsonl",
         "preferences.parquet",

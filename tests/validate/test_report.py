@@ -144,5 +144,5 @@ def test_an_unrelated_output_folder_is_not_overwritten(
     (tmp_path / "busy" / "keep.txt").write_text("mine")
     with pytest.raises(InputError) as info:
         validate(pool_without_frames, tmp_path / "busy", scorer=honest_scorer)
-    assert info.value.field == "out"
+    assert info.value.field == "--out" and "did not create" in info.value.message
     assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
