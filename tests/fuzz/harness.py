@@ -18,6 +18,7 @@ NaN/inf, empty, huge values, duplicate and hostile names, control characters.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -61,19 +62,68 @@ class Outcome:
 
 
 def run_cli(args: Sequence[str], *, cwd: Path, timeout_s: float = CLI_TIMEOUT_S) -> Outcome:
-    """Run `python -m robopref ARGS` in `cwd` and return its exit code and output."""
+    """Run `robopref ARGS` in `cwd` in a new process and return its exit code and output.
+
+    The process is forked from a warm CLI server (`cli_server.py`: the same CLI in a fresh
+    child, without 0.4–4 s of imports per case); with ROBOPREF_FUZZ_FORK=0 it is a plain
+    `python -m robopref` subprocess.
+    """
+    env = cli_env()
+    if os.environ.get("ROBOPREF_FUZZ_FORK", "1") == "0":
+        done = subprocess.run(
+            [sys.executable, "-m", "robopref", *args],
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s, check=False,
+        )  # fmt: skip
+        return Outcome(done.returncode, done.stdout, done.stderr)
+    answer = _server().run({"args": list(args), "cwd": str(cwd), "env": env,
+                            "timeout_s": timeout_s})  # fmt: skip
+    return Outcome(answer["returncode"], answer["stdout"], answer["stderr"])
+
+
+def cli_env() -> dict[str, str]:
+    """The environment every case runs in (wide, colourless output; EGL for MuJoCo)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "200", "NO_COLOR": "1"}
     env.setdefault("MUJOCO_GL", "egl")
-    done = subprocess.run(
-        [sys.executable, "-m", "robopref", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    return Outcome(done.returncode, done.stdout, done.stderr)
+    return env
+
+
+class _CliServer:
+    """The client side of `cli_server.py`: one server process per test process."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("cli_server.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=cli_env(),
+            text=True,
+        )
+        assert json.loads(self._line()) == {"ready": True}
+
+    def _line(self) -> str:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the fuzz CLI server exited ({self.process.wait()})")
+        return line
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        answer: dict[str, Any] = json.loads(self._line())
+        return answer
+
+
+_SERVERS: dict[int, _CliServer] = {}
+
+
+def _server() -> _CliServer:
+    """This process's server, started on first use (and again if it died)."""
+    server = _SERVERS.get(os.getpid())
+    if server is None or server.process.poll() is not None:
+        server = _SERVERS[os.getpid()] = _CliServer()
+    return server
 
 
 def snapshot(root: Path) -> dict[str, str]:
