@@ -21,6 +21,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from robopref.errors import shown
+
 C = TypeVar("C")
 
 _INT64 = 2**63
@@ -136,12 +138,12 @@ def _convert_union(options: tuple[Any, ...], value: Any, *, field: str) -> Any:
     if len(errors) == 1:
         raise errors[0]
     allowed = " or ".join(_describe(o) for o in options)
-    raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not {allowed}")
+    raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not {allowed}")
 
 
 def _convert_tuple(args: tuple[Any, ...], value: Any, *, field: str) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple):
-        raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not a list")
+        raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not a list")
     if len(args) == 2 and args[1] is Ellipsis:
         items = [args[0]] * len(value)
     elif len(args) != len(value):
@@ -164,38 +166,38 @@ def _enum_value(cls: type[Enum], value: Any, *, field: str) -> Enum:
         return cls(value)
     except (TypeError, ValueError):
         allowed = [m.value for m in cls]
-        raise ConfigError(field, f"{_shown(value)} is not one of {allowed}") from None
+        raise ConfigError(field, f"{shown(value)} is not one of {allowed}") from None
 
 
 def _to_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not true or false")
+        raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not true or false")
     return value
 
 
 def _to_int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not an integer")
+        raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not an integer")
     if not -_INT64 <= value < _INT64:
-        raise ConfigError(field, f"{_shown(value)} is outside the 64-bit integer range")
+        raise ConfigError(field, f"{shown(value)} is outside the 64-bit integer range")
     return value
 
 
 def _to_float(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not a number")
+        raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not a number")
     try:
         number = float(value)
     except OverflowError:
         number = math.inf
     if not math.isfinite(number):
-        raise ConfigError(field, f"{_shown(value)} is not a finite number")
+        raise ConfigError(field, f"{shown(value)} is not a finite number")
     return number
 
 
 def _to_str(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not a string")
+        raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not a string")
     _check_text(value, field)
     return value
 
@@ -204,7 +206,7 @@ def _to_path(value: Any, field: str) -> Path:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if not isinstance(value, str):
-        raise ConfigError(field, f"{_shown(value)} is {_kind(value)}, not a path (string)")
+        raise ConfigError(field, f"{shown(value)} is {_kind(value)}, not a path (string)")
     _check_text(value, field)
     return Path(value)
 
@@ -254,12 +256,4 @@ def _describe(hint: Any) -> str:
 
 
 def _expected_mapping(cls: type, value: Any) -> str:
-    return f"{_shown(value)} is {_kind(value)}, not a mapping of {cls.__name__} fields"
-
-
-def _shown(value: Any) -> str:
-    try:
-        text = repr(value)
-    except ValueError:  # an integer with more digits than Python will print
-        return "a huge integer"
-    return text if len(text) <= 60 else f"{text[:60]}… ({len(text)} chars)"
+    return f"{shown(value)} is {_kind(value)}, not a mapping of {cls.__name__} fields"

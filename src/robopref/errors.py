@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class InputError(Exception):
@@ -19,3 +20,21 @@ class InputError(Exception):
         self.field = field
         self.message = message
         super().__init__(f"{self.path}: {field}: {message}")
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    r"""`value` quoted for an error message: its repr (control characters escaped), shortened.
+
+    >>> print(shown("a\x00b"), shown("y" * 200)[-11:])
+    'a\x00b' (202 chars)
+    """
+    if hasattr(value, "tolist") and callable(value.tolist):  # numpy arrays and scalars
+        value = value.tolist()
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python will print
+        return "a huge integer"
+    if len(text) <= limit:
+        return text
+    head = max(limit - 15, 10)
+    return f"{text[:head]}…{text[-10:]} ({len(text)} chars)"

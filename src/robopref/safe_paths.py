@@ -17,7 +17,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 
 MAX_NAME_CHARS = 100
 """Longest safe name. Leaves room under the usual 255-byte NAME_MAX for the suffixes writers
@@ -62,7 +62,7 @@ def check_name(name: object, *, path: str | Path, field: str) -> str:
         raise InputError(
             path,
             field,
-            f"{_shown(name)} is not a safe name: use 1–{MAX_NAME_CHARS} ASCII letters, digits,"
+            f"{shown(name)} is not a safe name: use 1–{MAX_NAME_CHARS} ASCII letters, digits,"
             " '.', '_' or '-', starting with a letter or digit, without '..'",
         )
     return str(name)
@@ -127,7 +127,7 @@ class NameMap:
             raise InputError(
                 self.path,
                 self.field,
-                f"{_shown(original)} and {_shown(self._owner[key])} map to the same file name"
+                f"{shown(original)} and {shown(self._owner[key])} map to the same file name"
                 f" {name!r}; rename one of them",
             )
         self._owner[key] = original
@@ -157,9 +157,3 @@ def path_inside(root: Path, *parts: str) -> Path:
     if resolved != base and base not in resolved.parents:
         raise InputError(joined, "path", f"resolves to {resolved}, outside {base}")
     return joined
-
-
-def _shown(value: object) -> str:
-    """A name quoted for an error message, shortened and with control characters escaped."""
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}…{text[-15:]} ({len(str(value))} chars)"

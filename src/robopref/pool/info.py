@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from robopref.config_io import config_from_dict
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 from robopref.pool.config import PoolConfig
 from robopref.pool.schema import SCHEMA_VERSION
 from robopref.safe_paths import check_name
@@ -55,11 +55,11 @@ def read_pool_info(path: Path) -> PoolInfo:
     version = data.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
         raise InputError(
-            path, "schema_version", f"{_shown(version)} is not {SCHEMA_VERSION} (unsupported)"
+            path, "schema_version", f"{shown(version)} is not {SCHEMA_VERSION} (unsupported)"
         )
     for name in TEXT_FIELDS:
         if name in data and not isinstance(data[name], str):
-            raise InputError(path, name, f"expected a string, got {_shown(data[name])}")
+            raise InputError(path, name, f"expected a string, got {shown(data[name])}")
     camera = data.get("primary_camera")
     if camera is not None:
         check_name(camera, path=path, field="primary_camera")
@@ -73,11 +73,11 @@ def config_from_json(data: object, *, path: str | Path = POOL_INFO) -> PoolConfi
         InputError: Naming the dotted field (`config.rubric.success`) and what is wrong.
     """
     if not isinstance(data, Mapping):
-        raise InputError(path, "config", f"expected a JSON object, got {_shown(data)}")
+        raise InputError(path, "config", f"expected a JSON object, got {shown(data)}")
     for key in ("metrics", "rubric"):
         if key in data and not isinstance(data[key], Mapping):
             raise InputError(
-                path, f"config.{key}", f"expected a JSON object, got {_shown(data[key])}"
+                path, f"config.{key}", f"expected a JSON object, got {shown(data[key])}"
             )
     _check_finite(data, path, "config")
     try:
@@ -114,8 +114,3 @@ def _field_of(message: str) -> tuple[str, str]:
         section = _CONFIG_CLASSES[named.group(1)]
         return ".".join(p for p in ("config", section, named.group(2)) if p), message
     return ("config." + dotted.group(1) if dotted else "config"), message
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:45]}…{text[-10:]}"

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from robopref.atomic import write_atomic
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 from robopref.pool.config import PoolConfig
 from robopref.pool.metrics import compute_metrics
 from robopref.pool.schema import MANIFEST_SCHEMA
@@ -248,14 +248,14 @@ def _check_ids(ids: pa.ChunkedArray, path: Path) -> None:
         raise InputError(
             path,
             "trajectory_id",
-            f"{_shown(ids[first].as_py())} (row {first}) is not a safe name: ids name"
+            f"{shown(ids[first].as_py())} (row {first}) is not a safe name: ids name"
             f" folders, so use 1–{MAX_NAME_CHARS} ASCII letters, digits, '.', '_' or '-'",
         )
     if pc.count_distinct(ids).as_py() != len(ids):
         repeated = pd.Series(ids.to_numpy(zero_copy_only=False)).duplicated().to_numpy()
         first = _first(repeated)
         raise InputError(
-            path, "trajectory_id", f"{_shown(ids[first].as_py())} appears more than once"
+            path, "trajectory_id", f"{shown(ids[first].as_py())} appears more than once"
         )
 
 
@@ -298,7 +298,7 @@ def _check_text(column: pa.ChunkedArray, name: str, ids: pa.ChunkedArray, path: 
         raise InputError(
             path,
             name,
-            f"{_shown(column[first].as_py())} is empty or holds control characters"
+            f"{shown(column[first].as_py())} is empty or holds control characters"
             f" ({_row(ids, first)})",
         )
 
@@ -314,7 +314,7 @@ def _check_cameras(column: pa.ChunkedArray, ids: pa.ChunkedArray, path: Path) ->
         raise InputError(
             path,
             "cameras",
-            f"{_shown(names[_first(unsafe)].as_py())} is not a safe camera name"
+            f"{shown(names[_first(unsafe)].as_py())} is not a safe camera name"
             f" ({_row(ids, row)}): camera names name video files",
         )
 
@@ -330,7 +330,7 @@ def _check_clip_paths(column: pa.ChunkedArray, ids: pa.ChunkedArray, path: Path)
         raise InputError(
             path,
             "clip_path",
-            f"{_shown(column[first].as_py())} is not a relative path of safe names inside the"
+            f"{shown(column[first].as_py())} is not a relative path of safe names inside the"
             f" pool ({_row(ids, first)})",
         )
 
@@ -342,12 +342,7 @@ def _first(mask: np.ndarray) -> int:
 def _row(ids: pa.ChunkedArray, row: int) -> str:
     """`row 3 (trajectory 'abc')`, or just the row where the id itself is the problem."""
     trajectory_id = ids[row].as_py()
-    return f"row {row}" if trajectory_id is None else f"row {row}, {_shown(trajectory_id)}"
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:45]}…{text[-10:]}"
+    return f"row {row}" if trajectory_id is None else f"row {row}, {shown(trajectory_id)}"
 
 
 def _brief(exc: BaseException) -> str:

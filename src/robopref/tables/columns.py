@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 from robopref.schemas import (
     MAX_ID_CHARS,
     MAX_TEXT_CHARS,
@@ -40,12 +40,6 @@ class RowNames:
     def fail(self, column: str, row: int, message: str) -> NoReturn:
         """Raise the InputError for `column` at position `row`."""
         raise InputError(self.origin, column, f"{self.name(row)}: {message}")
-
-
-def shown(value: Any) -> str:
-    """`value` for an error message: its repr, shortened past 60 characters."""
-    text = repr(value.tolist() if isinstance(value, np.ndarray | np.generic) else value)
-    return text if len(text) <= _SHOWN_CHARS else f"{text[:_SHOWN_CHARS]}… ({len(text)} chars)"
 
 
 def first(mask: pd.Series | np.ndarray) -> int:

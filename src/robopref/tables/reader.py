@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 from robopref.schemas import TableSpec
-from robopref.tables.columns import RowNames, check_column, first, shown
+from robopref.tables.columns import RowNames, check_column, first
 
 
 def read_table_file(

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 
 MAX_FPS = 10_000.0
 """Highest frame rate accepted (Hz); anything above is a corrupt or mistyped value."""
@@ -33,16 +33,6 @@ MAX_TEXT_CHARS = 10_000
 MAX_INDEX = 2**53
 """Largest integer field (episode index, length, chunk) accepted: exact as a float."""
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
-
-
-def shown(value: object) -> str:
-    """A value quoted for an error message, shortened (repr escapes control characters).
-
-    >>> shown("y" * 200)[-11:]
-    '(200 chars)'
-    """
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}…{text[-15:]} ({len(str(value))} chars)"
 
 
 def scalar(value: object) -> object:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from robopref.errors import InputError
+from robopref.errors import InputError, shown
 from robopref.pool.ingest.fields import (
     read_fps,
     read_int,
@@ -24,7 +24,6 @@ from robopref.pool.ingest.fields import (
     read_jsonl,
     read_object,
     read_text,
-    shown,
 )
 
 SUPPORTED_VERSIONS = ("v3.0", "v2.1", "v2.0")
