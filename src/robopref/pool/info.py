@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from typing import Any, NamedTuple
 
 from robopref.config_io import config_from_dict
 from robopref.errors import InputError, shown
+from robopref.json_files import read_json_object
 from robopref.pool.config import PoolConfig
 from robopref.pool.schema import SCHEMA_VERSION
 from robopref.safe_paths import check_name
@@ -44,14 +44,7 @@ def read_pool_info(path: Path) -> PoolInfo:
     Raises:
         InputError: Missing or unreadable file, or a field of the wrong type or value.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(path, POOL_INFO, "missing: not a pool folder") from exc
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InputError(path, POOL_INFO, f"not readable JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InputError(path, POOL_INFO, f"expected a JSON object, got {type(data).__name__}")
+    data = read_json_object(path, field=POOL_INFO, missing="missing: not a pool folder")
     version = data.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
         raise InputError(

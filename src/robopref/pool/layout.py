@@ -25,6 +25,7 @@ import numpy as np
 from numpy.lib.npyio import NpzFile
 
 from robopref.errors import InputError
+from robopref.json_files import read_json_object
 from robopref.pool.schema import SCHEMA_VERSION
 from robopref.pool.trajectory import ContactLog, Trajectory, is_integer, is_number
 from robopref.safe_paths import MAX_PART_CHARS, check_name, is_safe_name, path_inside
@@ -240,14 +241,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     Raises:
         InputError: Missing or unreadable, not an object, another version, a key missing.
     """
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(path, META, "missing") from exc
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise InputError(path, META, f"not readable JSON: {exc}") from exc
-    if not isinstance(meta, dict):
-        raise InputError(path, META, f"expected a JSON object, got {type(meta).__name__}")
+    meta = read_json_object(path, field=META)
     version = meta.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
         raise InputError(path, "schema_version", f"unsupported {version!r}")

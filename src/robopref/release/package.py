@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from robopref import __version__
 from robopref.errors import InputError
+from robopref.json_files import read_json_object
 from robopref.outputs import MARKER, held_staging, output_dir
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
@@ -94,13 +95,7 @@ class ReleaseResult:
 
 def _read_json(path: Path, name: str) -> dict[str, Any]:
     file = path / "report.json" if path.is_dir() else path
-    try:
-        data = json.loads(file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(file, name, f"unreadable: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InputError(file, name, "expected a JSON object")
-    return data
+    return read_json_object(file, field=name)
 
 
 def _check_ids(prefs: pd.DataFrame, pool: Pool, origin: Path) -> None:

@@ -26,6 +26,7 @@ import torch
 
 from robopref import __version__
 from robopref.errors import InputError
+from robopref.json_files import read_json_object
 from robopref.outputs import output_folder
 from robopref.reward.checkpoint_format import (
     CONFIG_FILE,
@@ -188,11 +189,7 @@ def load_splits(path: str | Path) -> Splits:
         InputError: No readable split.json in the folder, or one with a malformed field.
     """
     file = Path(path) / SPLIT_FILE
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(file, SPLIT_FILE, f"unreadable: {exc}") from exc
-    want(data, "dict", file=file, field=SPLIT_FILE)
+    data = read_json_object(file, field=SPLIT_FILE)
     want(data.get("seed"), "int", file=file, field="seed")
     for part in ("train", "val", "test"):
         for pair_id in want(data.get(part), "list", file=file, field=part):

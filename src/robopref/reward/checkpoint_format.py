@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from robopref.errors import InputError
+from robopref.json_files import read_json_object
 from robopref.reward.config import EncoderConfig
 from robopref.reward.language import EMBED_DIM
 
@@ -159,14 +160,8 @@ def read_checkpoint(path: str | Path) -> CheckpointFiles:
 
 def read_config(file: Path) -> dict[str, Any]:
     """config.json as a dict with the right `format` and `schema_version`."""
-    if not file.is_file():
-        raise InputError(file, CONFIG_FILE, "missing: not a reward-model checkpoint folder")
-    try:
-        config = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(file, CONFIG_FILE, f"unreadable: {exc}") from exc
-    if not isinstance(config, dict):
-        raise InputError(file, CONFIG_FILE, "expected a JSON object")
+    missing = "missing: not a reward-model checkpoint folder"
+    config = read_json_object(file, field=CONFIG_FILE, missing=missing)
     if config.get("format") != FORMAT:
         raise InputError(
             file, "format", f"{config.get('format')!r} is not {FORMAT!r}: not a reward model"

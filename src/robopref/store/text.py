@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from robopref import errors
 from robopref.errors import InputError
 from robopref.schemas import MAX_ID_CHARS, MAX_TEXT_CHARS, id_problem, text_problem
 
@@ -27,8 +28,7 @@ def shown(value: object) -> str:
     """
     if isinstance(value, str) and id_problem(value) is None:
         return value
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:60]}… ({len(text)} chars)"
+    return errors.shown(value)
 
 
 def check_id(value: object, *, where: str, field: str, max_chars: int = MAX_ID_CHARS) -> str:

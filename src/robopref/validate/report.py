@@ -24,6 +24,7 @@ import pandas as pd
 
 from robopref import __version__
 from robopref.errors import InputError
+from robopref.json_files import read_json_object
 from robopref.outputs import check_output_dir, output_folder
 from robopref.pool.pool import Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
@@ -123,10 +124,7 @@ def read_report(path: str | Path) -> dict[str, Any]:
     """
     file = Path(path)
     file = file / REPORT_JSON if file.is_dir() else file
-    try:
-        data = json.loads(file.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(file, REPORT_JSON, f"unreadable: {exc}") from exc
-    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+    data = read_json_object(file, field=REPORT_JSON)
+    if data.get("schema_version") != SCHEMA_VERSION:
         raise InputError(file, "schema_version", f"expected {SCHEMA_VERSION}")
     return data

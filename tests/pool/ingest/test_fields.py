@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from robopref.errors import InputError
+from robopref.json_files import as_object, parse_json
 from robopref.pool.ingest.arrays import (
     MIN_STEPS,
     as_float_matrix,
@@ -33,12 +34,10 @@ from robopref.pool.ingest.fields import (
     MAX_FPS,
     MAX_INDEX,
     MAX_TEXT_CHARS,
-    parse_json,
     read_flag,
     read_fps,
     read_int,
     read_names,
-    read_object,
     read_text,
 )
 from robopref.pool.ingest.lerobot_meta import expand
@@ -109,7 +108,7 @@ def test_read_flag_names_and_object_give_their_type_or_an_input_error(value):
     for reader, valid in (
         (read_flag, lambda v: v is None or isinstance(v, bool)),
         (read_names, lambda v: v is None or all(isinstance(n, str) and n for n in v)),
-        (read_object, lambda v: isinstance(v, dict)),
+        (as_object, lambda v: isinstance(v, dict)),
     ):
         try:
             result = reader(value, path=PATH, field=FIELD)

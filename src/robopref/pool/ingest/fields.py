@@ -14,13 +14,10 @@ robopref.errors.InputError: info.json: fps: must be a number, got 'ten'
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import unicodedata
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -183,71 +180,3 @@ def read_names(value: object, *, path: str | Path, field: str) -> list[str] | No
             raise InputError(path, f"{field}[{i}]", "must be a non-empty name")
         names.append(name)
     return names
-
-
-def read_object(value: object, *, path: str | Path, field: str) -> dict[str, Any]:
-    """A JSON object (dict with text keys); an absent value (None) is an empty one.
-
-    Raises:
-        InputError: Not an object.
-    """
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise InputError(path, field, f"must be a JSON object, got {shown(value)}")
-    return dict(value)
-
-
-def parse_json(text: str | bytes, *, path: str | Path, field: str) -> Any:
-    """Parse JSON, refusing duplicate keys (NaN/Infinity parse; the typed readers refuse them).
-
-    Raises:
-        InputError: Not valid (strict) JSON.
-    """
-    try:
-        return json.loads(text, object_pairs_hook=_no_duplicates)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError too
-        raise InputError(path, field, f"not valid JSON: {exc}") from exc
-
-
-def read_json(path: Path, *, field: str | None = None) -> Any:
-    """Read and parse a JSON file (`parse_json`); `field` defaults to the file's name.
-
-    Raises:
-        InputError: Unreadable, or not valid JSON.
-    """
-    field = field or path.name
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(path, field, f"unreadable: {exc.strerror or exc}") from exc
-    return parse_json(data, path=path, field=field)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The objects of a JSON Lines file, one per non-blank line.
-
-    Raises:
-        InputError: Unreadable, a line that is not valid JSON, or not an object.
-    """
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError as exc:
-        raise InputError(path, path.name, f"unreadable: {exc.strerror or exc}") from exc
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            field = f"line {number}"
-            rows.append(
-                read_object(parse_json(line, path=path, field=field), path=path, field=field)
-            )
-    return rows
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"key {key!r} appears twice")
-        result[key] = value
-    return result

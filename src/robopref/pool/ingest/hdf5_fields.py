@@ -14,7 +14,8 @@ import h5py
 import numpy as np
 
 from robopref.errors import InputError
-from robopref.pool.ingest.fields import parse_json, read_object, read_text, scalar
+from robopref.json_files import as_object, parse_json
+from robopref.pool.ingest.fields import read_text, scalar
 
 H5_ERRORS = (OSError, KeyError, RuntimeError, ValueError, TypeError)
 """What h5py raises when an object cannot be read (see the module docstring)."""
@@ -105,4 +106,4 @@ def read_json_attr(obj: h5py.Group, name: str, *, where: str) -> dict[str, Any]:
     raw = read_text(read_attr(obj, name, where=where), path=where, field=field, max_chars=10**6)
     if raw is None:
         return {}
-    return read_object(parse_json(raw, path=where, field=field), path=where, field=field)
+    return as_object(parse_json(raw, path=where, field=field), path=where, field=field)

@@ -27,16 +27,10 @@ from typing import Any
 import numpy as np
 
 from robopref.errors import InputError
+from robopref.json_files import read_jsonl
 from robopref.pool.ingest.arrays import require_steps
 from robopref.pool.ingest.base import EpisodeError
-from robopref.pool.ingest.fields import (
-    read_flag,
-    read_int,
-    read_jsonl,
-    read_names,
-    read_number,
-    read_text,
-)
+from robopref.pool.ingest.fields import read_flag, read_int, read_names, read_number, read_text
 from robopref.pool.ingest.lerobot_meta import (
     SUPPORTED_VERSIONS,
     LeRobotInfo,

@@ -17,14 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from robopref.errors import InputError, shown
-from robopref.pool.ingest.fields import (
-    read_fps,
-    read_int,
-    read_json,
-    read_jsonl,
-    read_object,
-    read_text,
-)
+from robopref.json_files import as_object, read_json, read_jsonl
+from robopref.pool.ingest.fields import read_fps, read_int, read_text
 
 SUPPORTED_VERSIONS = ("v3.0", "v2.1", "v2.0")
 """`codebase_version` values this reader understands."""
@@ -97,7 +91,7 @@ def read_info(root: Path) -> LeRobotInfo:
     path = root / "meta" / "info.json"
     if not path.is_file():
         raise InputError(path, "info.json", "missing: not a LeRobotDataset folder")
-    info = read_object(read_json(path), path=path, field="info.json")
+    info = as_object(read_json(path), path=path, field="info.json")
     version = info.get("codebase_version")
     if not isinstance(version, str) or version not in SUPPORTED_VERSIONS:
         raise InputError(
@@ -137,13 +131,13 @@ def read_features(value: object, *, path: Path) -> dict[str, dict[str, Any]]:
     """
     if value is None:
         raise InputError(path, "features", "missing")
-    features = read_object(value, path=path, field="features")
+    features = as_object(value, path=path, field="features")
     checked = {}
     for key, feature in features.items():
         field = f"features.{key}" if len(key) < 200 else "features"
         if read_text(key, path=path, field="features", max_chars=1000) is None:
             raise InputError(path, "features", "has a feature with an empty name")
-        spec = read_object(feature, path=path, field=field)
+        spec = as_object(feature, path=path, field=field)
         spec["dtype"] = read_text(spec.get("dtype"), path=path, field=f"{field}.dtype")
         if spec["dtype"] is None:
             raise InputError(path, f"{field}.dtype", "missing")
@@ -211,12 +205,12 @@ def read_stats(root: Path) -> dict[str, Range]:
     path = root / "meta" / "stats.json"
     per_file: list[tuple[Path, str, dict[str, Any]]] = []
     if path.exists():
-        per_file = [(path, "", read_object(read_json(path), path=path, field="stats.json"))]
+        per_file = [(path, "", as_object(read_json(path), path=path, field="stats.json"))]
     elif (root / "meta" / "episodes_stats.jsonl").exists():
         path = root / "meta" / "episodes_stats.jsonl"
         for number, row in enumerate(read_jsonl(path), start=1):
             field = f"line {number}.stats"
-            per_file.append((path, field, read_object(row.get("stats"), path=path, field=field)))
+            per_file.append((path, field, as_object(row.get("stats"), path=path, field=field)))
     out: dict[str, Range] = {}
     for file, prefix, stats in per_file:
         for key, value in stats.items():
@@ -233,7 +227,7 @@ def read_stats(root: Path) -> dict[str, Range]:
 
 def _min_max(value: object, *, path: Path, field: str) -> Range | None:
     """(min, max) of one feature's stats, or None if it records neither."""
-    stats = read_object(value, path=path, field=field)
+    stats = as_object(value, path=path, field=field)
     if "min" not in stats or "max" not in stats:
         return None
     arrays = []

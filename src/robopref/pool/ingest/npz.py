@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from robopref.errors import InputError
+from robopref.json_files import as_object, read_json
 from robopref.pool.config import IngestConfig
 from robopref.pool.ingest.arrays import (
     as_float_matrix,
@@ -30,15 +31,7 @@ from robopref.pool.ingest.arrays import (
 )
 from robopref.pool.ingest.base import Importer, add_camera, cameras_metadata, register
 from robopref.pool.ingest.effector import resolve_effector
-from robopref.pool.ingest.fields import (
-    read_flag,
-    read_fps,
-    read_json,
-    read_names,
-    read_object,
-    read_text,
-    scalar,
-)
+from robopref.pool.ingest.fields import read_flag, read_fps, read_names, read_text, scalar
 from robopref.pool.ingest.npz_archive import load_npz
 from robopref.pool.trajectory import Trajectory
 from robopref.safe_paths import NameMap
@@ -172,7 +165,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     """
     if not path.exists():
         return {}
-    meta = read_object(read_json(path), path=path, field=path.name)
+    meta = as_object(read_json(path), path=path, field=path.name)
     for name in TEXT_FIELDS:
         if name in meta:
             meta[name] = read_text(meta[name], path=path, field=name)

@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 
 from robopref.errors import InputError
+from robopref.json_files import as_object
 from robopref.pool.config import IngestConfig
 from robopref.pool.ingest.arrays import (
     as_float_matrix,
@@ -33,14 +34,7 @@ from robopref.pool.ingest.arrays import (
 )
 from robopref.pool.ingest.base import Importer, add_camera, cameras_metadata, register
 from robopref.pool.ingest.effector import resolve_effector
-from robopref.pool.ingest.fields import (
-    read_flag,
-    read_fps,
-    read_int,
-    read_number,
-    read_object,
-    read_text,
-)
+from robopref.pool.ingest.fields import read_flag, read_fps, read_int, read_number, read_text
 from robopref.pool.ingest.hdf5_fields import (
     H5_ERRORS,
     member,
@@ -83,7 +77,7 @@ class RobomimicImporter(Importer):
         env_args = read_json_attr(self._data, "env_args", where=where)
         field = "attrs['env_args']"
         self.env_name = read_text(env_args.get("env_name"), path=where, field=f"{field}.env_name")
-        kwargs = read_object(env_args.get("env_kwargs"), path=where, field=f"{field}.env_kwargs")
+        kwargs = as_object(env_args.get("env_kwargs"), path=where, field=f"{field}.env_kwargs")
         freq = kwargs.get("control_freq")
         if freq is not None:
             freq = read_fps(freq, path=where, field=f"{field}.env_kwargs.control_freq")
