@@ -144,7 +144,7 @@ def output_folder(
         shutil.rmtree(staged, ignore_errors=True)
         if not ok:
             for folder in made:  # parents this run created, innermost first
-                _remove_if_empty(folder)
+                remove_if_empty(folder)
 
 
 @contextmanager
@@ -174,7 +174,7 @@ def output_dir(
     finally:
         if not ok:
             for folder in made:
-                _remove_if_empty(folder)
+                remove_if_empty(folder)
 
 
 STAGING_LOCK = ".robopref-staging.lock"
@@ -211,7 +211,7 @@ def remove_stale_staging(parent: Path, prefix: str = "") -> list[Path]:
         if not entry.name.startswith(prefix) or entry.is_symlink():
             continue
         if _is_leftover_file(entry) or (_is_staging(entry) and not _is_held(entry / STAGING_LOCK)):
-            _remove(entry)
+            remove_entry(entry)
             removed.append(entry)
     return removed
 
@@ -242,14 +242,16 @@ def _is_held(lock: Path) -> bool:
     return False
 
 
-def _remove(entry: Path) -> None:
-    if entry.is_dir():
+def remove_entry(entry: Path) -> None:
+    """Remove a file, a link or a folder tree (not following links), ignoring errors."""
+    if entry.is_dir() and not entry.is_symlink():
         shutil.rmtree(entry, ignore_errors=True)
     else:
         entry.unlink(missing_ok=True)
 
 
-def _remove_if_empty(folder: Path) -> None:
+def remove_if_empty(folder: Path) -> None:
+    """Remove `folder` if it is an empty folder; anything else is left as it is."""
     with suppress(OSError):
         folder.rmdir()
 

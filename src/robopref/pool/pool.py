@@ -8,7 +8,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,8 @@ from robopref.outputs import (
     held_staging,
     mark_output_dir,
     output_kind,
+    remove_entry,
+    remove_if_empty,
     remove_stale_staging,
 )
 from robopref.pool.config import PoolConfig
@@ -340,7 +342,7 @@ def pool_transaction(
                 tx.abort()
         ok = True
     finally:
-        _remove_if_empty(root / STAGING)
+        remove_if_empty(root / STAGING)
         if not ok:
             _undo_creation(root, made, was_empty)
 
@@ -350,18 +352,10 @@ def _undo_creation(root: Path, made: list[Path], was_empty: bool) -> None:
     if made:
         shutil.rmtree(root, ignore_errors=True)
         for folder in made[1:]:  # parents this run created, innermost first
-            _remove_if_empty(folder)
+            remove_if_empty(folder)
     elif was_empty and output_kind(root) == POOL_KIND and not (root / MANIFEST).exists():
         for entry in root.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with suppress(OSError):
-        folder.rmdir()
+            remove_entry(entry)
 
 
 def append_to_pool(
