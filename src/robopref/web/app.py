@@ -1,0 +1,62 @@
+"""`create_app(settings)`: the FastAPI app; opens the store when it starts, not at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from robopref.errors import InputError
+from robopref.store import AlreadyAnnotatedError, NotAssignedError, open_store
+from robopref.web.clip_index import ClipIndex
+from robopref.web.routes import annotate, clips, session
+from robopref.web.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The annotation server over the store at `settings.db_url` and the pool's clips.
+
+    The store is opened (and migrated only with `settings.upgrade`) when the app starts.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings.db_url, upgrade=settings.upgrade)
+        app.state.store = store
+        app.state.clip_index = ClipIndex(store, settings.secret.get_secret_value())
+        try:
+            yield
+        finally:
+            store.dispose()
+
+    app = FastAPI(title="robopref annotation server", lifespan=lifespan)
+    app.state.settings = settings
+    for router in (session.router, annotate.router, clips.router):
+        app.include_router(router)
+    app.add_exception_handler(NotAssignedError, _forbidden)
+    app.add_exception_handler(AlreadyAnnotatedError, _conflict)
+    app.add_exception_handler(InputError, _bad_input)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: `Settings` from the `ROBOPREF_*` environment."""
+    return create_app(Settings())  # type: ignore[call-arg]  # fields come from the environment
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "this assignment is not yours"}, status_code=403)
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "already answered under another idempotency key"},
+                        status_code=409)
+
+
+async def _bad_input(request: Request, exc: Exception) -> JSONResponse:
+    # InputError text may name stored ids; keep only the field and message for the client
+    field = getattr(exc, "field", "input")
+    message = getattr(exc, "message", "invalid")
+    return JSONResponse({"detail": f"{field}: {message}"}, status_code=422)

@@ -1,0 +1,1 @@
+"""HTTP routes: sign-in (`session`), the annotator API (`annotate`) and clips (`clips`)."""

@@ -1,0 +1,51 @@
+"""Review clips by opaque display id, with HTTP range requests (206, 416)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse
+
+from robopref.errors import InputError
+from robopref.render import CLIPS
+from robopref.render.clip import clip_files
+from robopref.safe_paths import path_inside
+from robopref.web.clip_index import ClipIndex
+from robopref.web.deps import SessionDep, SettingsDep
+
+router = APIRouter(tags=["clips"])
+
+_DISPLAY_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def clip_path(pool: Path, index: ClipIndex, clip_id: str) -> Path | None:
+    """The video file a display id stands for, inside `POOL/clips/`, or None.
+
+    Only ids the index knows reach the filesystem; the path is built by `clip_files`,
+    which refuses names that could leave the clip folder.
+    """
+    if _DISPLAY_ID.fullmatch(clip_id) is None:
+        return None
+    trajectory_id = index.trajectory_id(clip_id)
+    if trajectory_id is None:
+        return None
+    try:
+        video, _, _ = clip_files(path_inside(pool, CLIPS), trajectory_id)
+    except InputError:
+        return None
+    return video if video.is_file() else None
+
+
+@router.get("/clips/{clip_id}.mp4")
+def clip(
+    clip_id: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> FileResponse:
+    """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable)."""
+    index: ClipIndex = request.app.state.clip_index
+    video = clip_path(settings.pool, index, clip_id)
+    if video is None:
+        raise HTTPException(404, "no such clip")
+    return FileResponse(video, media_type="video/mp4",
+                        headers={"Cache-Control": "private, max-age=3600"})
