@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from robopref.errors import InputError
 from robopref.render import CLIPS
@@ -18,6 +19,21 @@ from robopref.web.deps import SessionDep, SettingsDep
 router = APIRouter(tags=["clips"])
 
 _DISPLAY_ID = re.compile(r"[0-9a-f]{24}")
+
+
+class ClipResponse(FileResponse):
+    """A FileResponse that answers a malformed `Range` with 416, as an unsatisfiable one.
+
+    Starlette answers 400; players retry a 416 with a fresh range, and the reply carries
+    `Content-Range: bytes */SIZE` so they learn the size.
+    """
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        try:
+            return super()._parse_range_header(http_range, file_size)
+        except MalformedRangeHeader:
+            raise RangeNotSatisfiable(file_size) from None
 
 
 def clip_path(pool: Path, index: ClipIndex, clip_id: str) -> Path | None:
@@ -41,11 +57,11 @@ def clip_path(pool: Path, index: ClipIndex, clip_id: str) -> Path | None:
 @router.get("/clips/{clip_id}.mp4")
 def clip(
     clip_id: str, request: Request, session: SessionDep, settings: SettingsDep
-) -> FileResponse:
+) -> ClipResponse:
     """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable)."""
     index: ClipIndex = request.app.state.clip_index
     video = clip_path(settings.pool, index, clip_id)
     if video is None:
         raise HTTPException(404, "no such clip")
-    return FileResponse(video, media_type="video/mp4",
+    return ClipResponse(video, media_type="video/mp4",
                         headers={"Cache-Control": "private, max-age=3600"})
