@@ -17,6 +17,7 @@ from robopref.cli.pool import pool_app
 from robopref.cli.qa import qa
 from robopref.cli.release import release
 from robopref.cli.render import render
+from robopref.cli.serve import serve
 from robopref.cli.train import train
 from robopref.cli.validate import validate
 from robopref.errors import InputError
@@ -50,6 +51,7 @@ app.add_typer(campaign_app, name="campaign")
 app.command()(train)
 app.command()(validate)
 app.command()(release)
+app.command()(serve)
 app.command()(demo)
 
 
