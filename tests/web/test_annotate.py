@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -154,3 +155,35 @@ def test_bad_fields_are_422_naming_the_field(app_client: TestClient,
         reply = app_client.post("/api/submit", json=_answer(assignment_id, **bad), headers=csrf)
         assert reply.status_code == 422, (bad, reply.text)
     assert "rubric_answers" in reply.json()["detail"]
+
+
+def test_an_expired_session_is_401(app_client: TestClient) -> None:
+    from robopref.web.signing import SessionData, sign_session
+
+    from .conftest import SECRET
+
+    expired = SessionData("ann-1", "annotator", time.time() - 1, "n0", "t0")
+    app_client.cookies.set("robopref_session", sign_session(SECRET, expired))
+    assert app_client.get("/api/next").status_code == 401
+
+
+def test_sign_out_needs_csrf_and_ends_the_session(app_client: TestClient,
+                                                  sign_in: Callable[..., Any]) -> None:
+    csrf = sign_in("ann-1")
+    assert app_client.delete("/api/session").status_code == 403
+    assert app_client.delete("/api/session", headers=csrf).status_code == 200
+    assert app_client.get("/api/next").status_code == 401
+
+
+def test_a_replaced_token_ends_its_sessions(app_client: TestClient, sign_in: Callable[..., Any],
+                                            campaign: Campaign) -> None:
+    from robopref.store import issue_token
+
+    sign_in("ann-1")
+    assert app_client.get("/api/next").status_code == 200
+    new = issue_token(campaign.store, "ann-1")
+    assert app_client.get("/api/next").status_code == 401
+    old = {"token": campaign.tokens["ann-1"]}
+    assert app_client.post("/api/session", json=old).status_code == 401
+    assert app_client.post("/api/session", json={"token": new}).status_code == 200
+    assert app_client.get("/api/next").status_code == 200

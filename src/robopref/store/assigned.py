@@ -1,4 +1,4 @@
-"""Assignments of one annotator, as the web app's ownership check needs them."""
+"""What the web app reads about one annotator: their assignments and their current login."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from robopref.store.models import Assignment, Pair
+from robopref.store.models import Annotator, Assignment, Pair
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
 
@@ -55,3 +55,14 @@ def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
         )
         for pair_id, left, completed, a, b in rows
     ]
+
+
+def token_hash(store: Store, annotator_id: str) -> str | None:
+    """The hash of the annotator's current login token, or None (no such annotator, no token).
+
+    A session remembers it, so a replaced token (`issue_token`) ends the old sessions.
+    """
+    check_ids(f"login of {shown(annotator_id)}", annotator_id=annotator_id)
+    with store.read() as session:
+        row = session.get(Annotator, annotator_id)
+        return None if row is None else row.token_hash

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
 from robopref.store import Store
-from robopref.store.assigned import AssignedPair, assigned_pairs
+from robopref.store.assigned import AssignedPair, assigned_pairs, token_hash
 from robopref.web.schemas import AssignmentRef, SubmitBody
 from robopref.web.settings import Settings
-from robopref.web.signing import SessionData, display_id, is_csrf_valid, read_session
+from robopref.web.signing import (
+    SessionData,
+    display_id,
+    is_csrf_valid,
+    read_session,
+    token_tag,
+)
 
 SESSION_COOKIE = "robopref_session"
 """Name of the HttpOnly, SameSite=Strict session cookie."""
@@ -37,16 +44,20 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def current_session(request: Request, settings: SettingsDep) -> SessionData:
+def current_session(request: Request, settings: SettingsDep, store: StoreDep) -> SessionData:
     """The signed-in annotator's session.
 
     Raises:
-        HTTPException: 401 without a valid, unexpired session cookie.
+        HTTPException: 401 without a valid, unexpired session cookie, or when the token it
+            was opened with has been replaced since.
     """
     secret = settings.secret.get_secret_value()
     data = read_session(secret, request.cookies.get(SESSION_COOKIE))
     if data is None:
         raise HTTPException(401, "sign in first: POST /api/session with your token")
+    stored = token_hash(store, data.annotator_id)
+    if stored is None or not hmac.compare_digest(token_tag(secret, stored), data.token_tag):
+        raise HTTPException(401, "your token was replaced: sign in again")
     return data
 
 

@@ -38,20 +38,30 @@ class SessionData:
     """Unix time after which the cookie is refused."""
     nonce: str
     """Random per sign-in."""
+    token_tag: str
+    """`token_tag` of the login token's stored hash: the session ends when it is replaced."""
+
+
+def token_tag(secret: str, stored_hash: str) -> str:
+    """A short tag of a stored token hash, keyed by the secret (the cookie never holds it)."""
+    mac = hmac.new(secret.encode(), f"token\x00{stored_hash}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
 
 
 def _mac(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), b"session\x00" + body, hashlib.sha256).hexdigest()
 
 
-def new_session(annotator_id: str, role: str, max_age_s: int) -> SessionData:
-    """A fresh session for `annotator_id` that expires in `max_age_s` seconds."""
-    return SessionData(annotator_id, role, time.time() + max_age_s, secrets.token_urlsafe(16))
+def new_session(annotator_id: str, role: str, tag: str, max_age_s: int) -> SessionData:
+    """A fresh session for `annotator_id` (login `tag`) that expires in `max_age_s` seconds."""
+    return SessionData(annotator_id, role, time.time() + max_age_s, secrets.token_urlsafe(16),
+                       tag)
 
 
 def sign_session(secret: str, data: SessionData) -> str:
     """The cookie value: base64 JSON body and its HMAC, joined by a dot."""
-    payload = {"a": data.annotator_id, "r": data.role, "e": data.expires_at, "n": data.nonce}
+    payload = {"a": data.annotator_id, "r": data.role, "e": data.expires_at, "n": data.nonce,
+               "t": data.token_tag}
     body = base64.urlsafe_b64encode(json.dumps(payload).encode())
     return f"{body.decode()}.{_mac(secret, body)}"
 
@@ -67,7 +77,7 @@ def read_session(secret: str, cookie: str | None) -> SessionData | None:
     try:
         payload = json.loads(base64.urlsafe_b64decode(body))
         data = SessionData(str(payload["a"]), str(payload["r"]), float(payload["e"]),
-                           str(payload["n"]))
+                           str(payload["n"]), str(payload["t"]))
     except (ValueError, KeyError, TypeError):
         return None
     return data if data.expires_at > time.time() else None

@@ -7,6 +7,7 @@ import time
 from fastapi import APIRouter, HTTPException, Response
 
 from robopref.store import annotator_for_token
+from robopref.store.assigned import token_hash
 from robopref.web.deps import (
     SESSION_COOKIE,
     SessionDep,
@@ -16,7 +17,13 @@ from robopref.web.deps import (
 )
 from robopref.web.schemas import Ok, SessionPublic, SignIn
 from robopref.web.settings import Settings
-from robopref.web.signing import SessionData, csrf_token, new_session, sign_session
+from robopref.web.signing import (
+    SessionData,
+    csrf_token,
+    new_session,
+    sign_session,
+    token_tag,
+)
 
 router = APIRouter(prefix="/api/session", tags=["session"])
 
@@ -34,9 +41,12 @@ def sign_in(body: SignIn, response: Response, store: StoreDep,
     if found is None:
         raise HTTPException(401, "unknown or revoked token")
     annotator_id, role = found
-    data = new_session(annotator_id, role.value, settings.session_max_age_s)
+    stored = token_hash(store, annotator_id)
+    secret = settings.secret.get_secret_value()
+    tag = token_tag(secret, stored or "")
+    data = new_session(annotator_id, role.value, tag, settings.session_max_age_s)
     response.set_cookie(
-        SESSION_COOKIE, sign_session(settings.secret.get_secret_value(), data),
+        SESSION_COOKIE, sign_session(secret, data),
         max_age=settings.session_max_age_s, httponly=True, samesite="strict",
         secure=settings.secure_cookies, path="/",
     )
