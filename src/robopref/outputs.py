@@ -127,7 +127,7 @@ def output_folder(
     """
     check_output_dir(out, kind, option=option, recognise=recognise)
     parent = out.parent
-    made = [p for p in (parent, *parent.parents) if not p.exists()]
+    made = missing_folders(parent)
     parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(parent, f".{out.name}.")
     staged = parent / f".{out.name}.{uuid.uuid4().hex}.partial"
@@ -143,8 +143,7 @@ def output_folder(
     finally:
         shutil.rmtree(staged, ignore_errors=True)
         if not ok:
-            for folder in made:  # parents this run created, innermost first
-                remove_if_empty(folder)
+            remove_empty_folders(made)
 
 
 @contextmanager
@@ -163,7 +162,7 @@ def output_dir(
     put each of its own outputs in place with a rename (`output_folder`, `atomic.swap_in`).
     """
     check_output_dir(out, kind, option=option, recognise=recognise)
-    made = [p for p in (out, *out.parents) if not p.exists()]
+    made = missing_folders(out)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out)
     ok = False
@@ -173,8 +172,7 @@ def output_dir(
         ok = True
     finally:
         if not ok:
-            for folder in made:
-                remove_if_empty(folder)
+            remove_empty_folders(made)
 
 
 STAGING_LOCK = ".robopref-staging.lock"
@@ -248,6 +246,21 @@ def remove_entry(entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
     else:
         entry.unlink(missing_ok=True)
+
+
+def missing_folders(path: Path) -> list[Path]:
+    """`path` and those of its parents that do not exist yet, innermost first.
+
+    What a run is about to create, so that a failed run can remove it again
+    (`remove_empty_folders`).
+    """
+    return [p for p in (path, *path.parents) if not p.exists()]
+
+
+def remove_empty_folders(folders: list[Path]) -> None:
+    """`remove_if_empty` for each folder, in order (innermost first, as `missing_folders`)."""
+    for folder in folders:
+        remove_if_empty(folder)
 
 
 def remove_if_empty(folder: Path) -> None:

@@ -24,7 +24,9 @@ from robopref.outputs import (
     check_output_dir,
     held_staging,
     mark_output_dir,
+    missing_folders,
     output_kind,
+    remove_empty_folders,
     remove_entry,
     remove_if_empty,
     remove_stale_staging,
@@ -323,7 +325,7 @@ def pool_transaction(
     """
     root = Path(path)
     check_pool_target(root, option=option)
-    made = [p for p in (root, *root.parents) if not p.exists()]
+    made = missing_folders(root)
     was_empty = not made and not any(root.iterdir())
     ok = False
     try:
@@ -351,8 +353,7 @@ def _undo_creation(root: Path, made: list[Path], was_empty: bool) -> None:
     """After a failed first transaction: remove what it created, so nothing is left."""
     if made:
         shutil.rmtree(root, ignore_errors=True)
-        for folder in made[1:]:  # parents this run created, innermost first
-            remove_if_empty(folder)
+        remove_empty_folders(made[1:])  # parents this run created
     elif was_empty and output_kind(root) == POOL_KIND and not (root / MANIFEST).exists():
         for entry in root.iterdir():
             remove_entry(entry)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,18 +72,14 @@ def ingest(
     source, pool = Path(source), Path(pool)
     check_pool_target(pool)  # before the source is read: a wrong target costs nothing
     importer = importer_class(fmt)(source, config)
-    created = not pool.exists()
     try:
         keys = importer.episode_keys()[: config.max_episodes]
         if not keys:
             raise InputError(source, "episodes", "the source holds no episodes")
         for key in keys:  # ids that collide once made safe: refused before anything is written
             importer.trajectory_id(key)
+        # a pool the import creates is removed again by its transaction if the import fails
         return _import(importer, keys, pool, config, progress)
-    except BaseException:
-        if created:
-            shutil.rmtree(pool, ignore_errors=True)
-        raise
     finally:
         importer.close()
 
