@@ -59,3 +59,58 @@ def test_the_comparison_sees_a_drifted_model(store_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(connection), drifted)
     assert [d[0] for d in diff] == ["add_table"]
     store.dispose()
+
+
+_ROWS_0001 = (
+    "INSERT INTO annotators (annotator_id, role, token_hash, certified, created_at) "
+    "VALUES ('ann-1', 'annotator', NULL, true, '2026-01-01 00:00:00')",
+    "INSERT INTO batches (batch_id, kind, status, created_at) "
+    "VALUES ('b1', 'production', 'open', '2026-01-01 00:00:00')",
+    "INSERT INTO trajectories (trajectory_id, task, env_id, source, quality_score, quartile, "
+    "clip_path, synced_at) VALUES ('t0', 'reach', 'env', 'expert', 1.0, 4, NULL, "
+    "'2026-01-01 00:00:00'), ('t1', 'reach', 'env', 'random', 0.0, 1, NULL, "
+    "'2026-01-01 00:00:00')",
+    "INSERT INTO pairs (pair_id, batch_id, trajectory_a_id, trajectory_b_id, task, kind, "
+    "stratum, quartile_a, quartile_b, expected_preference, duplicate_of) VALUES "
+    "('p1', 'b1', 't0', 't1', 'reach', 'regular', 'distant', 4, 1, NULL, NULL)",
+    "INSERT INTO ranking_sets (ranking_set_id, batch_id, task) VALUES ('r1', 'b1', 'reach')",
+    "INSERT INTO rankings (ranking_id, ranking_set_id, annotator_id, response_time_ms, "
+    "idempotency_key, created_at) VALUES ('k1', 'r1', 'ann-1', 5, 'key', "
+    "'2026-01-01 00:00:00')",
+    "INSERT INTO ranking_items (ranking_id, rank, trajectory_id) VALUES ('k1', 0, 't0')",
+)
+
+
+def test_0002_upgrades_a_0001_store_with_rows(store_url: str) -> None:
+    from sqlalchemy import text
+
+    from robopref.store.session import alembic_config
+
+    store = open_store(store_url, upgrade=False)
+    upgrade_schema(store, "0001")
+    with store.writer.begin() as connection:
+        for statement in _ROWS_0001:
+            connection.execute(text(statement))
+    upgrade_schema(store)
+    with store.engine.connect() as connection:
+        excluded, certified = connection.execute(
+            text("SELECT excluded, certified FROM annotators")).one()
+        rubric = connection.execute(text("SELECT rubric FROM batches")).scalar_one()
+        rationale = connection.execute(text("SELECT rationale FROM pairs")).scalar_one()
+        flags = connection.execute(text("SELECT flags FROM ranking_items")).scalar_one()
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert (bool(excluded), bool(certified), bool(rubric)) == (False, True, False)
+    assert (rationale, flags) == (None, None)
+    assert diff == []
+    from alembic import command
+
+    config = alembic_config(store)
+    with store.writer.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+        connection.commit()
+    with store.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("batches")}
+        kept = connection.execute(text("SELECT count(*) FROM ranking_items")).scalar_one()
+    assert "rubric" not in columns and kept == 1
+    store.dispose()

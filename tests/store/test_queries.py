@@ -112,3 +112,22 @@ def test_frames_of_an_empty_store_have_their_columns(store: Store) -> None:
     assert list(annotations_frame(store).columns) == ANNOTATIONS_SCHEMA.names
     sync_trajectories(store, make_manifest())
     assert len(trajectories_frame(store)) == 8
+
+
+def test_batch_rubric_and_pair_rationale_are_stored(store: Store) -> None:
+    from dataclasses import replace
+
+    from robopref.store import load_batch
+
+    sync_trajectories(store, make_manifest())
+    batch = make_batch()
+    pairs = (replace(batch.pairs[0], rationale="The better clip reaches the target."),
+             *batch.pairs[1:])
+    create_batch(store, replace(batch, pairs=pairs, rubric=True))
+    create_batch(store, make_batch("b2"))
+    loaded, plain = load_batch(store, "b1"), load_batch(store, "b2")
+    by_id = {p.pair_id: p for p in loaded.pairs}
+    assert (loaded.rubric, plain.rubric) == (True, False)
+    assert by_id["b1-p0"].rationale == "The better clip reaches the target."
+    assert by_id["b1-p1"].rationale is None
+    assert "rationale" not in pairs_frame(store).columns  # PAIR_COLUMNS unchanged

@@ -61,3 +61,29 @@ def test_bad_rankings_are_refused(filled: Store) -> None:
         submit_ranking(filled, ranking(response_time_ms=-5))
     assert info.value.field == "response_time_ms"
     assert ranking_preferences(filled).empty
+
+
+def test_flags_are_stored_per_clip_in_flag_order(filled: Store) -> None:
+    from sqlalchemy import select
+
+    from robopref.store.models import RankingItem
+
+    flags = {"t06": ("latent_failure", "gripper_state_wrong", "latent_failure"), "t02": ()}
+    result = submit_ranking(filled, ranking(flags=flags))
+    with filled.read() as session:
+        stored = dict(session.execute(select(RankingItem.trajectory_id, RankingItem.flags).where(
+            RankingItem.ranking_id == result.annotation_id)).all())
+    assert stored["t06"] == ["gripper_state_wrong", "latent_failure"]
+    assert stored["t02"] is None and stored["t07"] is None
+
+
+@pytest.mark.parametrize("flags", [
+    {"t06": ("dropped_object",)},          # not one of RANKING_FLAGS
+    {"t05": ("latent_failure",)},          # clip outside the ranking
+    {"t06": "latent_failure"},             # a string, not a list
+])
+def test_bad_flags_are_refused_naming_the_field(filled: Store, flags: object) -> None:
+    with pytest.raises(InputError) as info:
+        submit_ranking(filled, ranking(flags=flags))
+    assert info.value.field == "flags"
+    assert ranking_preferences(filled).empty

@@ -36,6 +36,9 @@ class PairSpec:
         expected: The answer a careful annotator gives (gold and calibration pairs only);
             kept server-side, never shown to annotators.
         duplicate_of: For a reversed duplicate, the pair it repeats (A and B swapped).
+        rationale: Expert reasoning of a calibration pair, in terms of "the better clip"
+            and "the other clip" (sides are randomised); shown to an annotator only after
+            they answered the pair. Not a column of `PAIR_COLUMNS`.
     """
 
     pair_id: str
@@ -48,6 +51,7 @@ class PairSpec:
     quartile_b: int
     expected: Choice | None = None
     duplicate_of: str | None = None
+    rationale: str | None = None
 
     def __post_init__(self) -> None:
         if self.trajectory_a_id == self.trajectory_b_id:
@@ -93,13 +97,18 @@ class RankingSetSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class PairBatch:
-    """A batch of pairs and who sees which, ready for the store."""
+    """A batch of pairs and who sees which, ready for the store.
+
+    Attributes:
+        rubric: The annotation page asks the rubric sub-questions for this batch's pairs.
+    """
 
     batch_id: str
     kind: BatchKind
     pairs: tuple[PairSpec, ...]
     assignments: tuple[AssignmentSpec, ...]
     ranking_sets: tuple[RankingSetSpec, ...] = ()
+    rubric: bool = False
 
     def pairs_frame(self) -> pd.DataFrame:
         """The pairs as a frame with `PAIR_COLUMNS`."""

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
         submit_ranking,
     )
     from robopref.store.records import (
+        RANKING_FLAGS,
         RUBRIC_KEYS,
         CertificationRecord,
         QueueItem,
@@ -95,6 +96,7 @@ _WHERE = {
     "RANKING_PREFERENCE_COLUMNS": ("rankings", "RANKING_PREFERENCE_COLUMNS"),
     "ranking_preferences": ("rankings", "ranking_preferences"),
     "submit_ranking": ("rankings", "submit_ranking"),
+    "RANKING_FLAGS": ("records", "RANKING_FLAGS"),
     "RUBRIC_KEYS": ("records", "RUBRIC_KEYS"),
     "CertificationRecord": ("records", "CertificationRecord"),
     "QueueItem": ("records", "QueueItem"),
@@ -116,6 +118,7 @@ __all__ = [
     "ASSIGNMENT_EXTRA_COLUMNS",
     "CERTIFICATION_COLUMNS",
     "DEFAULT_URL",
+    "RANKING_FLAGS",
     "RANKING_PREFERENCE_COLUMNS",
     "RUBRIC_KEYS",
     "TRAJECTORY_COLUMNS",

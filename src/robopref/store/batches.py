@@ -61,6 +61,7 @@ def create_batch(store: Store, batch: PairBatch) -> int:
                 batch_id=batch.batch_id,
                 kind=batch.kind.value,
                 status=BatchStatus.OPEN.value,
+                rubric=bool(batch.rubric),
                 created_at=utcnow(),
             )
         )
@@ -127,7 +128,8 @@ def load_batch(store: Store, batch_id: str) -> PairBatch:
             raise InputError(batch_id, "batch_id", "no such batch")
         query = select(Pair).where(Pair.batch_id == batch_id).order_by(Pair.pair_id)
         pairs = tuple(_spec(p) for p in session.scalars(query))
-        return PairBatch(batch_id=batch_id, kind=BatchKind(batch.kind), pairs=pairs, assignments=())
+        return PairBatch(batch_id=batch_id, kind=BatchKind(batch.kind), pairs=pairs,
+                         assignments=(), rubric=bool(batch.rubric))
 
 
 def calibration_batch_ids(store: Store) -> list[str]:
@@ -146,7 +148,7 @@ def _check_batch_text(batch: PairBatch) -> None:
     where = shown(batch.batch_id)
     check_id(batch.batch_id, where=where, field="batch_id")
     for pair in batch.pairs:
-        check_row(Pair, pair.as_row(batch.batch_id), where=where)
+        check_row(Pair, _pair_row(pair, batch.batch_id), where=where)
     for a in batch.assignments:
         check_row(Assignment, _assignment_text(a), where=where)
     for r in batch.ranking_sets:
@@ -155,6 +157,11 @@ def _check_batch_text(batch: PairBatch) -> None:
             check_id(trajectory_id, where=where, field="trajectory_ids")
         for annotator_id in r.annotator_ids:
             check_id(annotator_id, where=where, field="annotator_ids")
+
+
+def _pair_row(pair: PairSpec, batch_id: str) -> dict[str, object]:
+    """The pairs-table row: `PAIR_COLUMNS` plus the calibration rationale."""
+    return {**pair.as_row(batch_id), "rationale": pair.rationale}
 
 
 def _assignment_text(a: AssignmentSpec) -> dict[str, str]:
@@ -177,6 +184,7 @@ def _spec(pair: Pair) -> PairSpec:
         quartile_b=pair.quartile_b,
         expected=None if pair.expected_preference is None else Choice(pair.expected_preference),
         duplicate_of=pair.duplicate_of,
+        rationale=pair.rationale,
     )
 
 
@@ -229,7 +237,7 @@ def _check_trajectories(session: Session, batch: PairBatch) -> None:
 def _insert_pairs(session: Session, batch_id: str, pairs: tuple[PairSpec, ...]) -> None:
     # originals first: a reversed duplicate's foreign key must find its original
     ordered = sorted(pairs, key=lambda p: p.duplicate_of is not None)
-    rows = [p.as_row(batch_id) for p in ordered]
+    rows = [_pair_row(p, batch_id) for p in ordered]
     originals = [r for r in rows if r["duplicate_of"] is None]
     duplicates = [r for r in rows if r["duplicate_of"] is not None]
     for chunk in (originals, duplicates):

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -89,6 +90,8 @@ class Annotator(Base):
     """sha256 hex of the login token; the token itself is shown once and never stored."""
     certified: Mapped[bool] = mapped_column(Boolean, default=False)
     """Result of the latest certification attempt."""
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The lead left this annotator's labels out of aggregation."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -132,6 +135,8 @@ class Batch(Base):
     batch_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=BatchStatus.OPEN.value)
+    rubric: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The page asks the rubric sub-questions (`RUBRIC_KEYS`) for this batch's pairs."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -158,6 +163,9 @@ class Pair(Base):
     expected_preference: Mapped[str | None] = mapped_column(String(8))
     """Server-side answer of gold and calibration pairs; never sent to annotators."""
     duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("pairs.pair_id"))
+    rationale: Mapped[str | None] = mapped_column(Text)
+    """Expert reasoning of a calibration pair, in terms of "the better clip" / "the other
+    clip"; shown to an annotator only after they answered the pair."""
 
 
 class Assignment(Base):
@@ -275,3 +283,5 @@ class RankingItem(Base):
     ranking_id: Mapped[str] = mapped_column(ForeignKey("rankings.ranking_id"), primary_key=True)
     rank: Mapped[int] = mapped_column(Integer, primary_key=True)
     trajectory_id: Mapped[str] = mapped_column(ForeignKey("trajectories.trajectory_id"))
+    flags: Mapped[list[str] | None] = mapped_column(JSON)
+    """The annotator's flags on this clip, a subset of `RANKING_FLAGS` (None: none given)."""

@@ -31,7 +31,8 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
     """Store a ranking in one transaction; a retried idempotency key returns the original.
 
     Raises:
-        InputError: The ordering is not a permutation of the set, or a field is invalid.
+        InputError: The ordering is not a permutation of the set, or a field is invalid
+            (`flags`: a clip outside the ordering or a flag outside `RANKING_FLAGS`).
         NotAssignedError: The set is not assigned to this annotator.
     """
     where = f"ranking {shown(submission.annotator_id)}/{shown(submission.ranking_set_id)}"
@@ -43,6 +44,7 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
     if isinstance(submission.response_time_ms, bool) or not isinstance(
         submission.response_time_ms, int) or submission.response_time_ms < 0:
         raise InputError(where, "response_time_ms", "must be an integer ≥ 0")
+    flags = submission.validated_flags()
     ranking_id = stored_id(submission.annotator_id, f"ranking\x00{submission.idempotency_key}")
     try:
         with store.write() as session:
@@ -64,7 +66,8 @@ def submit_ranking(store: Store, submission: RankingSubmission) -> SubmitResult:
                 idempotency_key=submission.idempotency_key, created_at=utcnow(),
             ))
             session.flush()
-            session.add_all(RankingItem(ranking_id=ranking_id, rank=i, trajectory_id=t)
+            session.add_all(RankingItem(ranking_id=ranking_id, rank=i, trajectory_id=t,
+                                        flags=flags.get(t))
                             for i, t in enumerate(ordered))
             session.execute(update(RankingAssignment).where(
                 RankingAssignment.ranking_set_id == submission.ranking_set_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,9 @@ from robopref.types import Choice
 
 RUBRIC_KEYS = ("success", "collisions", "efficiency", "safety", "naturalness")
 """Sub-questions an annotator may answer beside the overall preference (seed 000)."""
+
+RANKING_FLAGS = ("gripper_state_wrong", "latent_failure")
+"""Flags an annotator may set on a clip of a ranking set (beside its rank)."""
 
 MAX_TEXT = MAX_TEXT_CHARS
 """Longest free-text reason stored, in characters."""
@@ -153,6 +156,36 @@ class RankingSubmission:
     """Milliseconds spent, ≥ 0."""
     idempotency_key: str
     """Client-chosen key, unique per annotator."""
+    flags: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Trajectory id → the `RANKING_FLAGS` set on that clip (clips without flags left out)."""
+
+    def validated_flags(self) -> dict[str, list[str]]:
+        """The flags, checked: keys among `trajectory_ids`, values lists of `RANKING_FLAGS`.
+
+        Returns:
+            Trajectory id → its flags in `RANKING_FLAGS` order, without repeats; clips with
+            an empty list are left out.
+
+        Raises:
+            InputError: Naming the field `flags`.
+        """
+        where = f"ranking {shown(self.annotator_id)}/{shown(self.ranking_set_id)}"
+        if not isinstance(self.flags, Mapping):
+            raise InputError(where, "flags", "must map trajectory ids to lists of flags")
+        members = set(self.trajectory_ids)
+        out: dict[str, list[str]] = {}
+        for trajectory_id, flags in self.flags.items():
+            if trajectory_id not in members:
+                raise InputError(where, "flags", f"{shown(trajectory_id)} is not in the ranking")
+            if isinstance(flags, str) or not isinstance(flags, list | tuple):
+                raise InputError(where, "flags", f"{shown(trajectory_id)}: must be a list")
+            unknown = [f for f in flags if f not in RANKING_FLAGS]
+            if unknown:
+                raise InputError(where, "flags", f"unknown flag {shown(unknown[0])}; "
+                                 f"allowed {', '.join(RANKING_FLAGS)}")
+            if flags:
+                out[trajectory_id] = [f for f in RANKING_FLAGS if f in flags]
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)
