@@ -74,3 +74,29 @@ def test_calibration_needs_enough_clear_pairs(make_manifest: Callable[..., pd.Da
     manifest = make_manifest(tasks=("reach",), n=6)
     with pytest.raises(InputError, match="calibration needs 80 clear-cut pairs"):
         select_calibration_sets(manifest, PairsConfig())
+
+
+def test_every_calibration_pair_has_a_side_free_rationale(manifest: pd.DataFrame) -> None:
+    import re
+
+    rows = manifest.set_index("trajectory_id")
+    for s in select_calibration_sets(manifest, PairsConfig(calibration_size=40)):
+        for p in s.batch.pairs:
+            why = p.rationale or ""
+            assert "the better clip" in why.lower() and "other clip" in why
+            assert not re.search(r"\b(A|B)\b", why)
+            assert not re.search(r"\b(left|right|trajector(y|ies))\b", why, re.IGNORECASE)
+            better, other = (
+                (p.trajectory_a_id, p.trajectory_b_id) if p.expected == Choice.A
+                else (p.trajectory_b_id, p.trajectory_a_id)
+            )
+            dimension = s.dimensions[p.pair_id]
+            if dimension == "success":
+                assert why.startswith("The better clip completes the task; the other clip fails")
+            if dimension == "collisions":
+                hits = int(rows.loc[other, "collisions"])
+                assert f"the other clip collides {'once' if hits == 1 else 'twice'}" in why
+                assert int(rows.loc[better, "collisions"]) < hits
+            if dimension == "efficiency":
+                a, b = rows.loc[better, "efficiency_score"], rows.loc[other, "efficiency_score"]
+                assert f"(efficiency {a:.2f} vs {b:.2f})" in why

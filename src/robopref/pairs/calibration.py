@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,7 @@ import pandas as pd
 from robopref.errors import InputError
 from robopref.pairs.assignment import check_annotators
 from robopref.pairs.config import PairsConfig
+from robopref.pairs.rationale import write_rationale
 from robopref.pairs.records import AssignmentSpec, PairBatch
 from robopref.pairs.sampling import water_fill
 from robopref.pairs.stratified import PoolArrays, pair_spec
@@ -49,6 +50,8 @@ def select_calibration_sets(
     (quartiles two or more apart first); the expected answer is the higher score. Each
     dimension the manifest supports (success vs failure, collisions, efficiency,
     smoothness) gets an equal share, dealt evenly over the sets. No pair is in two sets.
+    Each pair carries a `rationale` written from the metrics of that dimension
+    (`pairs.rationale.write_rationale`), shown to annotators after they answered it.
 
     Args:
         manifest: Pool manifest (`success`, `collisions`, `efficiency_score`,
@@ -79,11 +82,11 @@ def select_calibration_sets(
         )
     digest = hashlib.sha1(repr(config).encode() + "\0".join(pool.ids.tolist()).encode())
     sets = []
+    metrics = manifest.reset_index(drop=True)
     for s in range(config.calibration_sets):
         rows = chosen.iloc[s :: config.calibration_sets].reset_index(drop=True)
-        sets.append(
-            _build_set(pool, rows, batch_id=f"cal{s + 1}-{digest.hexdigest()[:8]}", rng=rng)
-        )
+        batch_id = f"cal{s + 1}-{digest.hexdigest()[:8]}"
+        sets.append(_build_set(pool, rows, metrics, batch_id=batch_id, rng=rng))
     if annotator_ids:
         first = sets[0]
         assignments = tuple(
@@ -124,8 +127,17 @@ def calibration_assignments(
 
 
 def _build_set(
-    pool: PoolArrays, rows: pd.DataFrame, *, batch_id: str, rng: np.random.Generator
+    pool: PoolArrays,
+    rows: pd.DataFrame,
+    metrics: pd.DataFrame,
+    *,
+    batch_id: str,
+    rng: np.random.Generator,
 ) -> CalibrationSet:
+    """The set's pairs (A/B swapped at random), each with its dimension and rationale.
+
+    `rows["a"]` is the better trajectory (manifest row index into `metrics`).
+    """
     swap = rng.random(len(rows)) < 0.5
     pairs, dims = [], {}
     columns = zip(rows["a"], rows["b"], rows["dimension"], swap, strict=True)
@@ -142,12 +154,17 @@ def _build_set(
         spec = pair_spec(
             pool, ia, ib, stratum=stratum, pair_id=f"{batch_id}-{n:03d}", kind=PairKind.CALIBRATION
         )
-        pairs.append(spec)
+        why = write_rationale(str(dimension), _row(metrics, int(a)), _row(metrics, int(b)))
+        pairs.append(replace(spec, rationale=why))
         dims[spec.pair_id] = str(dimension)
     batch = PairBatch(
         batch_id=batch_id, kind=BatchKind.CALIBRATION, pairs=tuple(pairs), assignments=()
     )
     return CalibrationSet(batch=batch, dimensions=dims)
+
+
+def _row(metrics: pd.DataFrame, index: int) -> dict[str, object]:
+    return {str(k): v for k, v in metrics.iloc[index].items()}
 
 
 def _candidates(pool: PoolArrays, manifest: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
