@@ -33,6 +33,16 @@ class AssignedPair:
         return b if self.left_trajectory_id == a else a
 
 
+_COLUMNS = (Assignment.pair_id, Assignment.left_trajectory_id, Assignment.completed,
+            Pair.trajectory_a_id, Pair.trajectory_b_id)
+
+
+def _assigned(row: tuple[str, str, bool, str, str]) -> AssignedPair:
+    pair_id, left, completed, a, b = row
+    return AssignedPair(pair_id=pair_id, trajectory_a_id=a, trajectory_b_id=b,
+                        left_trajectory_id=left, completed=bool(completed))
+
+
 def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
     """Every pair assigned to `annotator_id`, in any batch, in no particular order.
 
@@ -40,21 +50,40 @@ def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
         InputError: An id the store could not hold.
     """
     check_ids(f"assignments of {shown(annotator_id)}", annotator_id=annotator_id)
-    query = (
-        select(Assignment.pair_id, Assignment.left_trajectory_id, Assignment.completed,
-               Pair.trajectory_a_id, Pair.trajectory_b_id)
-        .join(Pair, Pair.pair_id == Assignment.pair_id)
-        .where(Assignment.annotator_id == annotator_id)
-    )
+    query = (select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
+             .where(Assignment.annotator_id == annotator_id))
     with store.read() as session:
         rows = session.execute(query).all()
-    return [
-        AssignedPair(
-            pair_id=pair_id, trajectory_a_id=a, trajectory_b_id=b, left_trajectory_id=left,
-            completed=bool(completed),
-        )
-        for pair_id, left, completed, a, b in rows
-    ]
+    return [_assigned(row) for row in rows]
+
+
+def assigned_pair(store: Store, pair_id: str, annotator_id: str) -> AssignedPair | None:
+    """The pair `pair_id` if it is assigned to `annotator_id`, else None.
+
+    One read by primary key (assignment and pair); the web app's ownership check.
+
+    Raises:
+        InputError: An id the store could not hold.
+    """
+    check_ids(f"assignment of {shown(annotator_id)}", annotator_id=annotator_id,
+              pair_id=pair_id)
+    query = (select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
+             .where(Assignment.pair_id == pair_id, Assignment.annotator_id == annotator_id))
+    with store.read() as session:
+        row = session.execute(query).first()
+    return None if row is None else _assigned(row)
+
+
+def assigned_pair_ids(store: Store, annotator_id: str) -> list[str]:
+    """The ids of every pair assigned to `annotator_id` (one query on the annotator index).
+
+    Raises:
+        InputError: An id the store could not hold.
+    """
+    check_ids(f"assignments of {shown(annotator_id)}", annotator_id=annotator_id)
+    query = select(Assignment.pair_id).where(Assignment.annotator_id == annotator_id)
+    with store.read() as session:
+        return list(session.scalars(query))
 
 
 def token_hash(store: Store, annotator_id: str) -> str | None:
@@ -63,6 +92,7 @@ def token_hash(store: Store, annotator_id: str) -> str | None:
     A session remembers it, so a replaced token (`issue_token`) ends the old sessions.
     """
     check_ids(f"login of {shown(annotator_id)}", annotator_id=annotator_id)
+    query = select(Annotator.token_hash).where(Annotator.annotator_id == annotator_id)
     with store.read() as session:
-        row = session.get(Annotator, annotator_id)
-        return None if row is None else row.token_hash
+        stored: str | None = session.scalar(query)
+    return stored

@@ -1,31 +1,38 @@
-"""Request dependencies: the store, the signed-in annotator, CSRF, and owned assignments."""
+"""Request dependencies: the store, the signed-in annotator, CSRF, and owned assignments.
+
+The two checks every annotator request makes are served from per-process memory: the
+login check (`LoginCheck`, a short TTL over the stored token hash) and ownership
+(`PairIndex`, then one primary-key read).
+"""
 
 from __future__ import annotations
 
-import hmac
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
 from robopref.store import Store
-from robopref.store.assigned import AssignedPair, assigned_pairs, token_hash
+from robopref.store.assigned import AssignedPair
+from robopref.web.login_check import LoginCheck
+from robopref.web.pair_index import PAIR_KIND as PAIR_KIND  # routes name assignment ids by it
+from robopref.web.pair_index import PairIndex
 from robopref.web.schemas import AssignmentRef, SubmitBody
 from robopref.web.settings import Settings
 from robopref.web.signing import (
     SessionData,
-    display_id,
     is_csrf_valid,
     read_session,
-    token_tag,
 )
 
 SESSION_COOKIE = "robopref_session"
 """Name of the HttpOnly, SameSite=Strict session cookie."""
 CSRF_HEADER = "X-CSRF-Token"
 """Header every state-changing request must carry (the token from POST /api/session)."""
-PAIR_KIND = "pair"
-"""`display_id` kind of assignment ids."""
+_T = TypeVar("_T")
+_STATE_LOCK = threading.Lock()
 
 
 def get_settings(request: Request) -> Settings:
@@ -44,19 +51,47 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
-def current_session(request: Request, settings: SettingsDep, store: StoreDep) -> SessionData:
+def _per_app(request: Request, name: str, build: Callable[[], _T]) -> _T:
+    """`request.app.state.<name>`, built on first use (once, also under concurrent requests)."""
+    state = request.app.state
+    found: _T | None = getattr(state, name, None)
+    if found is None:
+        with _STATE_LOCK:
+            found = getattr(state, name, None)
+            if found is None:
+                found = build()
+                setattr(state, name, found)
+    return found
+
+
+def get_login_check(request: Request, settings: SettingsDep, store: StoreDep) -> LoginCheck:
+    """This app's `LoginCheck`."""
+    secret = settings.secret.get_secret_value()
+    return _per_app(request, "login_check", lambda: LoginCheck(store, secret))
+
+
+def get_pair_index(request: Request, settings: SettingsDep, store: StoreDep) -> PairIndex:
+    """This app's `PairIndex` (routes call `assignment_id` on it when they hand a pair out)."""
+    secret = settings.secret.get_secret_value()
+    return _per_app(request, "pair_index", lambda: PairIndex(store, secret))
+
+
+LoginCheckDep = Annotated[LoginCheck, Depends(get_login_check)]
+PairIndexDep = Annotated[PairIndex, Depends(get_pair_index)]
+
+
+def current_session(request: Request, settings: SettingsDep, logins: LoginCheckDep) -> SessionData:
     """The signed-in annotator's session.
 
     Raises:
         HTTPException: 401 without a valid, unexpired session cookie, or when the token it
-            was opened with has been replaced since.
+            was opened with has been replaced or revoked since (by another process: within
+            `login_check.LOGIN_CHECK_TTL_S` seconds).
     """
-    secret = settings.secret.get_secret_value()
-    data = read_session(secret, request.cookies.get(SESSION_COOKIE))
+    data = read_session(settings.secret.get_secret_value(), request.cookies.get(SESSION_COOKIE))
     if data is None:
         raise HTTPException(401, "sign in first: POST /api/session with your token")
-    stored = token_hash(store, data.annotator_id)
-    if stored is None or not hmac.compare_digest(token_tag(secret, stored), data.token_tag):
+    if not logins.is_current(data.annotator_id, data.token_tag):
         raise HTTPException(401, "your token was replaced: sign in again")
     return data
 
@@ -89,34 +124,21 @@ class Owned:
     """Their assignment."""
 
 
-def find_owned(store: Store, secret: str, annotator_id: str, assignment_id: str) -> Owned | None:
-    """The caller's assignment whose opaque id is `assignment_id`, or None."""
-    for pair in assigned_pairs(store, annotator_id):
-        if display_id(secret, PAIR_KIND, pair.pair_id) == assignment_id:
-            return Owned(annotator_id, pair)
-    return None
-
-
-def require_owned(
-    store: Store, settings: Settings, session: SessionData, assignment_id: str
-) -> Owned:
+def require_owned(index: PairIndex, session: SessionData, assignment_id: str) -> Owned:
     """The caller's assignment named `assignment_id`.
 
     Raises:
         HTTPException: 403 when it is not the caller's (or does not exist).
     """
-    secret = settings.secret.get_secret_value()
-    owned = find_owned(store, secret, session.annotator_id, assignment_id)
-    if owned is None:
+    pair = index.owned(session.annotator_id, assignment_id)
+    if pair is None:
         raise HTTPException(403, "this assignment is not yours")
-    return owned
+    return Owned(session.annotator_id, pair)
 
 
-def owned_assignment(
-    body: AssignmentRef, session: WriteSessionDep, store: StoreDep, settings: SettingsDep
-) -> Owned:
+def owned_assignment(body: AssignmentRef, session: WriteSessionDep, index: PairIndexDep) -> Owned:
     """The assignment a skip names, checked to belong to the caller (403 otherwise)."""
-    return require_owned(store, settings, session, body.assignment_id)
+    return require_owned(index, session, body.assignment_id)
 
 
 @dataclass(frozen=True)
@@ -130,10 +152,10 @@ class OwnedSubmission:
 
 
 def owned_submission(
-    body: SubmitBody, session: WriteSessionDep, store: StoreDep, settings: SettingsDep
+    body: SubmitBody, session: WriteSessionDep, index: PairIndexDep
 ) -> OwnedSubmission:
     """The submit body, its assignment checked to belong to the caller (403 otherwise)."""
-    return OwnedSubmission(require_owned(store, settings, session, body.assignment_id), body)
+    return OwnedSubmission(require_owned(index, session, body.assignment_id), body)
 
 
 OwnedDep = Annotated[Owned, Depends(owned_assignment)]
