@@ -39,6 +39,8 @@ def test_render_command_writes_clips_and_prints_a_summary(
     assert decode(pool.root / "clips" / "syn-00-000.mp4").width == 160
     again = CliRunner().invoke(app, args)
     assert "0 rendered, 2 unchanged, 0 failed" in again.output
+    forced = CliRunner().invoke(app, [*args, "--force"])
+    assert "2 rendered, 0 unchanged, 0 failed" in forced.output
 
 
 def test_render_command_exits_2_when_a_clip_fails_on_a_corrupt_video(

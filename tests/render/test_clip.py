@@ -65,6 +65,7 @@ def test_sidecar_records_trim_and_settings(rendered: Path) -> None:
         "faststart": True, "encoder_threads": 1,
     }  # fmt: skip
     assert len(sidecar["hash"]) == 64 and sidecar["robopref_version"]
+    assert len(sidecar["burned_id"]) == 24 and sidecar["trajectory_id"] == "known-000"
 
 
 def test_poster_is_the_first_action_frame(rendered: Path) -> None:
@@ -108,7 +109,8 @@ def test_overlays_leave_the_workspace_centre_alone() -> None:
         config=dataclasses.replace(config, overlays=False),
         metrics=MetricsConfig(),
     )
-    full = FrameComposer(traj, plan, source_shape=(64, 64), config=config, metrics=MetricsConfig())
+    full = FrameComposer(traj, plan, source_shape=(64, 64), config=config,
+                         metrics=MetricsConfig(), watermark="0123456789abcdef01234567")  # fmt: skip
     a = to_rgb(bare.compose(bare.scale(frame), time_s=3.0, step=30))
     b = to_rgb(full.compose(full.scale(frame), time_s=3.0, step=30))
     v = full.video
@@ -116,6 +118,7 @@ def test_overlays_leave_the_workspace_centre_alone() -> None:
     assert np.array_equal(a[centre], b[centre])
     assert not np.array_equal(a, b)  # the overlays are somewhere
     assert isinstance(full.overlays, OverlayPainter)
+    assert set(full.overlays.regions()) == {"watermark", "time", "gripper"}
     for box in full.overlays.regions().values():
         assert (
             box.x >= v.x

@@ -17,9 +17,7 @@ def test_local_ray_instance_renders_the_same_clips(tiny_pool: Callable[..., Pool
     small = RenderConfig(workers=1, width=128, height=128, force_strip_height=24, font_size=10)
     render_pool(pool.root, small)
     local = {p.name: p.read_bytes() for p in (pool.root / "clips").glob("*.mp4")}
-    for path in (pool.root / "clips").glob("*.json"):
-        path.unlink()  # force a re-render on Ray
-    report = render_pool(pool.root, dataclasses.replace(small, ray_address="local"))
+    report = render_pool(pool.root, dataclasses.replace(small, ray_address="local"), force=True)
     assert len(report.rendered) == 3 and report.failed == ()
     assert {p.name: p.read_bytes() for p in (pool.root / "clips").glob("*.mp4")} == local
     assert not ray.is_initialized()  # the session render_pool started is shut down

@@ -35,12 +35,17 @@ def render(
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML with RenderConfig fields.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-render every clip, unchanged ones too.")
+    ] = False,
 ) -> None:
     """Render one standard clip per trajectory (H.264 480×480 15 fps, trimmed, with overlays).
 
-    Clips whose inputs and settings are unchanged are skipped; a clip that fails is listed,
-    the others are still rendered, and the command exits 2 if every failure was a malformed
-    trajectory (the first one named as file: field), else 1.
+    Each clip's watermark is its opaque display id (from POOL/clips/display-key.json,
+    created on the first run; keep it private). Clips whose inputs and settings are
+    unchanged are skipped unless --force; a clip that fails is listed, the others are still
+    rendered, and the command exits 2 if every failure was a malformed trajectory (the first
+    one named as file: field), else 1.
 
     Example: robopref render pools/mw --workers 8
     """
@@ -51,7 +56,7 @@ def render(
         preset=preset, overlays=overlays, force_strip=force_strip, workers=workers, ray_address=ray,
     )  # fmt: skip
     with progress_bar("rendering clips") as progress:
-        report = render_pool(pool, cfg, progress=progress)
+        report = render_pool(pool, cfg, progress=progress, force=force)
     for trajectory_id, reason in report.failed:
         typer.secho(f"failed {trajectory_id}: {reason}", fg="red")
     typer.echo(report.summary())

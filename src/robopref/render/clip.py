@@ -18,11 +18,13 @@ from robopref.pool.config import MetricsConfig
 from robopref.pool.trajectory import Trajectory
 from robopref.render.compose import compose_frames
 from robopref.render.config import RenderConfig
+from robopref.render.display_key import KEY_FILE, clip_display_id, ensure_display_key
 from robopref.render.planes import to_rgb
 from robopref.render.sidecar import (
     build_sidecar,
     clip_hash,
     input_digest,
+    read_burned_id,
     read_sidecar_hash,
     write_json_atomic,
 )
@@ -65,9 +67,12 @@ def clip_files(clips_dir: Path, trajectory_id: str) -> tuple[Path, Path, Path]:
     """Paths of a clip's video, poster and sidecar: `<id>.mp4`, `<id>.jpg`, `<id>.json`.
 
     Raises:
-        InputError: `trajectory_id` is not a safe file name (it cannot leave `clips_dir`).
+        InputError: `trajectory_id` is not a safe file name (it cannot leave `clips_dir`), or
+            its sidecar would be the display key file.
     """
     check_name(trajectory_id, path=clips_dir, field="trajectory_id")
+    if f"{trajectory_id}.json" == KEY_FILE:
+        raise InputError(clips_dir, "trajectory_id", f"{trajectory_id!r} is reserved for the key")
     video, poster, sidecar = (
         path_inside(clips_dir, f"{trajectory_id}.{ext}") for ext in ("mp4", "jpg", "json")
     )
@@ -99,6 +104,8 @@ def render_clip(
     *,
     camera: str | None = None,
     metrics: MetricsConfig | None = None,
+    burned_id: str | None = None,
+    force: bool = False,
 ) -> ClipResult:
     """Render the review clip of `traj` into `clips_dir` unless an identical one is there.
 
@@ -111,15 +118,23 @@ def render_clip(
         config: Clip settings.
         camera: Camera to render; None uses `config.camera`, else the first camera.
         metrics: Gripper hysteresis thresholds (the pool's); defaults to MetricsConfig().
+        burned_id: The display id the watermark shows (recorded as the sidecar's
+            `burned_id`); None derives it from the display key of `clips_dir` (created if
+            absent). The trajectory id itself is never drawn.
+        force: Render even when an identical clip is there.
 
     Returns: RENDERED or SKIPPED (failures raise InputError: no or undecodable frames).
     """
     metrics = metrics or MetricsConfig()
     chosen = resolve_camera(traj, camera or config.camera)
     video_path, poster_path, sidecar_path = clip_files(clips_dir, traj.trajectory_id)
+    if burned_id is None:
+        burned_id = clip_display_id(ensure_display_key(clips_dir), traj.trajectory_id)
     digest = input_digest(traj, chosen)
-    wanted = clip_hash(inputs=digest, camera=chosen, config=config, metrics=metrics)
-    if read_sidecar_hash(sidecar_path) == wanted and video_path.is_file() and poster_path.is_file():
+    wanted = clip_hash(
+        inputs=digest, camera=chosen, config=config, metrics=metrics, burned_id=burned_id
+    )
+    if not force and _is_current(wanted, burned_id, (video_path, poster_path, sidecar_path)):
         return ClipResult(trajectory_id=traj.trajectory_id, status=ClipStatus.SKIPPED, n_frames=0)
     clips_dir.mkdir(parents=True, exist_ok=True)
     plan = plan_clip(traj, config)
@@ -128,20 +143,32 @@ def render_clip(
     tmp = {p: p.with_name(f".{p.name}.{tag}{TMP_SUFFIX}") for p in files}
     try:
         n = _encode(
-            traj, plan, camera=chosen, config=config, metrics=metrics,
+            traj, plan, camera=chosen, config=config, metrics=metrics, watermark=burned_id,
             video_tmp=tmp[video_path], poster_tmp=tmp[poster_path],
         )  # fmt: skip
         os.replace(tmp[video_path], video_path)
         os.replace(tmp[poster_path], poster_path)
         sidecar = build_sidecar(
-            traj, plan, camera=chosen, config=config, metrics=metrics, digest=digest
-        )
+            traj, plan, camera=chosen, config=config, metrics=metrics, digest=digest,
+            burned_id=burned_id,
+        )  # fmt: skip
         write_json_atomic(sidecar_path, sidecar, tmp=tmp[sidecar_path])
     finally:
         for path in tmp.values():
             path.unlink(missing_ok=True)
     logger.debug("rendered %s: %d frames", video_path, n)
     return ClipResult(trajectory_id=traj.trajectory_id, status=ClipStatus.RENDERED, n_frames=n)
+
+
+def _is_current(wanted: str, burned_id: str, files: tuple[Path, Path, Path]) -> bool:
+    """Whether the sidecar has hash `wanted` and burned id `burned_id`, with video and poster.
+
+    The burned id is checked on its own too, so that every clip the server would refuse
+    (`robopref.render.burned.stale_clips`) is re-rendered.
+    """
+    video, poster, sidecar = files
+    found = read_sidecar_hash(sidecar), read_burned_id(sidecar)
+    return found == (wanted, burned_id) and video.is_file() and poster.is_file()
 
 
 def _encode(
@@ -151,12 +178,15 @@ def _encode(
     camera: str,
     config: RenderConfig,
     metrics: MetricsConfig,
+    watermark: str,
     video_tmp: Path,
     poster_tmp: Path,
 ) -> int:
     """Write the clip and its poster to temporary paths; returns the frame count."""
     poster: list[np.ndarray] = []
-    frames = compose_frames(traj, plan, camera=camera, config=config, metrics=metrics)
+    frames = compose_frames(
+        traj, plan, camera=camera, config=config, metrics=metrics, watermark=watermark
+    )
     n = write_video(
         video_tmp,
         _keeping(frames, plan.poster_index, poster),

@@ -51,6 +51,7 @@ class FrameComposer:
         source_shape: tuple[int, int],
         config: RenderConfig,
         metrics: MetricsConfig,
+        watermark: str | None = None,
     ) -> None:
         """Prepare everything that is the same for all frames of the clip.
 
@@ -60,6 +61,8 @@ class FrameComposer:
             source_shape: (height, width) of the camera frames.
             config: Clip settings.
             metrics: Gripper hysteresis thresholds.
+            watermark: Text of the watermark overlay (the clip's display id, never the
+                trajectory id); None draws none.
         """
         strip_h = config.force_strip_height if has_force_strip(traj, config) else 0
         self.video = letterbox(*source_shape, width=config.width, height=config.height - strip_h)
@@ -67,7 +70,7 @@ class FrameComposer:
         self.overlays = None
         if config.overlays:
             self.overlays = OverlayPainter(
-                trajectory_id=traj.trajectory_id, video=self.video, font_size=config.font_size
+                watermark=watermark, video=self.video, font_size=config.font_size
             )
         self.strip = None
         if strip_h and traj.force is not None:
@@ -105,9 +108,17 @@ class FrameComposer:
 
 
 def compose_frames(
-    traj: Trajectory, plan: ClipPlan, *, camera: str, config: RenderConfig, metrics: MetricsConfig
+    traj: Trajectory,
+    plan: ClipPlan,
+    *,
+    camera: str,
+    config: RenderConfig,
+    metrics: MetricsConfig,
+    watermark: str | None = None,
 ) -> Iterator[np.ndarray]:
     """The clip's frames as yuv420p buffers ((height * 3 / 2, width) uint8), freeze included.
+
+    The watermark overlay shows `watermark` (the clip's display id; None: no watermark).
 
     Only the source steps the clip shows are converted and resized, each once however many
     clip frames show it; decoding stops at the last step the clip needs. Use
@@ -117,8 +128,9 @@ def compose_frames(
         InputError: The camera is missing or has fewer frames than the clip needs.
     """
     composer = FrameComposer(
-        traj, plan, source_shape=source_shape(traj, camera), config=config, metrics=metrics
-    )
+        traj, plan, source_shape=source_shape(traj, camera), config=config, metrics=metrics,
+        watermark=watermark,
+    )  # fmt: skip
     video = composer.video
     steps = np.unique(plan.source_index)
     frames = resized_frames(traj, camera, steps=steps, width=video.w, height=video.h)

@@ -1,4 +1,4 @@
-"""Overlays drawn on clip frames: trajectory id watermark, source time and gripper state.
+"""Overlays drawn on clip frames: display id watermark, source time and gripper state.
 
 Every overlay sits in a corner of the video area, away from the workspace centre. Text is
 rendered with Pillow's FreeType fonts (DejaVu Sans Mono from matplotlib's data when present,
@@ -24,6 +24,8 @@ MAX_LABEL_FRACTION = 0.45
 """An overlay may take at most this fraction of the video width."""
 MIN_FONT_PX = 7
 """Overlay text never gets smaller than this, however small the clip."""
+MAX_WATERMARK_LINES = 4
+"""The watermark wraps onto at most this many lines (a tiny clip clips the rest)."""
 OPEN_RGB = (60, 200, 90)
 """Indicator colour of an open gripper."""
 CLOSED_RGB = (235, 80, 40)
@@ -64,24 +66,27 @@ def label_patch(
     """White text on a translucent dark rounded box, optionally led by a coloured dot.
 
     Args:
-        text: The label.
+        text: The label; a newline starts another line (the dot sits on the first).
         font: Its font.
         dot_rgb: Colour of a dot drawn before the text, if any.
         min_w: Minimum patch width in pixels (keeps changing labels the same size).
         align_right: Right-align the text in a patch wider than it.
     """
     top, text_h, pad = label_metrics(font)
+    lines = text.split("\n")
     dot = text_h if dot_rgb else 0
-    text_w = int(font.getbbox(text)[2]) if text else 0
+    text_w = max(int(font.getbbox(line)[2]) if line else 0 for line in lines)
     w = max(min_w, text_w + dot + (pad if dot else 0) + 2 * pad)
-    h = text_h + 2 * pad
+    h = len(lines) * (text_h + pad) + pad
     image = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((0, 0, w - 1, h - 1), radius=pad, fill=(0, 0, 0, 150))
     if dot_rgb:
         draw.ellipse((pad, pad, pad + dot - 1, pad + dot - 1), fill=(*dot_rgb, 255))
     x = w - pad - text_w if align_right else pad + dot + (pad if dot else 0)
-    draw.text((x, pad - top), text, font=font, fill=(255, 255, 255, 255))
+    for i, line in enumerate(lines):
+        y = pad - top + i * (text_h + pad)
+        draw.text((x, y), line, font=font, fill=(255, 255, 255, 255))
     return YuvPatch.from_rgba(np.asarray(image))
 
 
@@ -101,17 +106,25 @@ def text_patch(text: str, font: Font) -> YuvPatch:
     return YuvPatch.solid(np.asarray(image), (255, 255, 255))
 
 
-def fit_text(text: str, font: Font, max_w: int) -> str:
-    """`text`, shortened with a middle ellipsis until it fits in `max_w` pixels."""
-    if font.getbbox(text)[2] <= max_w:
-        return text
-    keep = len(text)
-    while keep > 2:
-        keep -= 1
-        short = text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]
-        if font.getbbox(short)[2] <= max_w:
-            return short
-    return text[:2]
+def wrap_text(text: str, font: Font, max_w: int) -> str:
+    """`text` cut into the fewest equal lines (newline-joined) that fit in `max_w` pixels.
+
+    Never shortened: at most MAX_WATERMARK_LINES lines, however narrow `max_w` is.
+
+    >>> print(wrap_text("0123456789abcdef01234567", load_font(10), 80))
+    0123456789ab
+    cdef01234567
+    """
+    for n_lines in range(1, MAX_WATERMARK_LINES):
+        lines = _chunks(text, n_lines)
+        if all(font.getbbox(line)[2] <= max_w for line in lines):
+            return "\n".join(lines)
+    return "\n".join(_chunks(text, MAX_WATERMARK_LINES))
+
+
+def _chunks(text: str, n: int) -> list[str]:
+    size = max(1, -(-len(text) // n))
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def fitting_font(video: Box, font_size: int) -> Font:
@@ -133,18 +146,18 @@ def fitting_font(video: Box, font_size: int) -> Font:
 class OverlayPainter:
     """Draws the three overlays of one clip; text patches are rendered once and cached."""
 
-    def __init__(self, *, trajectory_id: str, video: Box, font_size: int) -> None:
+    def __init__(self, *, watermark: str | None, video: Box, font_size: int) -> None:
         """Render the fixed patches.
 
         Args:
-            trajectory_id: Shown as watermark.
+            watermark: Shown in full at the top left (the clip's display id; wrapped onto
+                more lines when it does not fit beside the time); None draws none.
             video: The letterboxed video area.
             font_size: Text height in pixels.
         """
         self.video = video
         self.font = fitting_font(video, font_size)
         max_w = int(video.w * MAX_LABEL_FRACTION)
-        self.watermark = label_patch(fit_text(trajectory_id, self.font, max_w), self.font)
         words = ("gripper open", "gripper closed")
         if label_patch(words[1], self.font, dot_rgb=CLOSED_RGB).w > max_w:
             words = ("open", "closed")  # a small clip: the dot's colour says the rest
@@ -155,6 +168,11 @@ class OverlayPainter:
         }
         self._time_w = label_patch(self._time_text(9999.99), self.font).w
         self._time_box = label_patch("", self.font, min_w=self._time_w)
+        self.watermark = None
+        if watermark:
+            _, _, pad = label_metrics(self.font)
+            beside_time = video.w - 3 * MARGIN_PX - self._time_w - 2 * pad
+            self.watermark = label_patch(wrap_text(watermark, self.font, beside_time), self.font)
         self._regions = self._layout()
 
     @staticmethod
@@ -162,22 +180,25 @@ class OverlayPainter:
         return f"t {time_s:.2f} s"
 
     def regions(self) -> dict[str, Box]:
-        """Where each overlay is drawn: `watermark`, `time`, `gripper`."""
+        """Where each overlay is drawn: `time`, `gripper` and `watermark` (if any)."""
         return dict(self._regions)
 
     def _layout(self) -> dict[str, Box]:
         v, m = self.video, MARGIN_PX
-        gripper = self.gripper[True]
-        return {
-            "watermark": Box(v.x + m, v.y + m, self.watermark.w, self.watermark.h),
-            "time": Box(v.x + v.w - m - self._time_w, v.y + m, self._time_w, self.watermark.h),
+        gripper, time_h = self.gripper[True], self._time_box.h
+        regions = {
+            "time": Box(v.x + v.w - m - self._time_w, v.y + m, self._time_w, time_h),
             "gripper": Box(v.x + m, v.y + v.h - m - gripper.h, gripper.w, gripper.h),
         }
+        if self.watermark is not None:
+            regions["watermark"] = Box(v.x + m, v.y + m, self.watermark.w, self.watermark.h)
+        return regions
 
     def paint(self, canvas: np.ndarray, *, time_s: float, gripper_open: bool) -> None:
         """Draw all overlays on a yuv420p `canvas` ((H * 3 / 2, W) uint8) in place."""
         regions = self._regions
-        self.watermark.paint(canvas, regions["watermark"].x, regions["watermark"].y)
+        if self.watermark is not None:
+            self.watermark.paint(canvas, regions["watermark"].x, regions["watermark"].y)
         box = regions["time"]
         self._time_box.paint(canvas, box.x, box.y)
         text = text_patch(self._time_text(time_s), self.font)  # new each frame: cheap

@@ -19,6 +19,7 @@ from robopref.pool.pool import MANIFEST, TRAJECTORIES, Pool, open_pool, set_mani
 from robopref.progress import ProgressCallback, no_progress
 from robopref.render.clip import TMP_SUFFIX, ClipResult, ClipStatus, render_clip
 from robopref.render.config import RenderConfig
+from robopref.render.display_key import clip_display_id, ensure_display_key
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class RenderJob:
     """Clip settings."""
     metrics: MetricsConfig
     """The pool's metric thresholds (gripper hysteresis)."""
+    burned_id: str
+    """The clip's display id: the watermark's text (from the pool's display key)."""
+    force: bool = False
+    """Render even when an identical clip is there."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,7 +75,10 @@ def render_job(job: RenderJob) -> ClipResult:
     try:
         traj = read_trajectory_files(Path(job.pool_root) / TRAJECTORIES / job.trajectory_id)
         clips_dir = Path(job.pool_root) / CLIPS
-        return render_clip(traj, clips_dir, job.config, camera=job.camera, metrics=job.metrics)
+        return render_clip(
+            traj, clips_dir, job.config, camera=job.camera, metrics=job.metrics,
+            burned_id=job.burned_id, force=job.force,
+        )  # fmt: skip
     except InputError as exc:  # a malformed trajectory: named, and the run goes on
         logger.warning("clip %s: %s", job.trajectory_id, exc)
         return ClipResult(
@@ -89,20 +97,28 @@ def render_job(job: RenderJob) -> ClipResult:
 
 
 def render_pool(
-    pool: str | Path, config: RenderConfig, *, progress: ProgressCallback = no_progress
+    pool: str | Path,
+    config: RenderConfig,
+    *,
+    progress: ProgressCallback = no_progress,
+    force: bool = False,
 ) -> RenderReport:
     """Render the review clip of every trajectory in a pool and fill `clip_path`.
 
     Clips go to `POOL/clips/`; a clip whose sidecar hash matches its inputs and settings is
-    skipped. Failures are reported per trajectory and leave no partial file.
+    skipped (unless `force`). Each clip's watermark shows its display id under the pool's
+    display key (`POOL/clips/display-key.json`, created on the first run). Failures are
+    reported per trajectory and leave no partial file.
 
     Args:
         pool: The pool folder.
         config: Clip settings, worker count and optional Ray address.
         progress: Called as `(done, total)` after each clip.
+        force: Re-render every clip, unchanged ones too (the display key is kept).
 
     Raises:
-        InputError: The pool is unreadable or has no camera frames.
+        InputError: The pool is unreadable or has no camera frames, or its display key
+            file is malformed.
     """
     opened = open_pool(pool)
     camera = config.camera or opened.primary_camera
@@ -113,20 +129,28 @@ def render_pool(
             "pool has no camera frames; generate or ingest it with frames",
         )
     clips_dir = opened.root / CLIPS
-    jobs = [
-        RenderJob(
-            pool_root=str(opened.root),
-            trajectory_id=str(tid),
-            camera=camera,
-            config=config,
-            metrics=opened.config.metrics,
-        )
-        for tid in opened.manifest["trajectory_id"]
-    ]
     with _clips_lock(clips_dir):
+        key = ensure_display_key(clips_dir)  # once per run; jobs carry the ids as data
+        jobs = [
+            RenderJob(
+                pool_root=str(opened.root),
+                trajectory_id=str(tid),
+                camera=camera,
+                config=config,
+                metrics=opened.config.metrics,
+                burned_id=clip_display_id(key, str(tid)),
+                force=force,
+            )
+            for tid in opened.manifest["trajectory_id"]
+        ]
         results = list(_dispatch(jobs, config, progress))
+    return _report(opened, clips_dir, results)
+
+
+def _report(pool: Pool, clips_dir: Path, results: list[ClipResult]) -> RenderReport:
+    """Record the clip paths of the clips now there, and sum the run up."""
     by_status = {s: tuple(r.trajectory_id for r in results if r.status == s) for s in ClipStatus}
-    _record_clip_paths(opened, by_status[ClipStatus.RENDERED] + by_status[ClipStatus.SKIPPED])
+    _record_clip_paths(pool, by_status[ClipStatus.RENDERED] + by_status[ClipStatus.SKIPPED])
     return RenderReport(
         clips_dir=clips_dir,
         rendered=by_status[ClipStatus.RENDERED],

@@ -20,8 +20,11 @@ from robopref.render.trim import ClipPlan
 
 SIDECAR_VERSION = 1
 """Schema version of the sidecar JSON."""
-RENDER_FORMAT = 1
-"""Bumped whenever the renderer's output changes for the same inputs and settings."""
+RENDER_FORMAT = 2
+"""Bumped whenever the renderer's output changes for the same inputs and settings.
+
+2: the watermark shows the clip's display id (`burned_id`), never the trajectory id.
+"""
 _CHUNK = 1 << 20
 
 
@@ -50,12 +53,15 @@ def input_digest(traj: Trajectory, camera: str) -> str:
     return digest.hexdigest()
 
 
-def clip_hash(*, inputs: str, camera: str, config: RenderConfig, metrics: MetricsConfig) -> str:
-    """SHA-256 of inputs plus every setting that changes the clip's bytes."""
+def clip_hash(
+    *, inputs: str, camera: str, config: RenderConfig, metrics: MetricsConfig, burned_id: str
+) -> str:
+    """SHA-256 of inputs plus every setting that changes the clip's bytes (watermark too)."""
     payload = {
         "render_format": RENDER_FORMAT,
         "inputs": inputs,
         "camera": camera,
+        "burned_id": burned_id,
         "settings": config.clip_settings(),
         "gripper_hysteresis": [metrics.gripper_closed_below, metrics.gripper_open_above],
     }
@@ -70,12 +76,17 @@ def build_sidecar(
     config: RenderConfig,
     metrics: MetricsConfig,
     digest: str,
+    burned_id: str,
 ) -> dict[str, Any]:
-    """The sidecar record of a clip (see docs/render.md)."""
+    """The sidecar record of a clip (see docs/render.md).
+
+    `burned_id` is the display id the clip's watermark shows: the only id drawn on it.
+    """
     tid = traj.trajectory_id
     return {
         "schema_version": SIDECAR_VERSION,
         "trajectory_id": tid,
+        "burned_id": burned_id,
         "clip": f"{tid}.mp4",
         "poster": f"{tid}.jpg",
         "camera": camera,
@@ -105,7 +116,9 @@ def build_sidecar(
         "robopref_version": __version__,
         "pyav_version": av.__version__,
         "input_digest": digest,
-        "hash": clip_hash(inputs=digest, camera=camera, config=config, metrics=metrics),
+        "hash": clip_hash(
+            inputs=digest, camera=camera, config=config, metrics=metrics, burned_id=burned_id
+        ),
     }
 
 
@@ -133,11 +146,20 @@ def _trim_record(plan: ClipPlan, config: RenderConfig) -> dict[str, Any]:
 
 def read_sidecar_hash(path: Path) -> str | None:
     """The `hash` of an existing sidecar, or None when it is missing or unreadable."""
+    return _read_text_field(path, "hash")
+
+
+def read_burned_id(path: Path) -> str | None:
+    """The `burned_id` of an existing sidecar, or None when missing, unreadable or absent."""
+    return _read_text_field(path, "burned_id")
+
+
+def _read_text_field(path: Path, key: str) -> str | None:
     try:
         data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-    value = data.get("hash") if isinstance(data, dict) else None
+    value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
 
 
