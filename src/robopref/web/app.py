@@ -25,7 +25,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.db_url, upgrade=settings.upgrade)
         app.state.store = store
-        app.state.clip_index = ClipIndex(store, settings.secret.get_secret_value())
+        app.state.clip_index = ClipIndex(store, settings.pool)
         try:
             yield
         finally:

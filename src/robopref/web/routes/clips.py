@@ -9,12 +9,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
-from robopref.errors import InputError
-from robopref.render import CLIPS
-from robopref.render.clip import clip_files
-from robopref.safe_paths import path_inside
 from robopref.web.clip_index import ClipIndex
-from robopref.web.deps import SessionDep, SettingsDep
+from robopref.web.deps import SessionDep
 
 router = APIRouter(tags=["clips"])
 
@@ -36,31 +32,25 @@ class ClipResponse(FileResponse):
             raise RangeNotSatisfiable(file_size) from None
 
 
-def clip_path(pool: Path, index: ClipIndex, clip_id: str) -> Path | None:
+def clip_path(index: ClipIndex, clip_id: str) -> Path | None:
     """The video file a display id stands for, inside `POOL/clips/`, or None.
 
     Only ids the index knows reach the filesystem; the path is built by `clip_files`,
-    which refuses names that could leave the clip folder.
+    which refuses names that could leave the clip folder. A clip whose sidecar does not
+    record its display id as `burned_id` (rendered before display ids, or under another
+    key) is never served.
     """
     if _DISPLAY_ID.fullmatch(clip_id) is None:
         return None
     trajectory_id = index.trajectory_id(clip_id)
-    if trajectory_id is None:
-        return None
-    try:
-        video, _, _ = clip_files(path_inside(pool, CLIPS), trajectory_id)
-    except InputError:
-        return None
-    return video if video.is_file() else None
+    return None if trajectory_id is None else index.video(trajectory_id)
 
 
 @router.get("/clips/{clip_id}.mp4")
-def clip(
-    clip_id: str, request: Request, session: SessionDep, settings: SettingsDep
-) -> ClipResponse:
+def clip(clip_id: str, request: Request, session: SessionDep) -> ClipResponse:
     """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable)."""
     index: ClipIndex = request.app.state.clip_index
-    video = clip_path(settings.pool, index, clip_id)
+    video = clip_path(index, clip_id)
     if video is None:
         raise HTTPException(404, "no such clip")
     return ClipResponse(video, media_type="video/mp4",
