@@ -45,7 +45,7 @@ class ClipIndex:
         self._ids: dict[str, str] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
-        self._burned: dict[str, tuple[tuple[int, int], bool]] = {}
+        self._burned: dict[str, tuple[tuple[int, int, int], bool]] = {}
 
     def display_id(self, trajectory_id: str) -> str:
         """The display id of a trajectory's clip."""
@@ -63,14 +63,14 @@ class ClipIndex:
         """The trajectory's clip file, when it exists and carries its display id burned in.
 
         The sidecar check (`burned_id` equals the display id) is cached per sidecar
-        version (modification time and size), so a re-rendered clip is checked again.
+        version (inode, modification time and size), so a re-rendered clip is checked again.
         """
         try:
             video, _, sidecar = clip_files(self.clips_dir, trajectory_id)
             stamp = sidecar.stat()
         except (InputError, OSError):
             return None
-        version = (stamp.st_mtime_ns, stamp.st_size)
+        version = (stamp.st_ino, stamp.st_mtime_ns, stamp.st_size)
         cached = self._burned.get(trajectory_id)
         if cached is None or cached[0] != version:
             cached = (version, has_burned_id(sidecar, self._key, trajectory_id))
