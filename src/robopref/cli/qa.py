@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
@@ -47,6 +47,8 @@ def qa(
     """Score annotators, measure agreement and export one preference per pair.
 
     Writes report.json, report.html, preferences.parquet, preferences.jsonl and config.json.
+    With --db, annotators the lead excluded on the dashboard are left out of the export
+    like flagged ones, and the report names them.
 
     Example: robopref qa --db sqlite:///robopref.db --out demo-output/qa
     (or from files: robopref qa annotations.parquet pairs.parquet --out qa)
@@ -63,7 +65,8 @@ def qa(
     check_qa_out(out)  # before the store or the files are read
     frames = _frames(annotations, pairs, db)
     with progress_bar("quality control") as progress:
-        result = run_qa(*frames, cfg, out_dir=out, progress=progress)
+        result = run_qa(frames.annotations, frames.pairs, cfg, out_dir=out,
+                        excluded_by_lead=frames.excluded_by_lead, progress=progress)
     typer.echo(format_report(result.report))
     if certify:
         _certify(db, cfg, seed=seed)
@@ -75,25 +78,34 @@ def qa(
     )
 
 
-def _frames(annotations: Path | None, pairs: Path | None, db: str | None) -> tuple[Any, Any]:
-    """(annotations, pairs) frames from the store at `db`, or from the two files."""
+class _Frames(NamedTuple):
+    annotations: Any
+    pairs: Any
+    excluded_by_lead: list[str]
+    """Annotators the lead excluded in the store (none for files)."""
+
+
+def _frames(annotations: Path | None, pairs: Path | None, db: str | None) -> _Frames:
+    """Annotations, pairs and the lead's exclusions from the store at `db`, or the two files."""
     from robopref.errors import InputError
     from robopref.quality import read_frame
 
     if db is not None:
         from robopref.store import annotations_frame, open_store, pairs_frame
+        from robopref.store.admin import excluded_annotators
 
         store = open_store(db, existing=True)
         try:
-            frames = annotations_frame(store), pairs_frame(store)
+            frames = _Frames(annotations_frame(store), pairs_frame(store),
+                             excluded_annotators(store))
         finally:
             store.dispose()
-        if frames[0].empty:
+        if frames.annotations.empty:
             raise InputError(db, "annotations", "the store holds no annotations yet")
         return frames
     if annotations is None or pairs is None:
         raise InputError("command line", "--db", "give --db URL, or ANNOTATIONS and PAIRS files")
-    return read_frame(annotations, "annotations"), read_frame(pairs, "pairs")
+    return _Frames(read_frame(annotations, "annotations"), read_frame(pairs, "pairs"), [])
 
 
 def _certify(db: str | None, config: Any, *, seed: int) -> None:

@@ -30,12 +30,13 @@ if TYPE_CHECKING:
         nominal_distance,
         ordinal_distance,
     )
-    from robopref.quality.qa import QAResult, read_frame, run_qa
+    from robopref.quality.qa import QAResult, excluded_annotators, read_frame, run_qa
     from robopref.quality.report import (
         QAReport,
         batch_alpha,
         build_report,
         format_report,
+        overall_shares,
         write_report,
     )
 
@@ -64,12 +65,14 @@ _WHERE = {
     "nominal_distance": ("krippendorff", "nominal_distance"),
     "ordinal_distance": ("krippendorff", "ordinal_distance"),
     "QAResult": ("qa", "QAResult"),
+    "excluded_annotators": ("qa", "excluded_annotators"),
     "read_frame": ("qa", "read_frame"),
     "run_qa": ("qa", "run_qa"),
     "QAReport": ("report", "QAReport"),
     "batch_alpha": ("report", "batch_alpha"),
     "build_report": ("report", "build_report"),
     "format_report": ("report", "format_report"),
+    "overall_shares": ("report", "overall_shares"),
     "write_report": ("report", "write_report"),
 }
 
@@ -90,6 +93,7 @@ __all__ = [
     "certification_table",
     "cohen_kappa",
     "disagreement_rates",
+    "excluded_annotators",
     "format_report",
     "gold_accuracy",
     "interval_distance",
@@ -97,6 +101,7 @@ __all__ = [
     "majority_agreement",
     "nominal_distance",
     "ordinal_distance",
+    "overall_shares",
     "position_bias",
     "read_frame",
     "resolve_annotations",

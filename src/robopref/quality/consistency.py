@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -84,22 +86,29 @@ def position_bias(resolved: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def disagreement_rates(resolved: pd.DataFrame, by: str) -> pd.DataFrame:
+def disagreement_rates(resolved: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     """Share of multiply-annotated pairs whose annotators did not all agree, per `by` value.
 
     Args:
         resolved: `resolve_annotations` output (duplicates are left out).
-        by: A pair column: `task`, `quartiles`, `stratum` or `batch_id`.
+        by: A pair column (`task`, `quartiles`, `stratum` or `batch_id`), or several, e.g.
+            `["task", "quartiles"]` for one row per task and quartile pairing.
 
     Returns:
-        Index `by`; columns `pairs` (with ≥ 2 answers) and `disagreement_rate`.
+        Index `by` (a MultiIndex for several columns); columns `pairs` (with ≥ 2 answers)
+        and `disagreement_rate`.
     """
+    columns = [by] if isinstance(by, str) else list(by)
     rows = resolved[~resolved["is_duplicate"]]
     per_pair = rows.groupby("base_pair_id").agg(
-        group=(by, "first"), n=("code", "size"), distinct=("code", "nunique")
+        **{c: (c, "first") for c in columns}, n=("code", "size"), distinct=("code", "nunique")
     )
     per_pair = per_pair[per_pair["n"] >= 2]
-    disagree = (per_pair["distinct"] > 1).astype(float).groupby(per_pair["group"])
+    keys = [per_pair[c] for c in columns]
+    disagree = (per_pair["distinct"] > 1).astype(float).groupby(keys if len(keys) > 1 else keys[0])
     out = pd.DataFrame({"pairs": disagree.size(), "disagreement_rate": disagree.mean()})
-    out.index.name = by
+    if len(columns) == 1:
+        out.index.name = columns[0]
+    else:
+        out.index.names = columns
     return out

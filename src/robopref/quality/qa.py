@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
@@ -66,12 +67,30 @@ def _is_qa_folder(folder: Path) -> bool:
     return (folder / "report.json").is_file() and (folder / "preferences.parquet").is_file()
 
 
+def excluded_annotators(
+    stats: pd.DataFrame, config: QAConfig, *, by_lead: Collection[str] = ()
+) -> list[str]:
+    """Annotators whose labels aggregation leaves out, sorted.
+
+    Flagged ones when `config.exclude_flagged`, and always those the annotation lead
+    excluded (`by_lead`, from the store's `Annotator.excluded`).
+
+    Args:
+        stats: `annotator_stats` output.
+        config: Whether flagged annotators are left out.
+        by_lead: The lead's exclusions (ids without answers are ignored).
+    """
+    flagged = set(stats.index[stats["flagged"]]) if config.exclude_flagged else set()
+    return sorted(flagged | (set(by_lead) & set(stats.index)))
+
+
 def run_qa(
     annotations: pd.DataFrame,
     pairs: pd.DataFrame,
     config: QAConfig,
     *,
     out_dir: str | Path,
+    excluded_by_lead: Collection[str] = (),
     progress: ProgressCallback = no_progress,
 ) -> QAResult:
     """Quality-control a set of annotations and export one label per pair.
@@ -85,6 +104,9 @@ def run_qa(
         config: Thresholds and aggregation rules.
         out_dir: Folder for the outputs: absent, empty or an earlier QA folder (replaced
             whole, by one rename, once everything is written).
+        excluded_by_lead: Annotators the lead excluded in the store: left out of the
+            export like flagged ones (also with `exclude_flagged` off), and named in the
+            report.
         progress: Called after each of the five steps.
 
     Returns:
@@ -101,11 +123,13 @@ def run_qa(
     progress(1, total)
     stats = annotator_stats(resolved, config)
     progress(2, total)
-    excluded = sorted(stats.index[stats["flagged"]].tolist()) if config.exclude_flagged else []
+    excluded = excluded_annotators(stats, config, by_lead=excluded_by_lead)
     preferences = aggregate_preferences(resolved, config, exclude_annotators=excluded)
     progress(3, total)
+    by_lead = sorted(set(excluded_by_lead) & set(excluded))
     report = build_report(
-        resolved, config, annotators=stats, preferences=preferences, excluded=excluded
+        resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
+        excluded_by_lead=by_lead,
     )
     progress(4, total)
     with output_folder(out, OUTPUT_KIND, recognise=_is_qa_folder) as staged:

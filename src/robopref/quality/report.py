@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -13,7 +14,7 @@ import pandas as pd
 
 from robopref.atomic import write_text_atomic
 from robopref.quality.config import QAConfig
-from robopref.quality.consistency import disagreement_rates, production
+from robopref.quality.consistency import disagreement_rates, production, self_consistency
 from robopref.quality.gold import certification_table
 from robopref.quality.krippendorff import krippendorff_alpha
 from robopref.quality.plots import agreement_plot, annotator_plot, disagreement_plot
@@ -73,13 +74,39 @@ def batch_alpha(resolved: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("batch_id")
 
 
+def overall_shares(rows: pd.DataFrame, config: QAConfig) -> dict[str, float | None]:
+    """Dataset-wide shares over production answers (None where there is nothing to count).
+
+    `gold_accuracy`: gold answers matching the expected one; `fast_fraction`: answers under
+    `config.fast_response_ms`; `self_consistency`: reversed duplicates answered like the
+    original; `left_fraction`: side choices for the left clip (0.5 = no position bias).
+    """
+    gold = rows[(rows["kind"] == "gold") & rows["expected_code"].notna()]
+    repeats = self_consistency(rows)
+    sided = rows["chose_left"].dropna()
+    n_repeats = int(repeats["n_duplicates"].sum()) if len(repeats) else 0
+    return {
+        "gold_accuracy": _share((gold["code"] == gold["expected_code"]).sum(), len(gold)),
+        "fast_fraction": _share((rows["response_time_ms"] < config.fast_response_ms).sum(),
+                                len(rows)),
+        "self_consistency": _share((repeats["self_consistency"] * repeats["n_duplicates"]).sum(),
+                                   n_repeats),
+        "left_fraction": _share(sided.sum(), len(sided)),
+    }
+
+
+def _share(count: float, total: int) -> float | None:
+    return float(count) / total if total else None
+
+
 def build_report(
     resolved: pd.DataFrame,
     config: QAConfig,
     *,
     annotators: pd.DataFrame,
     preferences: pd.DataFrame,
-    excluded: list[str],
+    excluded: Collection[str],
+    excluded_by_lead: Collection[str] = (),
 ) -> QAReport:
     """Assemble the report from resolved annotations and what was already computed.
 
@@ -88,11 +115,12 @@ def build_report(
         config: QA settings (the alpha target is reported).
         annotators: `annotator_stats` output.
         preferences: The aggregated export.
-        excluded: Annotators left out of the export.
+        excluded: Annotators left out of the export (flagged ones and the lead's).
+        excluded_by_lead: Those of them the annotation lead excluded in the store.
     """
     rows = production(resolved)
     originals = rows[~rows["is_duplicate"]]
-    gold = rows[(rows["kind"] == "gold") & rows["expected_code"].notna()]
+    kept = originals[~originals["annotator_id"].isin(list(excluded))]
     multi = originals.groupby("base_pair_id").size()
     summary = {
         "annotations": len(resolved),
@@ -100,12 +128,14 @@ def build_report(
         "pairs": int(originals["base_pair_id"].nunique()),
         "annotators": int(resolved["annotator_id"].nunique()),
         "alpha": krippendorff_alpha(originals["base_pair_id"], originals["code"], n_categories=3),
+        "alpha_without_excluded": krippendorff_alpha(
+            kept["base_pair_id"], kept["code"], n_categories=3
+        ),
         "alpha_target": config.alpha_target,
-        "gold_accuracy": float((gold["code"] == gold["expected_code"]).mean())
-        if len(gold)
-        else None,
+        **overall_shares(rows, config),
         "flagged": sorted(annotators.index[annotators["flagged"]].tolist()),
         "excluded": sorted(excluded),
+        "excluded_by_lead": sorted(excluded_by_lead),
         "preferences": len(preferences),
         "ties_exported": int((preferences["preference"] == 0.5).sum()),
         "pairs_dropped": int((multi >= 1).sum() - len(preferences)),
@@ -127,7 +157,8 @@ def format_report(report: QAReport) -> str:
     lines = [
         f"annotations {s['annotations']} ({s['calibration_annotations']} calibration), "
         f"pairs {s['pairs']}, annotators {s['annotators']}",
-        f"Krippendorff's alpha (ordinal) {_fmt(s['alpha'])} (target {s['alpha_target']:g}); "
+        f"Krippendorff's alpha (ordinal) {_fmt(s['alpha'])} (target {s['alpha_target']:g}; "
+        f"{_fmt(s['alpha_without_excluded'])} without the excluded annotators); "
         f"gold accuracy {_fmt(s['gold_accuracy'])}",
         "",
         "agreement per batch:",
@@ -148,7 +179,7 @@ def format_report(report: QAReport) -> str:
     lines += [
         "",
         f"flagged: {', '.join(s['flagged']) or 'none'}; excluded from export: "
-        f"{', '.join(s['excluded']) or 'none'}",
+        f"{', '.join(s['excluded']) or 'none'}{_by_lead(s)}",
         f"exported {s['preferences']} preferences ({s['ties_exported']} ties), "
         f"dropped {s['pairs_dropped']} ambiguous or under-annotated pairs",
     ]
@@ -182,7 +213,8 @@ def render_html(report: QAReport) -> str:
         f"<p>Krippendorff's alpha (ordinal): <b>{_fmt(s['alpha'])}</b> "
         f"(target {s['alpha_target']:g}); gold accuracy <b>{_fmt(s['gold_accuracy'])}</b>; "
         f"flagged: <b>{html.escape(', '.join(s['flagged']) or 'none')}</b>; "
-        f"exported {s['preferences']} preferences.</p>",
+        f"excluded from export: <b>{html.escape(', '.join(s['excluded']) or 'none')}</b>"
+        f"{html.escape(_by_lead(s))}; exported {s['preferences']} preferences.</p>",
         images,
         "<h2>Annotators</h2>",
         table,
@@ -220,6 +252,12 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def _by_lead(summary: dict[str, Any]) -> str:
+    """` (by the lead: a, b)` when the annotation lead excluded annotators, else empty."""
+    by_lead = summary.get("excluded_by_lead") or []
+    return f" (by the lead: {', '.join(by_lead)})" if by_lead else ""
 
 
 def _fmt(value: float | None) -> str:

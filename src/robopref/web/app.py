@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from robopref.errors import InputError
 from robopref.store import AlreadyAnnotatedError, NotAssignedError, open_store
 from robopref.web.clip_index import ClipIndex
-from robopref.web.routes import annotate, clips, pages, session
+from robopref.web.routes import admin, annotate, clips, pages, session
 from robopref.web.settings import Settings
 
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="robopref annotation server", lifespan=lifespan)
     app.state.settings = settings
-    for router in (session.router, annotate.router, clips.router, pages.router):
+    for router in (session.router, annotate.router, clips.router, pages.router, admin.router):
         app.include_router(router)
     pages.mount_static(app)
     app.add_exception_handler(NotAssignedError, _forbidden)

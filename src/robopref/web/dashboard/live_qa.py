@@ -1,0 +1,52 @@
+"""Live quality control over the store, through `robopref.quality` (the `robopref qa` rules)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from robopref.quality import (
+    QAConfig,
+    QAReport,
+    aggregate_preferences,
+    annotator_stats,
+    build_report,
+    excluded_annotators,
+    resolve_annotations,
+)
+from robopref.store import Store, annotations_frame, pairs_frame
+from robopref.store.admin import excluded_annotators as lead_exclusions
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiveQA:
+    """Everything the dashboard shows about label quality, computed at one moment."""
+
+    config: QAConfig
+    resolved: pd.DataFrame
+    """`resolve_annotations` of every stored annotation."""
+    report: QAReport
+    """The `robopref qa` report (summary, per-batch alpha, annotator stats, disagreement)."""
+    preferences: pd.DataFrame
+    """The export: majority vote per pair, excluded annotators left out."""
+    excluded: list[str]
+    """Annotators left out of the export: flagged (per `config`) and the lead's."""
+    excluded_by_lead: list[str]
+    """Annotators the lead excluded in the store (with or without answers)."""
+
+
+def live_qa(store: Store, config: QAConfig | None = None) -> LiveQA:
+    """Quality control of the store's annotations now, as `robopref qa --db` computes it."""
+    config = config or QAConfig()
+    resolved = resolve_annotations(annotations_frame(store), pairs_frame(store))
+    stats = annotator_stats(resolved, config)
+    by_lead = lead_exclusions(store)
+    excluded = excluded_annotators(stats, config, by_lead=by_lead)
+    preferences = aggregate_preferences(resolved, config, exclude_annotators=excluded)
+    report = build_report(
+        resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
+        excluded_by_lead=sorted(set(by_lead) & set(excluded)),
+    )
+    return LiveQA(config=config, resolved=resolved, report=report, preferences=preferences,
+                  excluded=excluded, excluded_by_lead=by_lead)
