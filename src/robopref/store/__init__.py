@@ -22,8 +22,15 @@ if TYPE_CHECKING:
         create_batch,
         load_batch,
     )
+    from robopref.store.calibration import calibration_answers, record_certification_once
     from robopref.store.defaults import DEFAULT_URL
     from robopref.store.models import Base, BatchStatus, Role
+    from robopref.store.progress import (
+        annotator_batch_ids,
+        assignment_progress,
+        is_batch_finished,
+        pair_batch,
+    )
     from robopref.store.queries import (
         ASSIGNMENT_EXTRA_COLUMNS,
         CERTIFICATION_COLUMNS,
@@ -44,6 +51,13 @@ if TYPE_CHECKING:
         sync_trajectories,
         trajectories_frame,
     )
+    from robopref.store.queue import next_assignment, upcoming_assignments
+    from robopref.store.ranking_queue import (
+        assigned_ranking_set_ids,
+        next_ranking,
+        ranking_set_members,
+        rankings_waiting,
+    )
     from robopref.store.rankings import (
         RANKING_PREFERENCE_COLUMNS,
         ranking_preferences,
@@ -52,8 +66,11 @@ if TYPE_CHECKING:
     from robopref.store.records import (
         RANKING_FLAGS,
         RUBRIC_KEYS,
+        CalibrationAnswer,
         CertificationRecord,
+        Progress,
         QueueItem,
+        RankingQueueItem,
         RankingSubmission,
         Submission,
         SubmitResult,
@@ -62,7 +79,6 @@ if TYPE_CHECKING:
     from robopref.store.submit import (
         AlreadyAnnotatedError,
         NotAssignedError,
-        next_assignment,
         skip_assignment,
         submit_annotation,
     )
@@ -109,7 +125,21 @@ _WHERE = {
     "upgrade_schema": ("session", "upgrade_schema"),
     "AlreadyAnnotatedError": ("submit", "AlreadyAnnotatedError"),
     "NotAssignedError": ("submit", "NotAssignedError"),
-    "next_assignment": ("submit", "next_assignment"),
+    "next_assignment": ("queue", "next_assignment"),
+    "upcoming_assignments": ("queue", "upcoming_assignments"),
+    "calibration_answers": ("calibration", "calibration_answers"),
+    "record_certification_once": ("calibration", "record_certification_once"),
+    "annotator_batch_ids": ("progress", "annotator_batch_ids"),
+    "assignment_progress": ("progress", "assignment_progress"),
+    "is_batch_finished": ("progress", "is_batch_finished"),
+    "pair_batch": ("progress", "pair_batch"),
+    "assigned_ranking_set_ids": ("ranking_queue", "assigned_ranking_set_ids"),
+    "next_ranking": ("ranking_queue", "next_ranking"),
+    "ranking_set_members": ("ranking_queue", "ranking_set_members"),
+    "rankings_waiting": ("ranking_queue", "rankings_waiting"),
+    "CalibrationAnswer": ("records", "CalibrationAnswer"),
+    "Progress": ("records", "Progress"),
+    "RankingQueueItem": ("records", "RankingQueueItem"),
     "skip_assignment": ("submit", "skip_assignment"),
     "submit_annotation": ("submit", "submit_annotation"),
 }
@@ -125,9 +155,12 @@ __all__ = [
     "AlreadyAnnotatedError",
     "Base",
     "BatchStatus",
+    "CalibrationAnswer",
     "CertificationRecord",
     "NotAssignedError",
+    "Progress",
     "QueueItem",
+    "RankingQueueItem",
     "RankingSubmission",
     "Role",
     "Store",
@@ -136,28 +169,39 @@ __all__ = [
     "add_annotator",
     "add_assignments",
     "annotations_frame",
+    "annotator_batch_ids",
     "annotator_for_token",
+    "assigned_ranking_set_ids",
+    "assignment_progress",
     "assignments_frame",
     "batch_annotator_ids",
     "batch_ids",
+    "calibration_answers",
     "calibration_batch_ids",
     "certification_history",
     "count_annotations",
     "create_batch",
+    "is_batch_finished",
     "is_certified",
     "issue_token",
     "load_batch",
     "next_assignment",
+    "next_ranking",
     "open_store",
+    "pair_batch",
     "pairs_frame",
     "ranking_preferences",
+    "ranking_set_members",
+    "rankings_waiting",
     "record_certification",
+    "record_certification_once",
     "set_batch_status",
     "skip_assignment",
     "submit_annotation",
     "submit_ranking",
     "sync_trajectories",
     "trajectories_frame",
+    "upcoming_assignments",
     "upgrade_schema",
 ]
 

@@ -132,14 +132,19 @@ def load_batch(store: Store, batch_id: str) -> PairBatch:
                          assignments=(), rubric=bool(batch.rubric))
 
 
-def calibration_batch_ids(store: Store) -> list[str]:
-    """Ids of the calibration batches, in the order they were created (set 1, set 2, …)."""
+def calibration_batch_ids(store: Store, *, open_only: bool = False) -> list[str]:
+    """Ids of the calibration batches, in the order they were created (set 1, set 2, …).
+
+    With `open_only`, closed batches (no longer served) are left out.
+    """
+    query = (
+        select(Batch.batch_id)
+        .where(Batch.kind == BatchKind.CALIBRATION.value)
+        .order_by(Batch.created_at, Batch.batch_id)
+    )
+    if open_only:
+        query = query.where(Batch.status == BatchStatus.OPEN.value)
     with store.read() as session:
-        query = (
-            select(Batch.batch_id)
-            .where(Batch.kind == BatchKind.CALIBRATION.value)
-            .order_by(Batch.created_at, Batch.batch_id)
-        )
         return list(session.scalars(query))
 
 

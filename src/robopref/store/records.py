@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from robopref.errors import InputError
 from robopref.schemas import MAX_TEXT_CHARS
@@ -202,3 +202,62 @@ class CertificationRecord:
     """Whether it met the threshold."""
     at: datetime
     """When it was recorded (UTC)."""
+
+
+class Progress(NamedTuple):
+    """How far an annotator is through some of their assignments."""
+
+    done: int
+    """Answered or skipped."""
+    assigned: int
+    """All of them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RankingQueueItem:
+    """The next ranking set to show an annotator (members in presentation order)."""
+
+    ranking_set_id: str
+    """The set to rank."""
+    batch_id: str
+    """Its batch."""
+    task: str
+    """The instruction every member attempts."""
+    trajectory_ids: tuple[str, ...]
+    """The members, in the order they are presented."""
+    clip_paths: tuple[str | None, ...]
+    """Review clip of each member (relative to the pool), None where not rendered."""
+    remaining: int
+    """Ranking sets left for this annotator, this one included."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalibrationAnswer:
+    """One answered calibration pair of an attempt, with the expert's answer and reasoning."""
+
+    pair_id: str
+    """The pair."""
+    task: str
+    """Its instruction."""
+    trajectory_a_id: str
+    """The pair's A."""
+    trajectory_b_id: str
+    """The pair's B."""
+    left_trajectory_id: str
+    """Shown on the left to this annotator."""
+    left_clip_path: str | None
+    """Clip of the left trajectory."""
+    right_clip_path: str | None
+    """Clip of the right trajectory."""
+    preference: Choice
+    """The annotator's answer (A/B/equal about the pair)."""
+    expected: Choice | None
+    """The expert answer."""
+    rationale: str | None
+    """The expert's reasoning."""
+
+    @property
+    def right_trajectory_id(self) -> str:
+        """Shown on the right."""
+        a, b = self.trajectory_a_id, self.trajectory_b_id
+        return b if self.left_trajectory_id == a else a

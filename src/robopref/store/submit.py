@@ -1,4 +1,4 @@
-"""Annotators' side of the store: the next pair to show, skipping, and transactional submits."""
+"""Annotators' side of the store: skipping and transactional submits (the queue: `store.queue`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,14 +14,10 @@ from robopref.errors import InputError
 from robopref.store.models import (
     Annotation,
     Assignment,
-    Batch,
-    BatchStatus,
     Pair,
-    TrajectoryRow,
     utcnow,
 )
-from robopref.store.queries import as_utc
-from robopref.store.records import QueueItem, Submission, SubmitResult
+from robopref.store.records import Submission, SubmitResult
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
 
@@ -118,52 +114,6 @@ def _existing(store: Store, annotation_id: str) -> str | None:
     with store.read() as session:
         row = session.get(Annotation, annotation_id)
         return None if row is None else row.annotation_id
-
-
-def next_assignment(
-    store: Store, annotator_id: str, *, batch_id: str | None = None, mark_shown: bool = True
-) -> QueueItem | None:
-    """The annotator's next unanswered, unskipped pair in an open batch, or None when done.
-
-    Batches are served oldest first, pairs in their assigned order. With `mark_shown` the
-    first call for a pair records `shown_at`.
-
-    Raises:
-        InputError: An id that the store could not hold (checked as `store.text` does).
-    """
-    check_ids(f"queue of {shown(annotator_id)}", annotator_id=annotator_id, batch_id=batch_id)
-    open_work = (
-        select(Assignment)
-        .join(Batch, Batch.batch_id == Assignment.batch_id)
-        .where(Assignment.annotator_id == annotator_id, Assignment.completed.is_(False),
-               Assignment.skipped.is_(False), Batch.status == BatchStatus.OPEN.value)
-    )
-    if batch_id is not None:
-        open_work = open_work.where(Assignment.batch_id == batch_id)
-    session_scope = store.write() if mark_shown else store.read()
-    with session_scope as session:
-        assignment = session.scalars(
-            open_work.order_by(Batch.created_at, Batch.batch_id, Assignment.position).limit(1)
-        ).first()
-        if assignment is None:
-            return None
-        remaining = session.scalar(select(func.count()).select_from(open_work.subquery())) or 0
-        pair = session.get_one(Pair, assignment.pair_id)
-        right = (pair.trajectory_b_id if assignment.left_trajectory_id == pair.trajectory_a_id
-                 else pair.trajectory_a_id)
-        if mark_shown and assignment.shown_at is None:
-            assignment.shown_at = utcnow()
-        clips = dict(session.execute(
-            select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path).where(
-                TrajectoryRow.trajectory_id.in_([assignment.left_trajectory_id, right]))
-        ).all())
-        return QueueItem(
-            pair_id=pair.pair_id, batch_id=assignment.batch_id, task=pair.task,
-            left_trajectory_id=assignment.left_trajectory_id, right_trajectory_id=right,
-            left_clip_path=clips.get(assignment.left_trajectory_id),
-            right_clip_path=clips.get(right), shown_at=as_utc(assignment.shown_at),
-            remaining=int(remaining),
-        )
 
 
 def skip_assignment(store: Store, annotator_id: str, pair_id: str) -> None:
