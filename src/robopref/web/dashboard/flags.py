@@ -10,14 +10,39 @@ import pandas as pd
 from robopref.quality import QAConfig
 from robopref.web.dashboard.schemas import FlagRow
 
-_STAT_NAMES = {
+_OUTLIER_NAMES = {
     "gold_accuracy": "gold accuracy",
     "fast_fraction": "share of fast answers",
     "self_consistency": "self-consistency",
-    "majority_agreement": "agreement with the other annotators",
-    "position_bias": "position bias",
-    "log_response_time": "response time",
+    "majority_agreement": "agreement with the majority",
+    "position_bias": "distance of the left share from 50%",
+    "log_response_time": "mean response time",
 }
+"""`annotator_stats` outlier stat → words."""
+
+
+def _outlier_values(stats: pd.DataFrame) -> pd.DataFrame:
+    """The values outliers are judged on, in people's units (shares; seconds for time)."""
+    return pd.DataFrame({
+        "gold_accuracy": stats["gold_accuracy"],
+        "fast_fraction": stats["fast_fraction"],
+        "self_consistency": stats["self_consistency"],
+        "majority_agreement": stats["majority_agreement"],
+        "position_bias": (stats["left_fraction"] - 0.5).abs(),
+        "log_response_time": stats["mean_response_time_ms"] / 1000.0,
+    })
+
+
+def _outlier(stat: str, annotator: str, values: pd.DataFrame, config: QAConfig) -> str:
+    name = _OUTLIER_NAMES.get(stat, stat)
+    if stat not in values.columns:
+        return f"{name}: more than {config.outlier_sigma:g} σ from the other annotators"
+    column = values[stat]
+    others = column.drop(index=annotator).dropna()
+    shown = (lambda v: f"{v:.1f} s") if stat == "log_response_time" else _pct
+    typical = "n/a" if others.empty else shown(float(others.median()))
+    return (f"{name} {shown(float(column.loc[annotator]))}, against {typical} for the other "
+            f"annotators (median): more than {config.outlier_sigma:g} σ worse")
 
 
 def _pct(value: object) -> str:
@@ -50,25 +75,26 @@ _DETAILS: dict[str, Callable[[pd.Series, QAConfig], str]] = {
 }
 
 
-def flag_detail(flag: str, row: pd.Series, config: QAConfig) -> str:
-    """One sentence on a flag of `row` (an `annotator_stats` row).
+def threshold_detail(flag: str, row: pd.Series, config: QAConfig) -> str:
+    """One sentence on a threshold flag (`gold`, `fast`, …) of an `annotator_stats` row.
 
     >>> row = pd.Series({"fast_fraction": 0.35, "n_annotations": 40})
-    >>> flag_detail("fast", row, QAConfig())
+    >>> threshold_detail("fast", row, QAConfig())
     '35% of 40 answers under 3 s (limit 20%)'
     """
-    if flag in _DETAILS:
-        return _DETAILS[flag](row, config)
-    stat = flag.removeprefix("outlier:")
-    return (f"{_STAT_NAMES.get(stat, stat)} more than {config.outlier_sigma:g} standard "
-            "deviations worse than the other annotators'")
+    return _DETAILS[flag](row, config) if flag in _DETAILS else flag
 
 
 def flag_rows(stats: pd.DataFrame, config: QAConfig) -> list[FlagRow]:
-    """Every flag of every annotator (`annotator_stats` output), by annotator."""
+    """Every flag of every annotator (`annotator_stats` output) with what it rests on."""
+    values = _outlier_values(stats)
     rows = []
     for annotator_id, row in stats.iterrows():
         for flag in filter(None, str(row["flags"]).split(",")):
-            rows.append(FlagRow(annotator_id=str(annotator_id), flag=flag,
-                                detail=flag_detail(flag, row, config)))
+            if flag.startswith("outlier:"):
+                detail = _outlier(flag.removeprefix("outlier:"), str(annotator_id), values,
+                                  config)
+            else:
+                detail = threshold_detail(flag, row, config)
+            rows.append(FlagRow(annotator_id=str(annotator_id), flag=flag, detail=detail))
     return rows

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from robopref.campaign.live_certification import decide_phase
 from robopref.quality import disagreement_rates
 from robopref.quality.consistency import production
-from robopref.store import Store
+from robopref.store import Role, Store
 from robopref.store.admin import (
     AnnotatorActivity,
     annotator_activity,
@@ -60,7 +61,9 @@ def build_overview(store: Store, qa: LiveQA | None = None) -> Overview:
 
 
 def phase(a: AnnotatorActivity) -> str:
-    """Where an annotator stands: what `GET /api/next` would serve them.
+    """Where an annotator stands, by the campaign's rule (`robopref.campaign.decide_phase`).
+
+    `admin` for an admin with no work assigned (an account that only runs the campaign).
 
     >>> from robopref.store.admin import AnnotatorActivity as A
     >>> base = dict(annotator_id="x", role="annotator", excluded=False, has_token=True,
@@ -71,13 +74,10 @@ def phase(a: AnnotatorActivity) -> str:
     >>> phase(A(**base, certified=True, calibration_pending=0, production_pending=0))
     'done'
     """
-    if a.certified:
-        return "production" if a.production_pending else "done"
-    if a.calibration_pending:
-        return "calibration"
-    if a.role == "admin" and not a.assigned and not a.rankings_assigned:
+    if a.role == Role.ADMIN.value and not a.assigned and not a.rankings_assigned:
         return "admin"
-    return "waiting"
+    pending = a.production_pending if a.certified else a.calibration_pending
+    return decide_phase(certified=a.certified, has_pair=pending > 0, rankings=0).value
 
 
 def annotator_row(a: AnnotatorActivity, qa: LiveQA) -> AnnotatorRow:

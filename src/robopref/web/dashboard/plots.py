@@ -46,16 +46,16 @@ def _empty(title: str, message: str) -> bytes:
 
 def throughput_png(annotators: Sequence[str], per_hour: Sequence[float]) -> bytes:
     """Comparisons per hour of each annotator, against the 40–60/h band."""
-    title = "Throughput (comparisons per hour of active time)"
+    low, high = THROUGHPUT_TARGET_PER_HOUR
+    title = f"Comparisons per hour of active time (target {low}–{high}/h, shaded)"
     if not annotators:
         return _empty(title, "no annotator has two answers yet")
-    low, high = THROUGHPUT_TARGET_PER_HOUR
     rates = np.asarray(per_hour, dtype=float)
     fig = Figure(figsize=(7, 1.2 + 0.32 * len(annotators)))
     ax = fig.add_subplot()
     y = np.arange(len(annotators))
     colors = [_IN_BAND if low <= r <= high else _OFF_BAND for r in rates]
-    ax.axvspan(low, high, color=_IN_BAND, alpha=0.12, label=f"target {low}–{high}/h")
+    ax.axvspan(low, high, color=_IN_BAND, alpha=0.12)
     ax.barh(y, rates, color=colors)
     for yi, rate in zip(y, rates, strict=True):
         ax.text(float(rate), float(yi), f" {rate:.0f}/h", va="center", fontsize=8)
@@ -63,8 +63,7 @@ def throughput_png(annotators: Sequence[str], per_hour: Sequence[float]) -> byte
     ax.invert_yaxis()
     ax.set_xlim(0, max(high * 1.25, float(rates.max()) * 1.2))
     ax.set_xlabel("comparisons per hour")
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(title, fontsize=10)
     return _png(fig)
 
 
@@ -127,7 +126,7 @@ def tiers_png(tiers: Sequence[str], scores: Sequence[float]) -> bytes:
 def response_times_png(annotators: Sequence[str], times_s: Sequence[np.ndarray],
                        fast_s: float) -> bytes:
     """Response times per annotator in seconds (log axis), against the fast-answer line."""
-    title = "Response times"
+    title = "Seconds per comparison (⚑ flagged by QA)"
     if not annotators:
         return _empty(title, "no production answers yet")
     fig = Figure(figsize=(7, 1.2 + 0.32 * len(annotators)))
@@ -162,7 +161,9 @@ def _response_times(store: Store, qa: LiveQA) -> bytes:
     rows = production(qa.resolved)
     groups = rows.groupby("annotator_id")["response_time_ms"]
     names = sorted(str(n) for n in groups.groups)
-    return response_times_png(names, [groups.get_group(n).to_numpy(float) / 1000 for n in names],
+    flagged = set(qa.report.summary["flagged"])
+    labels = [f"{n} ⚑" if n in flagged else n for n in names]
+    return response_times_png(labels, [groups.get_group(n).to_numpy(float) / 1000 for n in names],
                               qa.config.fast_response_ms / 1000)
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 
+from robopref.campaign import start_calibration
 from robopref.errors import InputError
 from robopref.store import Role, Store, add_annotator, issue_token, set_batch_status
 from robopref.store.admin import account, pair_detail, revoke_token, set_excluded
@@ -79,7 +80,10 @@ def pair(pair_id: str, admin: AdminDep, store: StoreDep) -> PairPublic:
 @router.post("/annotators")
 def add_account(body: AnnotatorCreate, admin: AdminWriteDep, store: StoreDep,
                 cache: CacheDep) -> TokenPublic:
-    """Create an account (or give an existing one a new token); the token is shown once."""
+    """Create an account (or give an existing one a new token); the token is shown once.
+
+    An annotator who is not certified and holds no calibration set gets the first open one.
+    """
     existing = account(store, body.annotator_id)
     if existing is not None and body.role is not None and body.role.value != existing.role:
         raise InputError(body.annotator_id, "role", f"{body.annotator_id} is already "
@@ -89,8 +93,13 @@ def add_account(body: AnnotatorCreate, admin: AdminWriteDep, store: StoreDep,
     else:
         role = existing.role if existing is not None else (body.role or Role.ANNOTATOR).value
         token = add_annotator(store, body.annotator_id, role)
+    found = account(store, body.annotator_id)
+    calibration = None
+    if found is not None and found.role == Role.ANNOTATOR.value:
+        calibration = start_calibration(store, body.annotator_id)
     cache.clear()
-    return TokenPublic(annotator_id=body.annotator_id, token=token, created=existing is None)
+    return TokenPublic(annotator_id=body.annotator_id, token=token, created=existing is None,
+                       calibration_batch_id=calibration)
 
 
 @router.post("/annotators/{annotator_id}/token")
