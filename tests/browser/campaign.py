@@ -19,8 +19,10 @@ from robopref.render import RenderConfig, render_pool
 from robopref.store import (
     Store,
     add_annotator,
+    assignments_frame,
     create_batch,
     open_store,
+    pairs_frame,
     record_certification,
     sync_trajectories,
 )
@@ -32,7 +34,7 @@ FAST = RenderConfig(workers=1, width=128, height=128, force_strip_height=24, fon
 """Small clips: 4 s each (2 s of motion, the 2 s end freeze)."""
 NEWCOMERS = ("cal-1",)
 """Uncertified: served the first calibration set."""
-CERTIFIED = ("mouse-1", "keys-1", "net-1", "sync-1", "walk-1", "peek-1")
+CERTIFIED = ("mouse-1", "keys-1", "net-1", "sync-1", "walk-1", "peek-1", "seed-1")
 """Certified at set-up: served the production batch."""
 RANKERS = ("rank-1", "rank-2")
 """Certified, with the two ranking sets (each ranks both)."""
@@ -55,6 +57,16 @@ class Campaign:
     def assignment_id(self, pair_id: str) -> str:
         """The opaque id the server shows for `pair_id`."""
         return display_id(SECRET, "pair", pair_id)
+
+    def expert_side(self, annotator_id: str, assignment_id: str) -> str:
+        """`left` or `right`: where the expected answer of a gold/calibration pair was shown."""
+        pair_id = self.pair_id(assignment_id)
+        pairs = pairs_frame(self.store).set_index("pair_id")
+        expected = pairs.loc[pair_id, "expected_preference"]
+        better = pairs.loc[pair_id, "trajectory_a_id" if expected == "A" else "trajectory_b_id"]
+        shown = assignments_frame(self.store).set_index(["pair_id", "annotator_id"])
+        return "left" if shown.loc[(pair_id, annotator_id), "left_trajectory_id"] == better \
+            else "right"
 
     def pair_id(self, assignment_id: str) -> str:
         """The pair behind an opaque assignment id (searching every batch)."""

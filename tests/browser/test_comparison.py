@@ -86,7 +86,7 @@ def test_comparisons_by_mouse_land_with_order_rubric_and_reason(
     assert json.loads(rows.rubric_answers[0]) == {"success": "left", "collisions": "equal",
                                                   "safety": "right"}
     assert rows.free_text_reason[0] == "the right one <b>drops</b> it"
-    assert rows.rubric_answers[1] is None and rows.free_text_reason[1] is None
+    assert pd.isna(rows.rubric_answers[1]) and pd.isna(rows.free_text_reason[1])
     assert rows.confidence.tolist() == [4, 2]
 
 

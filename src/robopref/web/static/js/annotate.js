@@ -13,7 +13,7 @@ const FAST_MS = 3000; // the 3 s rule of QA
 const SEEK_S = 1;
 const RUBRIC = [
   ["success", "Task success"],
-  ["collisions", "Collisions (fewer, gentler)"],
+  ["collisions", "Fewer collisions"],
   ["efficiency", "Efficiency"],
   ["safety", "Safety margin"],
   ["naturalness", "Naturalness"],

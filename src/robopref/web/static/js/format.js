@@ -11,7 +11,7 @@ export function seconds(ms) {
   if (!isNumber(ms)) return DASH;
   const s = ms / 1000;
   if (s >= 100) return `${(s / 60).toFixed(1)} min`;
-  return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  return `${s.toFixed(1)} s`;
 }
 
 /** A rate per hour: 47.2 → "47 /h". */

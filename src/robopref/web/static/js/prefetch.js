@@ -3,12 +3,12 @@
 
 const MAX_HELD = 6;
 
-/** Create a muted, inline <video> for `url` that starts loading at once. */
-export function clipVideo(url) {
+/** Create a muted, inline <video> for `url` (loading at once unless `preload` says not). */
+export function clipVideo(url, { preload = "auto" } = {}) {
   const video = document.createElement("video");
   video.muted = true;
   video.playsInline = true;
-  video.preload = "auto";
+  video.preload = preload;
   video.disablePictureInPicture = true;
   video.setAttribute("disableremoteplayback", "");
   video.src = url;
