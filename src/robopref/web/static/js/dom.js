@@ -1,4 +1,4 @@
-// Small DOM helpers: every piece of text goes in through textContent, never innerHTML.
+// Small DOM helpers: every piece of text goes in as a text node, never parsed as HTML.
 
 /** Create an element: `el("button", {class: "primary", type: "button"}, "Submit")`. */
 export function el(tag, attrs = {}, ...children) {
