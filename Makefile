@@ -10,14 +10,23 @@ export PYOPENGL_PLATFORM ?= egl
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test lint typecheck unit interop bench clean
+.PHONY: demo test lint typecheck unit interop bench clean chromium
 
 $(STAMP):
 	@echo "installing the robopref stack into $(VENV) (once per requirements change; a few minutes)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
 	$(PY) -m pip install -qq -r requirements.txt
+	@$(MAKE) --no-print-directory chromium
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell test "$$(id -u)" = 0 || echo sudo)
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests (about 2 minutes)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 demo: $(STAMP)
 	$(VENV)/bin/robopref demo --out demo-output
@@ -31,7 +40,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(PY) -m pytest -n 2 --doctest-modules src/robopref tests
 
 # LeRobot needs Python >= 3.12 and pins its own torch: it gets its own venv, installed once and
