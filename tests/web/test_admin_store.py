@@ -96,3 +96,20 @@ def test_pair_detail_and_recent_reasons_keep_the_text(campaign: Campaign) -> Non
     assert detail.annotations[0].left_trajectory_id == campaign.batch.pairs[2].trajectory_b_id
     assert pair_detail(campaign.store, "no-such") is None
     assert [(r.pair_id, r.reason) for r in recent_reasons(campaign.store)] == [(pair_id, text)]
+
+
+def test_answers_frame_resolves_like_the_full_annotations_frame(campaign: Campaign) -> None:
+    from robopref.quality import resolve_annotations
+    from robopref.quality.frames import ANNOTATION_COLUMNS
+    from robopref.store import annotations_frame, pairs_frame
+    from robopref.store.admin import ANSWER_COLUMNS, answers_frame
+
+    assert set(ANNOTATION_COLUMNS) <= set(ANSWER_COLUMNS)
+    for n in range(3):
+        _answer(campaign, "ann-1", n, at=T0 + timedelta(minutes=n))
+        _answer(campaign, "ann-2", n, at=T0 + timedelta(minutes=n, seconds=30))
+    pairs = pairs_frame(campaign.store)
+    fast = resolve_annotations(answers_frame(campaign.store), pairs)
+    full = resolve_annotations(annotations_frame(campaign.store), pairs)
+    assert fast.equals(full)
+    assert fast["created_at"].iloc[0] == T0

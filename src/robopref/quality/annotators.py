@@ -131,13 +131,31 @@ def _outlier_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[str]
     )
     out: dict[str, list[str]] = {a: [] for a in stats.index}
     for stat, (count, direction) in OUTLIER_STATS.items():
-        x = values[stat].where(stats[count] >= _minimum(count, config))
-        for annotator in x.index[x.notna()]:
-            others = x.drop(index=annotator).dropna()
-            if len(others) < 2:
-                continue
-            sigma = max(float(others.std(ddof=1)), config.outlier_min_std)
-            z = direction * (float(x.loc[annotator]) - float(others.mean())) / sigma
-            if z > config.outlier_sigma:
-                out[annotator].append(f"outlier:{stat}")
+        x = values[stat].where(stats[count] >= _minimum(count, config)).to_numpy(float)
+        z = direction * _leave_one_out_z(x, config.outlier_min_std)
+        for annotator in stats.index[z > config.outlier_sigma]:
+            out[annotator].append(f"outlier:{stat}")
     return out
+
+
+def _leave_one_out_z(x: np.ndarray, min_std: float) -> np.ndarray:
+    """Each value's distance from the mean of the *other* values, in their σ (ddof=1).
+
+    NaN values take no part; a value with fewer than two others gets NaN. σ is at least
+    `min_std`. Computed from sums in one pass instead of one drop per annotator.
+
+    >>> _leave_one_out_z(np.array([0.0, 0.0, 1.0, 2.0, np.nan]), 0.1).round(2).tolist()
+    [-1.0, -1.0, 0.29, 2.89, nan]
+    """
+    valid = ~np.isnan(x)
+    v = np.where(valid, x, 0.0)
+    n_others = valid.sum() - 1
+    if n_others < 2:
+        return np.full(len(x), np.nan)
+    # shift by the mean so the sum of squares does not lose precision
+    shift = v[valid].mean()
+    d = np.where(valid, v - shift, 0.0)
+    mean = (d.sum() - d) / n_others
+    var = (np.square(d).sum() - np.square(d) - n_others * np.square(mean)) / (n_others - 1)
+    sigma = np.maximum(np.sqrt(np.clip(var, 0.0, None)), min_std)
+    return np.where(valid, (d - mean) / sigma, np.nan)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from robopref.atomic import write_text_atomic
 from robopref.quality.config import QAConfig
-from robopref.quality.consistency import disagreement_rates, production, self_consistency
+from robopref.quality.consistency import disagreement_rates, production
 from robopref.quality.gold import certification_table
 from robopref.quality.krippendorff import krippendorff_alpha
 from robopref.quality.plots import agreement_plot, annotator_plot, disagreement_plot
@@ -74,24 +74,24 @@ def batch_alpha(resolved: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index("batch_id")
 
 
-def overall_shares(rows: pd.DataFrame, config: QAConfig) -> dict[str, float | None]:
-    """Dataset-wide shares over production answers (None where there is nothing to count).
+def overall_shares(annotators: pd.DataFrame) -> dict[str, float | None]:
+    """Dataset-wide shares over production answers, pooled from `annotator_stats` rows.
 
     `gold_accuracy`: gold answers matching the expected one; `fast_fraction`: answers under
-    `config.fast_response_ms`; `self_consistency`: reversed duplicates answered like the
+    `QAConfig.fast_response_ms`; `self_consistency`: reversed duplicates answered like the
     original; `left_fraction`: side choices for the left clip (0.5 = no position bias).
+    None where there is nothing to count.
     """
-    gold = rows[(rows["kind"] == "gold") & rows["expected_code"].notna()]
-    repeats = self_consistency(rows)
-    sided = rows["chose_left"].dropna()
-    n_repeats = int(repeats["n_duplicates"].sum()) if len(repeats) else 0
+    pooled = {
+        "gold_accuracy": "n_gold",
+        "fast_fraction": "n_annotations",
+        "self_consistency": "n_duplicates",
+        "left_fraction": "n_sided",
+    }
     return {
-        "gold_accuracy": _share((gold["code"] == gold["expected_code"]).sum(), len(gold)),
-        "fast_fraction": _share((rows["response_time_ms"] < config.fast_response_ms).sum(),
-                                len(rows)),
-        "self_consistency": _share((repeats["self_consistency"] * repeats["n_duplicates"]).sum(),
-                                   n_repeats),
-        "left_fraction": _share(sided.sum(), len(sided)),
+        share: _share(float((annotators[share].fillna(0.0) * annotators[count]).sum()),
+                      int(annotators[count].sum()))
+        for share, count in pooled.items()
     }
 
 
@@ -132,7 +132,7 @@ def build_report(
             kept["base_pair_id"], kept["code"], n_categories=3
         ),
         "alpha_target": config.alpha_target,
-        **overall_shares(rows, config),
+        **overall_shares(annotators),
         "flagged": sorted(annotators.index[annotators["flagged"]].tolist()),
         "excluded": sorted(excluded),
         "excluded_by_lead": sorted(excluded_by_lead),

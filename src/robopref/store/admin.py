@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Row, case, func, select, update
 
 from robopref.store.models import (
@@ -269,6 +270,28 @@ def annotator_activity(store: Store) -> list[AnnotatorActivity]:
             median_response_ms=t.median_response_ms, last_active=t.last_active,
         ))
     return out
+
+
+# --- answers for live quality control -----------------------------------------------------
+
+ANSWER_COLUMNS = ("pair_id", "annotator_id", "preference", "confidence", "response_time_ms",
+                  "left_trajectory_id", "created_at")
+"""Columns of `answers_frame`: what quality control reads of each annotation."""
+
+
+def answers_frame(store: Store) -> pd.DataFrame:
+    """Every annotation's `ANSWER_COLUMNS`, oldest first, read as plain rows (no ORM objects).
+
+    The dashboard's fast path to `robopref.quality.resolve_annotations`; `annotations_frame`
+    gives every column of the contract. `created_at` is UTC.
+    """
+    query = select(*(getattr(Annotation, c) for c in ANSWER_COLUMNS)).order_by(
+        Annotation.created_at, Annotation.annotation_id)
+    with store.read() as session:
+        rows = session.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(ANSWER_COLUMNS))
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame.astype({"confidence": "int64", "response_time_ms": "int64"})
 
 
 # --- what annotators wrote ----------------------------------------------------------------

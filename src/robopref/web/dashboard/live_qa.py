@@ -15,7 +15,8 @@ from robopref.quality import (
     excluded_annotators,
     resolve_annotations,
 )
-from robopref.store import Store, annotations_frame, pairs_frame
+from robopref.store import Store, pairs_frame
+from robopref.store.admin import answers_frame
 from robopref.store.admin import excluded_annotators as lead_exclusions
 
 
@@ -39,7 +40,7 @@ class LiveQA:
 def live_qa(store: Store, config: QAConfig | None = None) -> LiveQA:
     """Quality control of the store's annotations now, as `robopref qa --db` computes it."""
     config = config or QAConfig()
-    resolved = resolve_annotations(annotations_frame(store), pairs_frame(store))
+    resolved = resolve_annotations(answers_frame(store), pairs_frame(store))
     stats = annotator_stats(resolved, config)
     by_lead = lead_exclusions(store)
     excluded = excluded_annotators(stats, config, by_lead=by_lead)
