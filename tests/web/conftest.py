@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from robopref.pairs import PairBatch, PairsConfig, select_pairs
+from robopref.pairs import PairBatch, PairsConfig, select_calibration_sets, select_pairs
 from robopref.render import RenderConfig, render_pool
 from robopref.store import Store, add_annotator, create_batch, sync_trajectories
 from robopref.web import Settings, create_app
@@ -53,6 +53,50 @@ def campaign(store: Store, rendered_pool: tuple[Path, pd.DataFrame]) -> Campaign
     create_batch(store, batch)
     tokens = {a: add_annotator(store, a) for a in (*ANNOTATORS, "outsider")}
     return Campaign(store, root, manifest, batch, tokens)
+
+
+def certify(store: Store, *annotator_ids: str) -> None:
+    """Mark annotators certified (as a passed calibration attempt would) without an attempt."""
+    from sqlalchemy import update
+
+    from robopref.store.models import Annotator
+
+    with store.write() as session:
+        session.execute(update(Annotator).where(Annotator.annotator_id.in_(annotator_ids))
+                        .values(certified=True))
+
+
+@pytest.fixture
+def certified(campaign: Campaign) -> Campaign:
+    """The campaign with ann-1 and ann-2 certified, so they are served the production batch.
+
+    Uncertified annotators are served calibration sets only (the `campaign` fixture's are
+    not certified); a test module that drives production pairs through the API marks
+    itself `pytestmark = pytest.mark.usefixtures("certified")`.
+    """
+    certify(campaign.store, *ANNOTATORS)
+    return campaign
+
+
+TRAINEE = "trainee"
+"""A new annotator holding the first calibration set (`calibration` fixture)."""
+
+
+@pytest.fixture
+def calibration(campaign: Campaign) -> tuple[str, ...]:
+    """Two calibration sets of 4 pairs (after the production batch); `trainee` holds the first.
+
+    Returns the sets' batch ids, first to last; the trainee's token joins `campaign.tokens`.
+    """
+    from robopref.campaign import start_calibration
+
+    config = PairsConfig(calibration_size=4, calibration_sets=2)
+    sets = select_calibration_sets(campaign.manifest, config)
+    for calibration_set in sets:
+        create_batch(campaign.store, calibration_set.batch)
+    campaign.tokens[TRAINEE] = add_annotator(campaign.store, TRAINEE)
+    assert start_calibration(campaign.store, TRAINEE) == sets[0].batch.batch_id
+    return tuple(s.batch.batch_id for s in sets)
 
 
 @pytest.fixture

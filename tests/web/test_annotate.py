@@ -6,11 +6,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from robopref.store import annotations_frame, assignments_frame
 
 from .conftest import Campaign
+
+pytestmark = pytest.mark.usefixtures("certified")  # ann-1 and ann-2 are served production
 
 
 def _answer(assignment_id: str, **fields: Any) -> dict[str, Any]:
@@ -72,7 +75,8 @@ def test_submit_stores_one_row_with_presentation_order(app_client: TestClient,
     csrf = sign_in("ann-1")
     item = _next(app_client)
     reply = app_client.post("/api/submit", json=_answer(item["assignment_id"]), headers=csrf)
-    assert reply.status_code == 200 and reply.json() == {"created": True}
+    assert reply.status_code == 200
+    assert reply.json() == {"created": True, "calibration_complete": False}
     rows = annotations_frame(campaign.store)
     assert len(rows) == 1
     row = rows.iloc[0]
@@ -107,7 +111,7 @@ def test_the_same_idempotency_key_twice_stores_once(app_client: TestClient,
     body = _answer(_next(app_client)["assignment_id"])
     first = app_client.post("/api/submit", json=body, headers=csrf)
     again = app_client.post("/api/submit", json=body, headers=csrf)
-    assert first.json() == {"created": True} and again.json() == {"created": False}
+    assert first.json()["created"] and again.json()["created"] is False
     assert len(annotations_frame(campaign.store)) == 1
 
 
@@ -131,7 +135,8 @@ def test_another_annotators_assignment_is_403(app_client: TestClient,
     skip = app_client.post("/api/skip", json={"assignment_id": theirs}, headers=csrf)
     assert skip.status_code == 403
     assert len(annotations_frame(campaign.store)) == 0
-    assert app_client.get("/api/next").json() == {"assignment": None}
+    empty = app_client.get("/api/next").json()
+    assert empty["assignment"] is None and empty["phase"] == "waiting"
 
 
 def test_skip_takes_the_pair_out_of_the_queue(app_client: TestClient,
@@ -187,3 +192,59 @@ def test_a_replaced_token_ends_its_sessions(app_client: TestClient, sign_in: Cal
     assert app_client.post("/api/session", json=old).status_code == 401
     assert app_client.post("/api/session", json={"token": new}).status_code == 200
     assert app_client.get("/api/next").status_code == 200
+
+
+def test_next_reports_phase_progress_and_prefetch(app_client: TestClient,
+                                                  sign_in: Callable[..., Any],
+                                                  campaign: Campaign) -> None:
+    csrf = sign_in("ann-1")
+    reply = app_client.get("/api/next").json()
+    assert reply["phase"] == "production" and reply["progress"] == {"done": 0, "assigned": 6}
+    assert reply["rankings_waiting"] == 0 and reply["feedback_available"] is False
+    item = reply["assignment"]
+    assert item["rubric"] is False and item["remaining"] == 6
+    current = {item["left"]["clip_url"], item["right"]["clip_url"]}
+    assert 2 <= len(reply["upcoming"]) <= 4 and all(u.startswith("/clips/")
+                                                    for u in reply["upcoming"])
+    app_client.post("/api/submit", json=_answer(item["assignment_id"]), headers=csrf)
+    after = app_client.get("/api/next").json()
+    assert after["progress"] == {"done": 1, "assigned": 6}
+    following = {after["assignment"]["left"]["clip_url"], after["assignment"]["right"]["clip_url"]}
+    assert following <= set(reply["upcoming"]) | current  # the prefetched pair came next
+    assert all(u.startswith("/clips/") for u in after["upcoming"])
+
+
+def test_an_annotator_not_certified_is_not_served_production(app_client: TestClient,
+                                                             sign_in: Callable[..., Any],
+                                                             campaign: Campaign) -> None:
+    from sqlalchemy import update
+
+    from robopref.store.models import Annotator
+
+    with campaign.store.write() as session:
+        session.execute(update(Annotator).where(Annotator.annotator_id == "ann-2")
+                        .values(certified=False))
+    sign_in("ann-2")
+    reply = app_client.get("/api/next").json()
+    assert reply["phase"] == "waiting" and reply["assignment"] is None
+    assert reply["upcoming"] == [] and reply["rankings_waiting"] == 0
+
+
+def test_a_rubric_batch_asks_the_rubric(app_client: TestClient, sign_in: Callable[..., Any],
+                                        campaign: Campaign) -> None:
+    from dataclasses import replace
+
+    from robopref.store import create_batch
+
+    batch = replace(campaign.batch, batch_id="rubric-batch", rubric=True,
+                    pairs=tuple(replace(p, pair_id=f"r-{p.pair_id}") for p in campaign.batch.pairs),
+                    assignments=tuple(replace(a, pair_id=f"r-{a.pair_id}")
+                                      for a in campaign.batch.assignments
+                                      if a.annotator_id == "ann-2"))
+    create_batch(campaign.store, batch)
+    csrf = sign_in("ann-2")
+    for _ in range(6):  # the first batch, then the rubric one
+        item = _next(app_client)
+        assert item["rubric"] is False
+        app_client.post("/api/skip", json={"assignment_id": item["assignment_id"]}, headers=csrf)
+    assert _next(app_client)["rubric"] is True

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
         phase_of,
         start_calibration,
     )
-    from robopref.campaign.serving import NextWork, next_work
+    from robopref.campaign.serving import NextWork, next_ranking_for, next_work
     from robopref.campaign.simulated import CampaignResult, run_simulated_campaign
 
 _WHERE = {
@@ -45,6 +45,7 @@ _WHERE = {
     "start_calibration": ("live_certification", "start_calibration"),
     "NextWork": ("serving", "NextWork"),
     "next_work": ("serving", "next_work"),
+    "next_ranking_for": ("serving", "next_ranking_for"),
     "CampaignResult": ("simulated", "CampaignResult"),
     "run_simulated_campaign": ("simulated", "run_simulated_campaign"),
 }
@@ -64,6 +65,7 @@ __all__ = [
     "certify",
     "finish_calibration",
     "finish_if_calibration_done",
+    "next_ranking_for",
     "next_work",
     "phase_of",
     "run_simulated_campaign",

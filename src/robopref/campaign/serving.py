@@ -1,4 +1,4 @@
-"""What an annotator is served next: their phase, the next pair, prefetch and progress."""
+"""What an annotator is served next: their phase, the next pair, prefetch, progress, rankings."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from robopref.campaign.live_certification import Phase, decide_phase, kinds_serv
 from robopref.store import (
     Progress,
     QueueItem,
+    RankingQueueItem,
     Store,
     assignment_progress,
     certification_history,
     is_certified,
     next_assignment,
+    next_ranking,
     rankings_waiting,
     upcoming_assignments,
 )
@@ -53,3 +55,10 @@ def next_work(store: Store, annotator_id: str, *, upcoming: int = 2) -> NextWork
     progress = assignment_progress(store, annotator_id, kinds=kinds, excluding=excluding)
     return NextWork(phase=phase, progress=progress, assignment=item, upcoming=later,
                     rankings_waiting=rankings, feedback_available=bool(scored))
+
+
+def next_ranking_for(store: Store, annotator_id: str) -> RankingQueueItem | None:
+    """The annotator's next ranking set; None until they are certified (production only)."""
+    if not is_certified(store, annotator_id):
+        return None
+    return next_ranking(store, annotator_id)

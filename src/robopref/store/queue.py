@@ -139,5 +139,5 @@ def _queue_item(session: Session, assignment: Assignment, *, remaining: int) -> 
         left_trajectory_id=assignment.left_trajectory_id, right_trajectory_id=right,
         left_clip_path=clips.get(assignment.left_trajectory_id),
         right_clip_path=clips.get(right), shown_at=as_utc(assignment.shown_at),
-        remaining=remaining,
+        remaining=remaining, rubric=bool(session.get_one(Batch, assignment.batch_id).rubric),
     )

@@ -140,6 +140,8 @@ class QueueItem:
     """When it was first shown."""
     remaining: int
     """Assignments left in this annotator's queue, this one included."""
+    rubric: bool = False
+    """The batch asks the rubric sub-questions (`RUBRIC_KEYS`) beside the preference."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,9 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from robopref.errors import InputError
+from robopref.quality import QAConfig
 from robopref.store import AlreadyAnnotatedError, NotAssignedError, open_store
 from robopref.web.clip_index import ClipIndex
-from robopref.web.routes import admin, annotate, clips, pages, session
+from robopref.web.routes import admin, annotate, calibration, clips, pages, ranking, session
 from robopref.web.settings import Settings
 
 
@@ -33,7 +34,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="robopref annotation server", lifespan=lifespan)
     app.state.settings = settings
-    for router in (session.router, annotate.router, clips.router, pages.router, admin.router):
+    app.state.qa_config = QAConfig()  # kappa threshold of live certification
+    for router in (session.router, annotate.router, calibration.router, ranking.router,
+                   clips.router, pages.router, admin.router):
         app.include_router(router)
     pages.mount_static(app)
     app.add_exception_handler(NotAssignedError, _forbidden)
@@ -48,7 +51,8 @@ def app_from_env() -> FastAPI:
 
 
 async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": "this assignment is not yours"}, status_code=403)
+    what = "ranking set" if getattr(exc, "field", "") == "ranking_set_id" else "assignment"
+    return JSONResponse({"detail": f"this {what} is not yours"}, status_code=403)
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:

@@ -1,61 +1,103 @@
-"""The annotator API: the caller's next pair, submit and skip, by opaque ids only."""
+"""The annotator API: the caller's phase and next pair, submit and skip, by opaque ids only."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from collections.abc import Iterable
+from typing import Annotated
 
-from robopref.store import (
-    QueueItem,
-    Submission,
-    next_assignment,
-    skip_assignment,
-    submit_annotation,
-)
+from fastapi import APIRouter, Depends, Request
+
+from robopref.campaign import finish_if_calibration_done, next_work
+from robopref.quality import QAConfig
+from robopref.store import QueueItem, Submission, skip_assignment, submit_annotation
 from robopref.store.assigned import AssignedPair
 from robopref.types import Choice
 from robopref.web.clip_index import ClipIndex
 from robopref.web.deps import (
-    PAIR_KIND,
     OwnedDep,
     OwnedSubmission,
     OwnedSubmissionDep,
+    PairIndexDep,
     SessionDep,
-    SettingsDep,
     StoreDep,
 )
-from robopref.web.schemas import AssignmentPublic, ClipPublic, Ok, QueueDone, Side, SubmitPublic
-from robopref.web.signing import display_id
+from robopref.web.pair_index import PairIndex
+from robopref.web.schemas import (
+    AssignmentPublic,
+    ClipPublic,
+    NextPublic,
+    Ok,
+    ProgressPublic,
+    Side,
+    SubmitPublic,
+)
 
 router = APIRouter(prefix="/api", tags=["annotate"])
 
 INTERFACE_VERSION = "web-api-1"
 """Recorded with each answer when the client names no version of its own."""
+PREFETCH_PAIRS = 2
+"""Pairs after the current one whose clips GET /api/next lists for prefetching."""
 
 
-def _clip(index: ClipIndex, trajectory_id: str, clip_path: str | None) -> ClipPublic:
+def get_clip_index(request: Request) -> ClipIndex:
+    """The app's clip index (display id ↔ trajectory id)."""
+    index: ClipIndex = request.app.state.clip_index
+    return index
+
+
+def get_qa_config(request: Request) -> QAConfig:
+    """The QA settings calibration attempts are scored with (`create_app` sets them)."""
+    config: QAConfig = request.app.state.qa_config
+    return config
+
+
+ClipIndexDep = Annotated[ClipIndex, Depends(get_clip_index)]
+QAConfigDep = Annotated[QAConfig, Depends(get_qa_config)]
+
+
+def clip_public(index: ClipIndex, trajectory_id: str, clip_path: str | None) -> ClipPublic:
+    """A clip as an annotator sees it: its display id and URL (None when not rendered)."""
     shown_id = index.display_id(trajectory_id)
     return ClipPublic(display_id=shown_id,
                       clip_url=None if clip_path is None else f"/clips/{shown_id}.mp4")
 
 
-def _public(item: QueueItem, index: ClipIndex, secret: str) -> AssignmentPublic:
+def _public(item: QueueItem, index: ClipIndex, pairs: PairIndex) -> AssignmentPublic:
     return AssignmentPublic(
-        assignment_id=display_id(secret, PAIR_KIND, item.pair_id), task=item.task,
-        left=_clip(index, item.left_trajectory_id, item.left_clip_path),
-        right=_clip(index, item.right_trajectory_id, item.right_clip_path),
-        remaining=item.remaining,
+        assignment_id=pairs.assignment_id(item.pair_id), task=item.task,
+        left=clip_public(index, item.left_trajectory_id, item.left_clip_path),
+        right=clip_public(index, item.right_trajectory_id, item.right_clip_path),
+        remaining=item.remaining, rubric=item.rubric,
     )
 
 
+def _prefetch(items: Iterable[QueueItem], index: ClipIndex) -> list[str]:
+    urls: list[str] = []
+    for item in items:
+        for trajectory_id, path in ((item.left_trajectory_id, item.left_clip_path),
+                                    (item.right_trajectory_id, item.right_clip_path)):
+            url = clip_public(index, trajectory_id, path).clip_url
+            if url is not None and url not in urls:
+                urls.append(url)
+    return urls
+
+
 @router.get("/next")
-def next_pair(request: Request, session: SessionDep, store: StoreDep,
-              settings: SettingsDep) -> QueueDone:
-    """The caller's next pair (`assignment` is null when their queue is empty)."""
-    item = next_assignment(store, session.annotator_id)
-    if item is None:
-        return QueueDone(assignment=None)
-    index: ClipIndex = request.app.state.clip_index
-    return QueueDone(assignment=_public(item, index, settings.secret.get_secret_value()))
+def next_pair(session: SessionDep, store: StoreDep, index: ClipIndexDep,
+              pairs: PairIndexDep) -> NextPublic:
+    """The caller's phase, progress and next pair (`assignment` null when there is none).
+
+    Calibration sets until the caller is certified, production batches after.
+    """
+    work = next_work(store, session.annotator_id, upcoming=PREFETCH_PAIRS)
+    return NextPublic(
+        phase=work.phase,
+        progress=ProgressPublic(done=work.progress.done, assigned=work.progress.assigned),
+        assignment=None if work.assignment is None else _public(work.assignment, index, pairs),
+        upcoming=_prefetch(work.upcoming, index), rankings_waiting=work.rankings_waiting,
+        feedback_available=work.feedback_available,
+    )
 
 
 def to_submission(owned: OwnedSubmission) -> Submission:
@@ -79,14 +121,20 @@ def _choice(side: Side, pair: AssignedPair) -> Choice:
 
 
 @router.post("/submit")
-def submit(owned: OwnedSubmissionDep, store: StoreDep) -> SubmitPublic:
-    """Store one answer; a retry with the same idempotency key is stored once."""
+def submit(owned: OwnedSubmissionDep, store: StoreDep, qa: QAConfigDep) -> SubmitPublic:
+    """Store one answer; a retry with the same idempotency key is stored once.
+
+    The answer that finishes a calibration set scores it (`calibration_complete`).
+    """
     result = submit_annotation(store, to_submission(owned))
-    return SubmitPublic(created=result.created)
+    complete = finish_if_calibration_done(store, owned.owned.annotator_id,
+                                          owned.owned.pair.pair_id, qa)
+    return SubmitPublic(created=result.created, calibration_complete=complete)
 
 
 @router.post("/skip")
-def skip(owned: OwnedDep, store: StoreDep) -> Ok:
-    """Take the pair out of the caller's queue unanswered."""
+def skip(owned: OwnedDep, store: StoreDep, qa: QAConfigDep) -> Ok:
+    """Take the pair out of the caller's queue unanswered (it may finish a calibration set)."""
     skip_assignment(store, owned.annotator_id, owned.pair.pair_id)
+    finish_if_calibration_done(store, owned.annotator_id, owned.pair.pair_id, qa)
     return Ok()
