@@ -20,6 +20,8 @@ from robopref.web.signing import display_id
 
 from .conftest import SECRET, Campaign
 
+pytestmark = pytest.mark.usefixtures("certified")
+
 
 class FakeClock:
     """A monotonic clock the test moves by hand."""

@@ -1,8 +1,9 @@
 """Request dependencies: the store, the signed-in annotator, CSRF, and owned assignments.
 
-The two checks every annotator request makes are served from per-process memory: the
-login check (`LoginCheck`, a short TTL over the stored token hash) and ownership
-(`PairIndex`, then one primary-key read).
+The checks every annotator request makes are served from per-process memory where they
+can be: the login check (`LoginCheck`, the token hashes reloaded every 2 s) and ownership
+(`PairIndex`, then one primary-key read). Dependencies that do no I/O are `async def`, so
+FastAPI runs them on the event loop instead of sending each to the thread pool.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from robopref.store import Store
 from robopref.store.assigned import AssignedPair
@@ -35,13 +37,13 @@ _T = TypeVar("_T")
 _STATE_LOCK = threading.Lock()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings `create_app` was given."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The store opened when the app started (its functions open a session per call)."""
     store: Store = request.app.state.store
     return store
@@ -64,13 +66,15 @@ def _per_app(request: Request, name: str, build: Callable[[], _T]) -> _T:
     return found
 
 
-def get_login_check(request: Request, settings: SettingsDep, store: StoreDep) -> LoginCheck:
+async def get_login_check(request: Request, settings: SettingsDep,
+                          store: StoreDep) -> LoginCheck:
     """This app's `LoginCheck`."""
     secret = settings.secret.get_secret_value()
     return _per_app(request, "login_check", lambda: LoginCheck(store, secret))
 
 
-def get_pair_index(request: Request, settings: SettingsDep, store: StoreDep) -> PairIndex:
+async def get_pair_index(request: Request, settings: SettingsDep,
+                         store: StoreDep) -> PairIndex:
     """This app's `PairIndex` (routes call `assignment_id` on it when they hand a pair out)."""
     secret = settings.secret.get_secret_value()
     return _per_app(request, "pair_index", lambda: PairIndex(store, secret))
@@ -80,7 +84,8 @@ LoginCheckDep = Annotated[LoginCheck, Depends(get_login_check)]
 PairIndexDep = Annotated[PairIndex, Depends(get_pair_index)]
 
 
-def current_session(request: Request, settings: SettingsDep, logins: LoginCheckDep) -> SessionData:
+async def current_session(request: Request, settings: SettingsDep,
+                          logins: LoginCheckDep) -> SessionData:
     """The signed-in annotator's session.
 
     Raises:
@@ -91,7 +96,10 @@ def current_session(request: Request, settings: SettingsDep, logins: LoginCheckD
     data = read_session(settings.secret.get_secret_value(), request.cookies.get(SESSION_COOKIE))
     if data is None:
         raise HTTPException(401, "sign in first: POST /api/session with your token")
-    if not logins.is_current(data.annotator_id, data.token_tag):
+    current = logins.known_current(data.annotator_id, data.token_tag)
+    if current is None:  # the copy is old or does not match: ask the store, off the loop
+        current = await run_in_threadpool(logins.is_current, data.annotator_id, data.token_tag)
+    if not current:
         raise HTTPException(401, "your token was replaced: sign in again")
     return data
 
@@ -99,7 +107,8 @@ def current_session(request: Request, settings: SettingsDep, logins: LoginCheckD
 SessionDep = Annotated[SessionData, Depends(current_session)]
 
 
-def csrf_session(request: Request, session: SessionDep, settings: SettingsDep) -> SessionData:
+async def csrf_session(request: Request, session: SessionDep,
+                       settings: SettingsDep) -> SessionData:
     """The session of a state-changing request, after checking its CSRF header.
 
     Raises:

@@ -1,0 +1,502 @@
+"""Load on a real `robopref serve`: N simulated annotators answering through the JSON API.
+
+Each annotator signs in, then loops over GET /api/next, one clip with `Range:
+bytes=0-65535` (expects 206) and POST /api/submit, with `--think` seconds between answers.
+Builds its own store and tiny rendered pool in a temp dir and talks to 127.0.0.1 only.
+SQLite runs 1 worker; PostgreSQL (a fresh database on 127.0.0.1:5432, dropped afterwards)
+runs `--workers`. Prints p50/p95/p99 latency of next-pair and submit, submissions/s,
+errors, double assignments beyond the redundancy target and acknowledged submissions
+missing from the database (both counted from the database afterwards), and a verdict
+against issue 13's targets. `--chaos` SIGKILLs the server half-way and restarts it; clients
+retry failed submits with the same idempotency key. `--profile OUT` (SQLite) writes a
+cProfile of every server thread. Bounded: `--duration` seconds, a fixed queue each.
+
+    .venv/bin/python bench/serve_load.py                       # 200 annotators, 2 s think
+    .venv/bin/python bench/serve_load.py --think 0             # saturation
+    .venv/bin/python bench/serve_load.py --backend sqlite --chaos
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+SECRET = "bench-serve-load-secret-0123456789"
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+TIMEOUT_S = 10.0
+RETRY_S = 0.05
+PROFILER = """import atexit, cProfile, pstats, runpy, sys, threading, time
+out, clock, profiles = sys.argv.pop(1), sys.argv.pop(1), []
+def start(*_):
+    p = cProfile.Profile(time.thread_time if clock == "cpu" else time.perf_counter)
+    profiles.append(p); p.enable()
+def dump():
+    for p in profiles: p.disable()
+    pstats.Stats(*profiles).dump_stats(out)
+threading.setprofile(start); atexit.register(dump); start()
+sys.argv[0] = "robopref"; runpy.run_module("robopref", run_name="__main__")
+"""
+
+
+# --- the campaign: pool, store, annotators ------------------------------------------------
+
+
+def build_campaign(folder: Path, url: str, *, annotators: int, per_annotator: int,
+                   redundancy: int) -> tuple[Path, dict[str, str]]:
+    """A rendered tiny pool and a store where each annotator has `per_annotator` pairs.
+
+    Each pair goes to exactly `redundancy` annotators; every annotator is certified.
+    Returns the pool folder and annotator id → login token.
+    """
+    import robopref.pool
+    from robopref.pairs.records import AssignmentSpec, PairBatch, PairSpec
+    from robopref.render import RenderConfig, render_pool
+    from robopref.store import (
+        add_annotator,
+        create_batch,
+        open_store,
+        record_certification,
+        sync_trajectories,
+    )
+    from robopref.testing import tiny_pool
+    from robopref.types import BatchKind, PairKind, Stratum
+
+    root = tiny_pool(folder / "pool", n=12).root
+    render_pool(root, RenderConfig(workers=1, width=128, height=128, force_strip_height=24,
+                                   font_size=10))
+    manifest = robopref.pool.open(root).manifest
+    ids, task = manifest["trajectory_id"].astype(str).tolist(), str(manifest["task"].iloc[0])
+    combos = [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]]
+    people = [f"ann-{i:04d}" for i in range(annotators)]
+    rng = random.Random(0)
+    pairs, assignments = [], []
+    for k in range(annotators * per_annotator // redundancy):
+        a, b = combos[k % len(combos)]
+        pairs.append(PairSpec(pair_id=f"p{k:06d}", trajectory_a_id=a, trajectory_b_id=b,
+                              task=task, kind=PairKind.REGULAR, stratum=Stratum.SAME,
+                              quartile_a=1, quartile_b=1))
+        assignments += [AssignmentSpec(pair_id=f"p{k:06d}", left_trajectory_id=rng.choice((a, b)),
+                                       annotator_id=people[(k * redundancy + j) % annotators])
+                        for j in range(redundancy)]
+    store = open_store(url)
+    sync_trajectories(store, manifest)
+    create_batch(store, PairBatch(batch_id="calibration", kind=BatchKind.CALIBRATION,
+                                  pairs=(replace(pairs[0], pair_id="cal-0"),), assignments=()))
+    create_batch(store, PairBatch(batch_id="load", kind=BatchKind.PRODUCTION,
+                                  pairs=tuple(pairs), assignments=tuple(assignments)))
+    tokens = {}
+    for person in people:
+        tokens[person] = add_annotator(store, person)
+        record_certification(store, annotator_id=person, calibration_batch_id="calibration",
+                             kappa=1.0, passed=True)
+    store.dispose()
+    return root, tokens
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one run (dropped afterwards); yields its URL."""
+    import psycopg
+
+    name = f"robopref_load_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+# --- the server process -----------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A `robopref serve` process group on 127.0.0.1."""
+
+    url: str
+    pool: Path
+    workers: int
+    log: Path
+    profile: Path | None = None
+    profile_clock: str = "wall"
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    cpu_s: float = 0.0
+    _cpu_from: float = 0.0
+
+    def start(self) -> None:
+        """Start the server (its own session, so the whole group can be signalled)."""
+        if not self.port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+        verb = ["serve", "--db", self.url, "--pool", str(self.pool), "--port", str(self.port),
+                "--workers", str(self.workers)]
+        profiled = [sys.executable, "-c", PROFILER, str(self.profile), self.profile_clock]
+        command = ([*profiled, *verb] if self.profile
+                   else [str(Path(sys.executable).with_name("robopref")), *verb])
+        env = os.environ | {"ROBOPREF_SECRET": SECRET}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env,
+                                            start_new_session=True)
+        self._wait_ready()
+
+    def count_cpu_from_now(self) -> None:
+        """Leave start-up and sign-in out of `cpu_s`."""
+        assert self.process is not None
+        self._cpu_from = group_cpu_s(self.process.pid)
+
+    def _wait_ready(self, timeout_s: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: see {self.log}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                    s.sendall(b"GET /api/session HTTP/1.1\r\nHost: x\r\n\r\n")
+                    if s.recv(12).startswith(b"HTTP/1.1 401"):
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server not ready after {timeout_s} s: see {self.log}")
+
+    def stop(self, sig: int = signal.SIGINT) -> None:
+        """Signal the whole group (SIGINT: a clean stop; SIGKILL for chaos) and wait.
+
+        Records the CPU seconds the group used.
+        """
+        if self.process is None:
+            return
+        self.cpu_s += group_cpu_s(self.process.pid) - self._cpu_from
+        self._cpu_from = 0.0
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+
+def group_cpu_s(session_id: int) -> float:
+    """CPU seconds (user + system) of the live processes in one session."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:  # fields after the name: state ppid pgrp session …
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+# --- a light HTTP/1.1 client (one keep-alive connection per annotator) ------------------
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection with the annotator's cookie."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.cookie = port, ""
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, body: object = None,
+                      headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """Send one request; (status, body). Raises OSError / TimeoutError on failure."""
+        try:
+            return await asyncio.wait_for(self._exchange(method, path, body, headers or {}),
+                                          TIMEOUT_S)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            self.close()
+            raise ConnectionError(f"{method} {path} failed") from None
+
+    async def _exchange(self, method: str, path: str, body: object,
+                        headers: dict[str, str]) -> tuple[int, bytes]:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self._streams
+        data = b"" if body is None else json.dumps(body).encode()
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}",
+                 f"Content-Length: {len(data)}", "Content-Type: application/json"]
+        lines += [f"Cookie: robopref_session={self.cookie}"] if self.cookie else []
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+        status_line = await reader.readline()
+        if not status_line:
+            raise OSError("connection closed")
+        found: dict[str, str] = {}
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            key, value = line.decode("latin-1").split(":", 1)
+            found[key.strip().lower()] = value.strip()
+        if "set-cookie" in found and found["set-cookie"].startswith("robopref_session="):
+            self.cookie = found["set-cookie"].split(";", 1)[0].split("=", 1)[1]
+        reply = await reader.readexactly(int(found.get("content-length", "0")))
+        if found.get("connection", "").lower() == "close":
+            self.close()
+        return int(status_line.split()[1]), reply
+
+    def close(self) -> None:
+        """Drop the connection (the next request opens a new one)."""
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+@dataclass
+class Stats:
+    """What the annotators measured."""
+
+    latency_ms: dict[str, list[float]] = field(
+        default_factory=lambda: {"next": [], "clip": [], "submit": []})
+    errors: dict[str, int] = field(default_factory=dict)
+    acked: set[tuple[str, str]] = field(default_factory=set)
+    retried: set[tuple[str, str]] = field(default_factory=set)
+    finished_queues: int = 0
+
+    def error(self, what: str) -> None:
+        """Count one failed request (transport failure or unexpected status)."""
+        self.errors[what] = self.errors.get(what, 0) + 1
+
+
+async def timed(stats: Stats, what: str, conn: Connection, method: str, path: str, *,
+                expect: int, body: object = None,
+                headers: dict[str, str] | None = None) -> bytes | None:
+    """One request, its latency recorded when it answers `expect`; None (counted) otherwise."""
+    start = time.perf_counter()
+    try:
+        status, reply = await conn.request(method, path, body, headers)
+    except ConnectionError:
+        stats.error(f"{what}: transport")
+        return None
+    if status != expect:
+        stats.error(f"{what}: HTTP {status}")
+        return None
+    stats.latency_ms[what].append((time.perf_counter() - start) * 1000)
+    return reply
+
+
+async def annotate(person: str, conn: Connection, csrf: str, stats: Stats, *,
+                   think_s: float, deadline: float) -> None:
+    """One annotator's loop until the deadline or the end of their queue."""
+    rng = random.Random(person)
+    await asyncio.sleep(rng.uniform(0, think_s))
+    answered = 0
+    while time.monotonic() < deadline:
+        body = await timed(stats, "next", conn, "GET", "/api/next", expect=200)
+        if body is None:
+            await asyncio.sleep(RETRY_S)
+            continue
+        item = json.loads(body)["assignment"]
+        if item is None:
+            stats.finished_queues += 1
+            return
+        await timed(stats, "clip", conn, "GET", item["left"]["clip_url"], expect=206,
+                    headers={"Range": "bytes=0-65535"})
+        key = f"{person}-{answered}"
+        answer = {"assignment_id": item["assignment_id"], "idempotency_key": key,
+                  "choice": rng.choice(("left", "right", "equal")),
+                  "confidence": rng.randint(1, 5), "response_time_ms": rng.randint(3000, 30000)}
+        for attempt in range(1_000):
+            if await timed(stats, "submit", conn, "POST", "/api/submit", expect=200, body=answer,
+                           headers={"X-CSRF-Token": csrf}) is not None:
+                stats.acked.add((person, key))
+                break
+            stats.retried.add((person, key))
+            await asyncio.sleep(RETRY_S * min(attempt + 1, 10))
+        answered += 1
+        await asyncio.sleep(think_s)
+
+
+async def sign_in(port: int, tokens: dict[str, str]) -> dict[str, tuple[Connection, str]]:
+    """Every annotator's connection (cookie set) and CSRF token."""
+    gate, signed = asyncio.Semaphore(20), {}
+
+    async def one(person: str, token: str) -> None:
+        async with gate:
+            conn = Connection(port)
+            status, body = await conn.request("POST", "/api/session", body={"token": token})
+            if status != 200:
+                raise RuntimeError(f"sign-in of {person}: HTTP {status} {body[:200]!r}")
+            signed[person] = (conn, json.loads(body)["csrf_token"])
+
+    await asyncio.gather(*(one(p, t) for p, t in tokens.items()))
+    return signed
+
+
+async def drive(server: Server, tokens: dict[str, str], *, think_s: float, duration_s: float,
+                chaos: bool) -> tuple[Stats, float]:
+    """Sign everyone in and run the loops for `duration_s`; (stats, seconds measured).
+
+    With `chaos` the server is SIGKILLed half-way and restarted.
+    """
+    signed = await sign_in(server.port, tokens)
+    server.count_cpu_from_now()
+    stats = Stats()
+    start = time.monotonic()
+    deadline = start + duration_s
+    loops = [asyncio.create_task(annotate(p, c, csrf, stats, think_s=think_s, deadline=deadline))
+             for p, (c, csrf) in signed.items()]
+    if chaos:
+        await asyncio.sleep(duration_s / 2)
+        server.stop(signal.SIGKILL)
+        await asyncio.to_thread(server.start)
+    await asyncio.gather(*loops)
+    for conn, _ in signed.values():
+        conn.close()
+    return stats, time.monotonic() - start
+
+
+# --- checks against the database and the report ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What the database holds after a run."""
+
+    rows: int
+    lost: int
+    double: int
+    retried_not_once: int
+
+
+def audit(url: str, stats: Stats, redundancy: int) -> Audit:
+    """Count acknowledged answers missing, doubles and retried answers not stored once."""
+    from sqlalchemy import select
+
+    from robopref.store import open_store
+    from robopref.store.models import Annotation
+
+    store = open_store(url, upgrade=False)
+    with store.read() as session:
+        rows = session.execute(select(Annotation.annotator_id, Annotation.idempotency_key,
+                                      Annotation.pair_id)).all()
+    store.dispose()
+    keys = Counter((a, k) for a, k, _ in rows)
+    per_pair: dict[str, set[str]] = {}
+    for annotator, _, pair in rows:
+        per_pair.setdefault(pair, set()).add(annotator)
+    twice = len(rows) - len({(a, p) for a, _, p in rows})
+    beyond = sum(max(0, len(who) - redundancy) for who in per_pair.values())
+    return Audit(rows=len(rows), lost=len(stats.acked - set(keys)), double=twice + beyond,
+                 retried_not_once=sum(keys[k] != 1 for k in stats.retried))
+
+
+def percentiles(values: list[float]) -> str:
+    """p50 / p95 / p99 in ms."""
+    if not values:
+        return "      –"
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return f"{p50:6.1f} / {p95:6.1f} / {p99:6.1f}"
+
+
+def run_one(backend: str, url: str, args: argparse.Namespace, folder: Path) -> None:
+    """Build, serve, drive, audit and print one backend's line and verdict."""
+    rate = 1 / args.think if args.think > 0 else 600 / args.annotators  # answers/s each, at most
+    per = args.per_annotator or math.ceil(args.duration * rate) + 5
+    per = math.ceil(per / args.redundancy) * args.redundancy  # every pair gets its full count
+    pool, tokens = build_campaign(folder, url, annotators=args.annotators, per_annotator=per,
+                                  redundancy=args.redundancy)
+    workers = 1 if backend == "sqlite" else args.workers
+    server = Server(url, pool, workers, folder / "server.log",
+                    args.profile if backend == "sqlite" else None, args.profile_clock)
+    server.start()
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    try:
+        stats, elapsed = asyncio.run(drive(server, tokens, think_s=args.think,
+                                           duration_s=args.duration, chaos=args.chaos))
+    finally:
+        server.stop()
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    client_cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    found = audit(url, stats, args.redundancy)
+    rate = len(stats.acked) / elapsed
+    errors = sum(stats.errors.values())
+    lat = stats.latency_ms
+    print(f"{backend:<10} {workers:>2}  {args.annotators:>4} {args.think:>5.1f}  "
+          f"{percentiles(lat['next'])}  {percentiles(lat['submit'])}  {rate:8.1f}  "
+          f"{errors:>6}  {found.double:>6}  {found.lost:>4}  "
+          f"{server.cpu_s / elapsed:4.2f}/{client_cpu / elapsed:4.2f}")
+    detail = ", ".join(f"{k} {v}" for k, v in sorted(stats.errors.items())) or "none"
+    per_answer_ms = 1000 * server.cpu_s / max(1, len(stats.acked))
+    print(f"           errors: {detail}; clip p50/p95/p99 {percentiles(lat['clip'])} ms; "
+          f"server CPU {per_answer_ms:.1f} ms per answer; {found.rows} rows; "
+          f"{stats.finished_queues} queues finished early"
+          + (f"; chaos: {len(stats.retried)} submits retried, {found.retried_not_once} "
+             "not stored exactly once" if args.chaos else ""))
+    print(f"           verdict: {verdict(args, stats, found, rate)}")
+
+
+def verdict(args: argparse.Namespace, stats: Stats, found: Audit, rate: float) -> str:
+    """The run against issue 13's targets."""
+    misses = [f"{found.lost} lost"] if found.lost else []
+    misses += [f"{found.double} double"] if found.double else []
+    if found.retried_not_once:
+        misses.append(f"{found.retried_not_once} retried not stored once")
+    if args.chaos:
+        target = "0 lost, 0 double, retried stored once"
+    elif args.think > 0:
+        target = "p99 < 50 ms, 0 errors, 0 lost, 0 double"
+        worst = max(np.percentile(stats.latency_ms[k] or [math.inf], 99)
+                    for k in ("next", "submit"))
+        misses += [f"p99 {worst:.1f} ms"] if worst >= 50 else []
+        misses += [f"{sum(stats.errors.values())} errors"] if stats.errors else []
+    else:
+        target = "≥ 250 submissions/s, 0 lost, 0 double"
+        misses += [f"{rate:.0f} submissions/s"] if rate < 250 else []
+    return f"{'MEETS' if not misses else 'MISSES'} target ({target})" + (
+        f": {', '.join(misses)}" if misses else "")
+
+
+def main() -> None:
+    """Parse the options and run each backend."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--annotators", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    parser.add_argument("--think", type=float, default=2.0, help="seconds between answers")
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (PostgreSQL)")
+    parser.add_argument("--redundancy", type=int, default=3, help="annotators per pair")
+    parser.add_argument("--per-annotator", type=int, default=0, help="queue length (0: auto)")
+    parser.add_argument("--chaos", action="store_true", help="SIGKILL + restart half-way")
+    parser.add_argument("--profile", type=Path, help="cProfile of the SQLite server to OUT")
+    parser.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall",
+                        help="profile wall time (waits show) or each thread's CPU time")
+    args = parser.parse_args()
+    if not 2 <= args.redundancy <= args.annotators:
+        parser.error("--redundancy must be between 2 and --annotators")
+    print("backend    wk  ann. think  next p50/p95/p99 ms    submit p50/p95/p99 ms  "
+          "submit/s  errors  double  lost  cpu srv/cli")
+    for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+        with tempfile.TemporaryDirectory(prefix="serve-load-") as folder:
+            if backend == "sqlite":
+                run_one(backend, f"sqlite:///{Path(folder) / 'load.db'}", args, Path(folder))
+            else:
+                with postgres_database() as url:
+                    run_one(backend, url, args, Path(folder))
+
+
+if __name__ == "__main__":
+    main()
