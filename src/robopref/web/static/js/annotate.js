@@ -153,7 +153,6 @@ async function loadNext() {
   }
   setPhase(data);
   setProgress(data.progress);
-  prefetcher.want(data.upcoming || []);
   const item = data.assignment;
   if (item && queue.holds((body) => body.assignment_id === item.assignment_id)) {
     state.waitingForQueue = true; // its answer is still on its way: show it only if refused
@@ -161,8 +160,9 @@ async function loadNext() {
     showStatus("Saving your last answer…", pendingText(queue.pending));
     return;
   }
-  if (item) renderItem(item);
+  if (item) renderItem(item); // takes its clips off the prefetch shelf first
   else renderEmpty(data);
+  prefetcher.want(data.upcoming || []);
 }
 
 function warningFor(responseMs) {
