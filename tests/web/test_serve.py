@@ -65,3 +65,24 @@ def test_migrates_once_then_starts_workers_without_upgrade(
         assert kw["workers"] == 3 and os.environ["ROBOPREF_UPGRADE"] == "false"
         for name in ("ROBOPREF_DB_URL", "ROBOPREF_POOL", "ROBOPREF_UPGRADE"):
             os.environ.pop(name, None)  # serve set them for the workers
+
+
+def test_stale_clips_are_warned_about_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               rendered_pool: tuple[Path, pd.DataFrame]) -> None:
+    import shutil
+
+    import uvicorn
+
+    pool = tmp_path / "pool"
+    shutil.copytree(rendered_pool[0] / "clips", pool / "clips")
+    old = next((pool / "clips").glob("*.mp4")).with_suffix(".json")
+    old.write_text("{}")  # a sidecar without burned_id: rendered by an older robopref
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: None)
+    monkeypatch.setenv("ROBOPREF_SECRET", "s" * 32)
+    runner = CliRunner()
+    args = ["serve", "--db", f"sqlite:///{tmp_path / 'serve.db'}", "--pool", str(pool)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "1 clip(s)" in result.output and "robopref render --force" in result.output
+    shutil.copy(rendered_pool[0] / "clips" / old.name, old)
+    assert "clip(s)" not in runner.invoke(app, args).output

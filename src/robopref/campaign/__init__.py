@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from robopref.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
+    from robopref.campaign.accounts import Invitation, invite_annotator
     from robopref.campaign.certification import (
         assign_next_set,
         assign_retests,
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from robopref.campaign.simulated import CampaignResult, run_simulated_campaign
 
 _WHERE = {
+    "Invitation": ("accounts", "Invitation"),
+    "invite_annotator": ("accounts", "invite_annotator"),
     "assign_next_set": ("certification", "assign_next_set"),
     "assign_retests": ("certification", "assign_retests"),
     "certification_attempts": ("certification", "certification_attempts"),
@@ -55,6 +58,7 @@ __all__ = [
     "CampaignConfig",
     "CampaignResult",
     "FeedbackItem",
+    "Invitation",
     "NextStep",
     "NextWork",
     "Phase",
@@ -65,6 +69,7 @@ __all__ = [
     "certify",
     "finish_calibration",
     "finish_if_calibration_done",
+    "invite_annotator",
     "next_ranking_for",
     "next_work",
     "phase_of",

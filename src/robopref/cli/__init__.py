@@ -10,6 +10,7 @@ from typer._click.core import Context  # Typer ≥ 0.25 vendors click; its Conte
 from typer.core import TyperGroup
 
 from robopref.cli.annotate import annotate_app
+from robopref.cli.annotators import annotators_app
 from robopref.cli.campaign import campaign_app
 from robopref.cli.demo import demo
 from robopref.cli.pairs import pairs
@@ -52,6 +53,7 @@ app.command()(train)
 app.command()(validate)
 app.command()(release)
 app.command()(serve)
+app.add_typer(annotators_app, name="annotators")
 app.command()(demo)
 
 

@@ -38,10 +38,14 @@ def serve(
     """
     import uvicorn
 
+    from robopref.render import stale_clips, stale_clips_warning
     from robopref.store import open_store
     from robopref.web import Settings, create_app
 
     _check_pool(pool)
+    stale = stale_clips(pool)
+    if stale:
+        typer.secho(stale_clips_warning(pool, stale), fg="yellow", err=True)
     open_store(db).dispose()  # migrate once; workers open with upgrade=False
     secret = _secret()
     typer.echo(f"serve: {db} · clips from {pool / 'clips'} · http://{host}:{port} · "
