@@ -199,3 +199,37 @@ def run_demo(
     }
     return DemoResult(pool_dir, store_url, out / "qa", out / "model", out / "validation",
                       release.folder, summary)  # fmt: skip
+
+
+DEMO_ADMIN = "admin"
+"""The demo store's admin account (the dashboard at /admin)."""
+DEMO_ANNOTATOR = "you"
+"""A fresh annotator in the demo store, holding the first calibration set."""
+
+
+@dataclass(frozen=True)
+class DemoAccounts:
+    """Login tokens for trying the demo's campaign in a browser (`robopref serve`)."""
+
+    admin_token: str
+    annotator_token: str
+    calibration_batch_id: str | None
+    """The calibration set the annotator is served first."""
+
+
+def invite_demo_accounts(store_url: str) -> DemoAccounts:
+    """Create (or re-token) `admin` and a fresh annotator `you` with the first calibration set.
+
+    Raises:
+        InputError: The store cannot be opened.
+    """
+    from robopref.campaign import invite_annotator
+    from robopref.store import Role, open_store
+
+    store = open_store(store_url, existing=True)
+    try:
+        admin = invite_annotator(store, DEMO_ADMIN, role=Role.ADMIN, reissue=True)
+        you = invite_annotator(store, DEMO_ANNOTATOR, reissue=True)
+    finally:
+        store.dispose()
+    return DemoAccounts(admin.token, you.token, you.calibration_batch_id)

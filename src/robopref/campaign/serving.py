@@ -11,11 +11,11 @@ from robopref.store import (
     RankingQueueItem,
     Store,
     assignment_progress,
-    certification_history,
     is_certified,
     next_assignment,
     next_ranking,
     rankings_waiting,
+    scored_batch_ids,
     upcoming_assignments,
 )
 
@@ -48,7 +48,7 @@ def next_work(store: Store, annotator_id: str, *, upcoming: int = 2) -> NextWork
     later = tuple(upcoming_assignments(store, annotator_id, k=upcoming, kinds=kinds)) \
         if item is not None else ()
     rankings = rankings_waiting(store, annotator_id) if certified else 0
-    scored = [str(b) for b in certification_history(store, annotator_id)["calibration_batch_id"]]
+    scored = scored_batch_ids(store, annotator_id)
     phase = decide_phase(certified=certified, has_pair=item is not None, rankings=rankings)
     # calibration counts the set being taken, not those already scored
     excluding = scored if phase is Phase.CALIBRATION else ()

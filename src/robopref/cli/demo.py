@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from robopref.cli.pool import show
 from robopref.cli.progress import progress_bar
+
+if TYPE_CHECKING:
+    from robopref.demo import DemoAccounts
 
 
 def demo(
@@ -19,7 +22,7 @@ def demo(
 
     Example: robopref demo --out demo-output
     """
-    from robopref.demo import DemoConfig, run_demo
+    from robopref.demo import DemoConfig, invite_demo_accounts, run_demo
 
     config = DemoConfig.toy() if small else DemoConfig()
     with progress_bar("demo stages") as progress:
@@ -32,3 +35,18 @@ def demo(
         f"store {result.store_url}, qa {result.qa}, model {result.model}, "
         f"validation {result.validation}, release {result.release}"
     )
+    _print_browser_access(result.store_url, result.pool, invite_demo_accounts(result.store_url))
+
+
+def _print_browser_access(store_url: str, pool: Path, accounts: DemoAccounts) -> None:
+    """How to open the demo's campaign in a browser: the serve command and two tokens."""
+    from robopref.demo import DEMO_ADMIN, DEMO_ANNOTATOR
+
+    typer.echo("open the campaign in a browser:")
+    typer.echo(f"  ROBOPREF_SECRET=$(openssl rand -hex 32) robopref serve --db {store_url} "
+               f"--pool {pool}")
+    typer.echo("  then http://127.0.0.1:8000/ and sign in with a token (each shown once):")
+    typer.echo(f"    {DEMO_ADMIN} (admin, dashboard at /admin): {accounts.admin_token}")
+    calibration = ("first calibration set assigned" if accounts.calibration_batch_id
+                   else "no calibration set left")
+    typer.echo(f"    {DEMO_ANNOTATOR} (annotator, {calibration}): {accounts.annotator_token}")

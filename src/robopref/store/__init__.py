@@ -22,7 +22,11 @@ if TYPE_CHECKING:
         create_batch,
         load_batch,
     )
-    from robopref.store.calibration import calibration_answers, record_certification_once
+    from robopref.store.calibration import (
+        calibration_answers,
+        record_certification_once,
+        scored_batch_ids,
+    )
     from robopref.store.defaults import DEFAULT_URL
     from robopref.store.models import Base, BatchStatus, Role
     from robopref.store.progress import (
@@ -129,6 +133,7 @@ _WHERE = {
     "upcoming_assignments": ("queue", "upcoming_assignments"),
     "calibration_answers": ("calibration", "calibration_answers"),
     "record_certification_once": ("calibration", "record_certification_once"),
+    "scored_batch_ids": ("calibration", "scored_batch_ids"),
     "annotator_batch_ids": ("progress", "annotator_batch_ids"),
     "assignment_progress": ("progress", "assignment_progress"),
     "is_batch_finished": ("progress", "is_batch_finished"),
@@ -195,6 +200,7 @@ __all__ = [
     "rankings_waiting",
     "record_certification",
     "record_certification_once",
+    "scored_batch_ids",
     "set_batch_status",
     "skip_assignment",
     "submit_annotation",

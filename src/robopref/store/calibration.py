@@ -95,3 +95,17 @@ def _answer(annotation: Annotation, pair: Pair, clips: dict[str, str | None]) ->
         preference=Choice(annotation.preference),
         expected=None if expected is None else Choice(expected), rationale=pair.rationale,
     )
+
+
+def scored_batch_ids(store: Store, annotator_id: str) -> list[str]:
+    """The calibration batches the annotator's recorded attempts were on, oldest first.
+
+    Raises:
+        InputError: An id the store could not hold.
+    """
+    check_ids(f"attempts of {shown(annotator_id)}", annotator_id=annotator_id)
+    query = (select(CertificationAttempt.calibration_batch_id)
+             .where(CertificationAttempt.annotator_id == annotator_id)
+             .order_by(CertificationAttempt.attempt_id))
+    with store.read() as session:
+        return list(session.scalars(query))
