@@ -19,6 +19,9 @@ from robopref.web.signing import display_id
 
 from .conftest import SECRET, Campaign
 
+# ann-1 and ann-2 must be certified to be served the production batch
+pytestmark = pytest.mark.usefixtures("certified")
+
 
 def _left_clip(client: TestClient) -> tuple[str, bytes, str]:
     """URL, file bytes and trajectory id of the first assignment's left clip."""
