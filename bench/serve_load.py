@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import random
@@ -35,15 +34,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from load_client import Stats, annotate, sign_in
 
 SECRET = "bench-serve-load-secret-0123456789"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-TIMEOUT_S = 10.0
-RETRY_S = 0.05
 PROFILER = """import atexit, cProfile, pstats, runpy, sys, threading, time
 out, clock, profiles = sys.argv.pop(1), sys.argv.pop(1), []
 def start(*_):
@@ -213,139 +211,6 @@ def group_cpu_s(session_id: int) -> float:
     return total
 
 
-# --- a light HTTP/1.1 client (one keep-alive connection per annotator) ------------------
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection with the annotator's cookie."""
-
-    def __init__(self, port: int) -> None:
-        self.port, self.cookie = port, ""
-        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def request(self, method: str, path: str, body: object = None,
-                      headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        """Send one request; (status, body). Raises OSError / TimeoutError on failure."""
-        try:
-            return await asyncio.wait_for(self._exchange(method, path, body, headers or {}),
-                                          TIMEOUT_S)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            self.close()
-            raise ConnectionError(f"{method} {path} failed") from None
-
-    async def _exchange(self, method: str, path: str, body: object,
-                        headers: dict[str, str]) -> tuple[int, bytes]:
-        if self._streams is None:
-            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
-        reader, writer = self._streams
-        data = b"" if body is None else json.dumps(body).encode()
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}",
-                 f"Content-Length: {len(data)}", "Content-Type: application/json"]
-        lines += [f"Cookie: robopref_session={self.cookie}"] if self.cookie else []
-        lines += [f"{k}: {v}" for k, v in headers.items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
-        status_line = await reader.readline()
-        if not status_line:
-            raise OSError("connection closed")
-        found: dict[str, str] = {}
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            key, value = line.decode("latin-1").split(":", 1)
-            found[key.strip().lower()] = value.strip()
-        if "set-cookie" in found and found["set-cookie"].startswith("robopref_session="):
-            self.cookie = found["set-cookie"].split(";", 1)[0].split("=", 1)[1]
-        reply = await reader.readexactly(int(found.get("content-length", "0")))
-        if found.get("connection", "").lower() == "close":
-            self.close()
-        return int(status_line.split()[1]), reply
-
-    def close(self) -> None:
-        """Drop the connection (the next request opens a new one)."""
-        if self._streams is not None:
-            self._streams[1].close()
-            self._streams = None
-
-
-@dataclass
-class Stats:
-    """What the annotators measured."""
-
-    latency_ms: dict[str, list[float]] = field(
-        default_factory=lambda: {"next": [], "clip": [], "submit": []})
-    errors: dict[str, int] = field(default_factory=dict)
-    acked: set[tuple[str, str]] = field(default_factory=set)
-    retried: set[tuple[str, str]] = field(default_factory=set)
-    finished_queues: int = 0
-
-    def error(self, what: str) -> None:
-        """Count one failed request (transport failure or unexpected status)."""
-        self.errors[what] = self.errors.get(what, 0) + 1
-
-
-async def timed(stats: Stats, what: str, conn: Connection, method: str, path: str, *,
-                expect: int, body: object = None,
-                headers: dict[str, str] | None = None) -> bytes | None:
-    """One request, its latency recorded when it answers `expect`; None (counted) otherwise."""
-    start = time.perf_counter()
-    try:
-        status, reply = await conn.request(method, path, body, headers)
-    except ConnectionError:
-        stats.error(f"{what}: transport")
-        return None
-    if status != expect:
-        stats.error(f"{what}: HTTP {status}")
-        return None
-    stats.latency_ms[what].append((time.perf_counter() - start) * 1000)
-    return reply
-
-
-async def annotate(person: str, conn: Connection, csrf: str, stats: Stats, *,
-                   think_s: float, deadline: float) -> None:
-    """One annotator's loop until the deadline or the end of their queue."""
-    rng = random.Random(person)
-    await asyncio.sleep(rng.uniform(0, think_s))
-    answered = 0
-    while time.monotonic() < deadline:
-        body = await timed(stats, "next", conn, "GET", "/api/next", expect=200)
-        if body is None:
-            await asyncio.sleep(RETRY_S)
-            continue
-        item = json.loads(body)["assignment"]
-        if item is None:
-            stats.finished_queues += 1
-            return
-        await timed(stats, "clip", conn, "GET", item["left"]["clip_url"], expect=206,
-                    headers={"Range": "bytes=0-65535"})
-        key = f"{person}-{answered}"
-        answer = {"assignment_id": item["assignment_id"], "idempotency_key": key,
-                  "choice": rng.choice(("left", "right", "equal")),
-                  "confidence": rng.randint(1, 5), "response_time_ms": rng.randint(3000, 30000)}
-        for attempt in range(1_000):
-            if await timed(stats, "submit", conn, "POST", "/api/submit", expect=200, body=answer,
-                           headers={"X-CSRF-Token": csrf}) is not None:
-                stats.acked.add((person, key))
-                break
-            stats.retried.add((person, key))
-            await asyncio.sleep(RETRY_S * min(attempt + 1, 10))
-        answered += 1
-        await asyncio.sleep(think_s)
-
-
-async def sign_in(port: int, tokens: dict[str, str]) -> dict[str, tuple[Connection, str]]:
-    """Every annotator's connection (cookie set) and CSRF token."""
-    gate, signed = asyncio.Semaphore(20), {}
-
-    async def one(person: str, token: str) -> None:
-        async with gate:
-            conn = Connection(port)
-            status, body = await conn.request("POST", "/api/session", body={"token": token})
-            if status != 200:
-                raise RuntimeError(f"sign-in of {person}: HTTP {status} {body[:200]!r}")
-            signed[person] = (conn, json.loads(body)["csrf_token"])
-
-    await asyncio.gather(*(one(p, t) for p, t in tokens.items()))
-    return signed
-
-
 async def drive(server: Server, tokens: dict[str, str], *, think_s: float, duration_s: float,
                 chaos: bool) -> tuple[Stats, float]:
     """Sign everyone in and run the loops for `duration_s`; (stats, seconds measured).
@@ -361,6 +226,8 @@ async def drive(server: Server, tokens: dict[str, str], *, think_s: float, durat
              for p, (c, csrf) in signed.items()]
     if chaos:
         await asyncio.sleep(duration_s / 2)
+        while stats.submitting == 0 and time.monotonic() < deadline:  # kill mid-submit
+            await asyncio.sleep(0.001)
         server.stop(signal.SIGKILL)
         await asyncio.to_thread(server.start)
     await asyncio.gather(*loops)
@@ -430,20 +297,25 @@ def run_one(backend: str, url: str, args: argparse.Namespace, folder: Path) -> N
     finally:
         server.stop()
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
-    client_cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
-    found = audit(url, stats, args.redundancy)
-    rate = len(stats.acked) / elapsed
-    errors = sum(stats.errors.values())
+    client_cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
+    report(f"{backend:<10} {workers:>2}", args, stats, audit(url, stats, args.redundancy),
+           elapsed_s=elapsed, cpu_s=(server.cpu_s, client_cpu_s))
+
+
+def report(label: str, args: argparse.Namespace, stats: Stats, found: Audit, *,
+           elapsed_s: float, cpu_s: tuple[float, float]) -> None:
+    """Print one run's table row, its details and the verdict."""
+    rate = len(stats.acked) / elapsed_s
     lat = stats.latency_ms
-    print(f"{backend:<10} {workers:>2}  {args.annotators:>4} {args.think:>5.1f}  "
+    print(f"{label}  {args.annotators:>4} {args.think:>5.1f}  "
           f"{percentiles(lat['next'])}  {percentiles(lat['submit'])}  {rate:8.1f}  "
-          f"{errors:>6}  {found.double:>6}  {found.lost:>4}  "
-          f"{server.cpu_s / elapsed:4.2f}/{client_cpu / elapsed:4.2f}")
+          f"{sum(stats.errors.values()):>6}  {found.double:>6}  {found.lost:>4}  "
+          f"{cpu_s[0] / elapsed_s:4.2f}/{cpu_s[1] / elapsed_s:4.2f}")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(stats.errors.items())) or "none"
-    per_answer_ms = 1000 * server.cpu_s / max(1, len(stats.acked))
     print(f"           errors: {detail}; clip p50/p95/p99 {percentiles(lat['clip'])} ms; "
-          f"server CPU {per_answer_ms:.1f} ms per answer; {found.rows} rows; "
-          f"{stats.finished_queues} queues finished early"
+          f"server CPU {1000 * cpu_s[0] / max(1, len(stats.acked)):.1f} ms per answer; "
+          f"{found.rows} rows; {stats.finished_queues} queues finished early; "
+          f"{stats.unacknowledged} answers never acknowledged"
           + (f"; chaos: {len(stats.retried)} submits retried, {found.retried_not_once} "
              "not stored exactly once" if args.chaos else ""))
     print(f"           verdict: {verdict(args, stats, found, rate)}")
@@ -455,6 +327,8 @@ def verdict(args: argparse.Namespace, stats: Stats, found: Audit, rate: float) -
     misses += [f"{found.double} double"] if found.double else []
     if found.retried_not_once:
         misses.append(f"{found.retried_not_once} retried not stored once")
+    if stats.unacknowledged:
+        misses.append(f"{stats.unacknowledged} never acknowledged")
     if args.chaos:
         target = "0 lost, 0 double, retried stored once"
     elif args.think > 0:
