@@ -30,7 +30,7 @@ from robopref.web.signing import display_id
 
 SECRET = "browser-secret-0123456789abcdef"
 """ROBOPREF_SECRET of the test server (the tests derive assignment ids with it)."""
-FAST = RenderConfig(workers=1, width=128, height=128, force_strip_height=24, font_size=10)
+FAST = RenderConfig(workers=1, width=256, height=256, force_strip_height=32, font_size=12)
 """Small clips: 4 s each (2 s of motion, the 2 s end freeze)."""
 NEWCOMERS = ("cal-1",)
 """Uncertified: served the first calibration set."""

@@ -58,6 +58,8 @@ def test_a_newcomer_fails_then_passes_calibration_with_feedback(
     assert first.locator("video").count() == 2
     kappa = float(page.locator("#kappa").inner_text().split("=")[1])
     assert kappa < 0.65 and page.locator("#threshold").inner_text() == "0.65"
+    page.wait_for_function("[...document.querySelectorAll('.feedback-item video')]"
+                           ".every(v => v.readyState >= 2)")  # loaded as they near the screen
     screenshots(page, "calibration-feedback")
 
     with page.expect_response(lambda r: r.url.endswith("/api/next")) as reply:
