@@ -166,7 +166,7 @@ def test_a_network_failure_during_submit_ends_with_one_row(open_page: OpenPage,
 
     def flaky(route: Any) -> None:
         attempts.append(route.request.post_data_json["idempotency_key"])
-        if len(attempts) == 1:
+        if len(attempts) <= 2:
             route.abort("connectionreset")
         else:
             route.continue_()
@@ -177,13 +177,25 @@ def test_a_network_failure_during_submit_ends_with_one_row(open_page: OpenPage,
     page.keyboard.press("4")
     page.keyboard.press("Enter")
     page.locator("#pending", has_text="1 answer pending").wait_for()
+    assert _leaving_warns(page)  # closing the tab now asks first
     page.locator("#pending").wait_for(state="hidden")
+    assert not _leaving_warns(page)
     page.wait_for_function("performance.getEntriesByName('playable').length >= 2")
     rows = _rows(campaign, "net-1")
     assert len(rows) == 1 and rows.pair_id[0] == campaign.pair_id(first["assignment_id"])
-    assert len(attempts) == 2 and attempts[0] == attempts[1]  # retried with the same key
+    assert len(attempts) == 3 and len(set(attempts)) == 1  # retried with the same key
     assert page.evaluate("localStorage.length") == 0  # nothing left queued
     _check_row(rows.iloc[0], campaign, "net-1", "right")
+
+
+def _leaving_warns(page: Any) -> bool:
+    """Whether the page's beforeunload handler would ask before leaving."""
+    prevented: bool = page.evaluate("""() => {
+        const event = new Event('beforeunload', {cancelable: true});
+        window.dispatchEvent(event);
+        return event.defaultPrevented;
+    }""")
+    return prevented
 
 
 def test_another_annotators_pair_and_the_admin_api_are_403(open_page: OpenPage,
