@@ -4,6 +4,7 @@ import { ApiError, NetworkError, call, newKey, session } from "./api.js";
 import { $, el, fill, isTyping, notify, show } from "./dom.js";
 import { SyncedPlayers, bothWatched, timeText } from "./players.js";
 import { ClipPrefetcher } from "./prefetch.js";
+import { buildRubric, rubricAnswers } from "./rubric.js";
 import { SubmitQueue, pendingText } from "./submit_queue.js";
 import { setPhase, setProgress, watchQueue, wireTopbar } from "./topbar.js";
 
@@ -11,15 +12,6 @@ import { setPhase, setProgress, watchQueue, wireTopbar } from "./topbar.js";
 export const INTERFACE_VERSION = "robopref-web-1";
 const FAST_MS = 3000; // the 3 s rule of QA
 const SEEK_S = 1;
-const RUBRIC = [
-  ["success", "Task success"],
-  ["collisions", "Fewer collisions"],
-  ["efficiency", "Efficiency"],
-  ["safety", "Safety margin"],
-  ["naturalness", "Naturalness"],
-];
-const RUBRIC_OPTIONS = [["left", "Left"], ["equal", "Same"], ["right", "Right"]];
-
 const state = {
   item: null, choice: null, confidence: null, playableAt: null, busy: false, seq: 0,
   waitingForQueue: false,
@@ -55,32 +47,6 @@ function setConfidence(value) {
   state.confidence = value;
   for (const input of confidenceInputs()) input.checked = Number(input.value) === value;
   refreshSubmit();
-}
-
-function buildRubric(enabled) {
-  const box = $("#rubric");
-  box.replaceChildren(el("legend", {}, "Which clip is better on…"));
-  show(box, enabled);
-  if (!enabled) return;
-  for (const [key, label] of RUBRIC) {
-    const row = el("div", { class: "rubric-row", role: "radiogroup", "aria-label": label },
-      el("span", { class: "rubric-label" }, label));
-    for (const [value, text] of RUBRIC_OPTIONS) {
-      row.append(el("label", {},
-        el("input", { type: "radio", name: `rubric-${key}`, value }), ` ${text}`));
-    }
-    box.append(row);
-  }
-}
-
-function rubricAnswers() {
-  if (!state.item || !state.item.rubric) return undefined;
-  const answers = {};
-  for (const [key] of RUBRIC) {
-    const picked = document.querySelector(`input[name="rubric-${key}"]:checked`);
-    if (picked) answers[key] = picked.value;
-  }
-  return Object.keys(answers).length ? answers : undefined;
 }
 
 function showStatus(title, text, actions = []) {
@@ -121,7 +87,7 @@ function renderItem(item) {
   for (const button of document.querySelectorAll(".choice")) button.setAttribute("aria-pressed", "false");
   for (const input of confidenceInputs()) input.checked = false;
   $("#reason").value = "";
-  buildRubric(Boolean(item.rubric));
+  buildRubric($("#rubric"), Boolean(item.rubric));
   if (!item.left.clip_url || !item.right.clip_url) {
     players.detach();
     showStatus("Clip not ready", "A clip of this pair is not rendered yet. Skip it for now.",
@@ -187,7 +153,7 @@ async function submit() {
   };
   const reason = $("#reason").value.trim();
   if (reason) body.reason = reason;
-  const rubric = rubricAnswers();
+  const rubric = state.item.rubric ? rubricAnswers($("#rubric")) : undefined;
   if (rubric) body.rubric = rubric;
   const warning = warningFor(responseMs);
   state.busy = true;
