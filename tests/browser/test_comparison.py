@@ -219,3 +219,21 @@ def test_another_annotators_pair_and_the_admin_api_are_403(open_page: OpenPage,
     }""", campaign.assignment_id(theirs))
     assert statuses == [403, 403, 403, 403]
     assert len(_rows(campaign, "peek-1")) == 0
+
+
+def test_skip_asks_first_and_takes_the_pair_out_of_the_queue(open_page: OpenPage,
+                                                             campaign: Campaign) -> None:
+    page, _ = open_page("peek-1")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))  # the fixture accepts
+    comparison = ComparisonPage(page)
+    first = comparison.open()
+    assert first is not None
+    with page.expect_response(lambda r: r.url.endswith("/api/next")) as reply:
+        page.click("#skip")
+    assert asked and "Skip this pair?" in asked[0]
+    after = reply.value.json()["assignment"]
+    assert after is None or after["assignment_id"] != first["assignment_id"]
+    shown = assignments_frame(campaign.store).set_index(["pair_id", "annotator_id"])
+    assert bool(shown.loc[(campaign.pair_id(first["assignment_id"]), "peek-1"), "skipped"])
+    assert len(_rows(campaign, "peek-1")) == 0
