@@ -135,11 +135,12 @@ def test_players_stay_within_a_frame_after_play_seek_and_speed(
     page.keyboard.press(" ")  # play at half speed
     page.wait_for_timeout(500)
     slow = comparison.times()
-    assert slow["left_rate"] == 0.5 and not slow["paused"] and _in_sync(slow), slow
+    assert 0.5 in (slow["left_rate"], slow["right_rate"])  # the leader's; the follower is nudged
+    assert not slow["paused"] and _in_sync(slow), slow
     page.click("[data-speed='0.25']")
     page.wait_for_timeout(400)
     slower = comparison.times()
-    assert slower["left_rate"] == 0.25 and _in_sync(slower), slower
+    assert 0.25 in (slower["left_rate"], slower["right_rate"]) and _in_sync(slower), slower
     page.keyboard.press(".")  # a frame forward pauses both on the same frame
     page.wait_for_timeout(150)
     stepped = comparison.times()
