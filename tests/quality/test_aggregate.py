@@ -109,6 +109,17 @@ def test_written_files_hold_the_same_rows(resolved: pd.DataFrame, tmp_path: Path
     ]
 
 
+def test_no_majority_yet_writes_empty_files_with_the_schema(
+    resolved: pd.DataFrame, tmp_path: Path
+) -> None:
+    prefs = aggregate_preferences(resolved, QAConfig(min_annotators=3), exclude_annotators=["c"])
+    assert prefs.empty
+    files = write_preferences(prefs, tmp_path / "out")
+    table = pq.read_table(files.parquet)
+    assert table.num_rows == 0 and table.schema.remove_metadata().equals(PREFERENCES_SCHEMA)
+    assert files.jsonl.read_text() == ""
+
+
 def test_rankings_aggregate_across_annotators() -> None:
     ranking = RankingSetSpec(
         ranking_set_id="r-1",

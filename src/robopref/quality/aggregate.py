@@ -132,8 +132,12 @@ def write_preferences(preferences: pd.DataFrame, out_dir: str | Path) -> TableFi
 
     Each file is written under a temporary name and renamed into place, so a reader sees
     either the old file or the whole new one. The Parquet file carries
-    `schema_version` in its metadata.
+    `schema_version` in its metadata. No rows (no pair has a majority yet) writes empty
+    files with the schema.
     """
-    table = pa.Table.from_pandas(preferences, schema=PREFERENCES_SCHEMA, preserve_index=False)
+    if preferences.empty:  # an empty frame's object columns read as float64: pyarrow refuses
+        table = PREFERENCES_SCHEMA.empty_table()
+    else:
+        table = pa.Table.from_pandas(preferences, schema=PREFERENCES_SCHEMA, preserve_index=False)
     table = table.replace_schema_metadata({"schema_version": str(PREFERENCES_SCHEMA_VERSION)})
     return write_table_files(table, Path(out_dir), "preferences")
