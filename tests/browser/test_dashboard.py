@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import urllib.error
@@ -9,8 +10,10 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow.parquet as pq
 from playwright.sync_api import expect
 
+from robopref.schemas import PREFERENCES_SCHEMA
 from robopref.store import Submission, assignments_frame, submit_annotation
 from robopref.store.admin import excluded_annotators
 
@@ -85,9 +88,16 @@ def test_the_dashboard_reads_well_and_its_actions_work(
     expect(made).to_have_count(1)
     made.get_by_role("button", name="Close").click()
     expect(made.locator(".hint")).to_have_text("closed")
+    exports = {}
     for link in page.locator("a[href^='/api/admin/export/']").all():
-        reply = page.context.request.get(link.get_attribute("href"))
-        assert reply.ok and len(reply.body()) > 0
+        href = link.get_attribute("href")
+        reply = page.context.request.get(href)
+        assert reply.ok, (href, reply.status)
+        exports[href.rsplit(".", 1)[-1]] = reply.body()
+    # rows agree across the two files (none or more, as the campaign stands)
+    table = pq.read_table(io.BytesIO(exports["parquet"]))
+    assert table.schema.remove_metadata().equals(PREFERENCES_SCHEMA)
+    assert len(exports["jsonl"].splitlines()) == table.num_rows
 
 
 def _sign_in(server: str, token: str) -> int:
