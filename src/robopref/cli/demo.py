@@ -45,8 +45,11 @@ def _print_browser_access(store_url: str, pool: Path, accounts: DemoAccounts) ->
     typer.echo("open the campaign in a browser:")
     typer.echo(f"  ROBOPREF_SECRET=$(openssl rand -hex 32) robopref serve --db {store_url} "
                f"--pool {pool}")
-    typer.echo("  then http://127.0.0.1:8000/ and sign in with a token (each shown once):")
-    typer.echo(f"    {DEMO_ADMIN} (admin, dashboard at /admin): {accounts.admin_token}")
+    typer.echo("  then open a sign-in link (the token after # never reaches the server's logs; "
+               "each is shown once):")
+    typer.echo(f"    {DEMO_ADMIN} (admin, the dashboard): "
+               f"http://127.0.0.1:8000/#token={accounts.admin_token}")
     calibration = ("first calibration set assigned" if accounts.calibration_batch_id
                    else "no calibration set left")
-    typer.echo(f"    {DEMO_ANNOTATOR} (annotator, {calibration}): {accounts.annotator_token}")
+    typer.echo(f"    {DEMO_ANNOTATOR} (annotator, {calibration}): "
+               f"http://127.0.0.1:8000/#token={accounts.annotator_token}")
