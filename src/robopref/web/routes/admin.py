@@ -11,9 +11,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 
-from robopref.campaign import start_calibration
+from robopref.campaign import invite_annotator
 from robopref.errors import InputError
-from robopref.store import Role, Store, add_annotator, issue_token, set_batch_status
+from robopref.store import Role, Store, issue_token, set_batch_status
 from robopref.store.admin import account, pair_detail, revoke_token, set_excluded
 from robopref.web.admin_deps import AdminDep, AdminWriteDep
 from robopref.web.dashboard.batches import create_admin_batch
@@ -85,21 +85,11 @@ def add_account(body: AnnotatorCreate, admin: AdminWriteDep, store: StoreDep,
     An annotator who is not certified and holds no calibration set gets the first open one.
     """
     existing = account(store, body.annotator_id)
-    if existing is not None and body.role is not None and body.role.value != existing.role:
-        raise InputError(body.annotator_id, "role", f"{body.annotator_id} is already "
-                         f"{existing.role}; roles do not change here")
-    if existing is not None and existing.has_token:
-        token = issue_token(store, body.annotator_id)
-    else:
-        role = existing.role if existing is not None else (body.role or Role.ANNOTATOR).value
-        token = add_annotator(store, body.annotator_id, role)
-    found = account(store, body.annotator_id)
-    calibration = None
-    if found is not None and found.role == Role.ANNOTATOR.value:
-        calibration = start_calibration(store, body.annotator_id)
+    role = body.role or (Role(existing.role) if existing is not None else Role.ANNOTATOR)
+    invited = invite_annotator(store, body.annotator_id, role=role, reissue=True)
     cache.clear()
-    return TokenPublic(annotator_id=body.annotator_id, token=token, created=existing is None,
-                       calibration_batch_id=calibration)
+    return TokenPublic(annotator_id=invited.annotator_id, token=invited.token,
+                       created=invited.created, calibration_batch_id=invited.calibration_batch_id)
 
 
 @router.post("/annotators/{annotator_id}/token")
