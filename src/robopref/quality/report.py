@@ -158,7 +158,7 @@ def format_report(report: QAReport) -> str:
         f"annotations {s['annotations']} ({s['calibration_annotations']} calibration), "
         f"pairs {s['pairs']}, annotators {s['annotators']}",
         f"Krippendorff's alpha (ordinal) {_fmt(s['alpha'])} (target {s['alpha_target']:g}; "
-        f"{_fmt(s['alpha_without_excluded'])} without the excluded annotators); "
+        f"{_fmt(s.get('alpha_without_excluded'))} without the excluded annotators); "
         f"gold accuracy {_fmt(s['gold_accuracy'])}",
         "",
         "agreement per batch:",
