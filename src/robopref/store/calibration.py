@@ -20,6 +20,20 @@ from robopref.store.text import check_ids, shown
 from robopref.types import Choice
 
 
+def record_certification(
+    store: Store, *, annotator_id: str, calibration_batch_id: str, kappa: float, passed: bool
+) -> CertificationRecord:
+    """Append a certification attempt and set the annotator's state to its verdict.
+
+    Raises:
+        InputError: Unknown annotator or batch, or kappa outside [-1, 1].
+    """
+    recorded = _record(store, annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,
+                       kappa=kappa, passed=passed, once=False)
+    assert recorded is not None  # without `once` an attempt is always appended
+    return recorded
+
+
 def record_certification_once(
     store: Store, *, annotator_id: str, calibration_batch_id: str, kappa: float, passed: bool
 ) -> CertificationRecord | None:
@@ -31,6 +45,14 @@ def record_certification_once(
     Raises:
         InputError: Unknown annotator or batch, or kappa outside [-1, 1].
     """
+    return _record(store, annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,
+                   kappa=kappa, passed=passed, once=True)
+
+
+def _record(
+    store: Store, *, annotator_id: str, calibration_batch_id: str, kappa: float, passed: bool,
+    once: bool,
+) -> CertificationRecord | None:
     check_ids(shown(annotator_id), annotator_id=annotator_id,
               calibration_batch_id=calibration_batch_id)
     if not -1.0 <= kappa <= 1.0:
@@ -42,10 +64,10 @@ def record_certification_once(
             raise InputError(annotator_id, "annotator_id", "no such annotator")
         if session.get(Batch, calibration_batch_id) is None:
             raise InputError(calibration_batch_id, "calibration_batch_id", "no such batch")
-        seen = session.scalars(select(CertificationAttempt.attempt_id).where(
+        seen = once and session.scalars(select(CertificationAttempt.attempt_id).where(
             CertificationAttempt.annotator_id == annotator_id,
             CertificationAttempt.calibration_batch_id == calibration_batch_id)).first()
-        if seen is not None:
+        if seen:
             return None
         attempt = CertificationAttempt(
             annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,

@@ -34,7 +34,6 @@ from robopref.store.models import (
     TrajectoryRow,
     utcnow,
 )
-from robopref.store.records import CertificationRecord
 from robopref.store.session import Store
 from robopref.store.text import check_id, check_ids, check_row, shown
 
@@ -138,36 +137,6 @@ def is_certified(store: Store, annotator_id: str) -> bool:
     with store.read() as session:
         row = session.get(Annotator, annotator_id)
         return bool(row is not None and row.certified)
-
-
-def record_certification(
-    store: Store, *, annotator_id: str, calibration_batch_id: str, kappa: float, passed: bool
-) -> CertificationRecord:
-    """Append a certification attempt and set the annotator's state to its verdict.
-
-    Raises:
-        InputError: Unknown annotator or batch, or kappa outside [-1, 1].
-    """
-    check_ids(shown(annotator_id), annotator_id=annotator_id,
-              calibration_batch_id=calibration_batch_id)
-    if not -1.0 <= kappa <= 1.0:
-        raise InputError(annotator_id, "kappa", f"{kappa} is outside [-1, 1]")
-    with store.write() as session:
-        annotator = session.get(Annotator, annotator_id)
-        if annotator is None:
-            raise InputError(annotator_id, "annotator_id", "no such annotator")
-        if session.get(Batch, calibration_batch_id) is None:
-            raise InputError(calibration_batch_id, "calibration_batch_id", "no such batch")
-        attempt = CertificationAttempt(
-            annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,
-            kappa=float(kappa), passed=bool(passed), at=utcnow(),
-        )
-        session.add(attempt)
-        annotator.certified = bool(passed)
-    return CertificationRecord(
-        annotator_id=annotator_id, calibration_batch_id=calibration_batch_id,
-        kappa=float(kappa), passed=bool(passed), at=attempt.at,
-    )
 
 
 def certification_history(store: Store, annotator_id: str | None = None) -> pd.DataFrame:
