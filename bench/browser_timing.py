@@ -14,16 +14,7 @@ emulated link (`--latency-ms` round trip, `--mbit` down and up). Printed, never 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -40,10 +31,8 @@ from robopref.store import (
     sync_trajectories,
 )
 from robopref.testing import tiny_pool
+from robopref.testing.serving import CHROMIUM, CHROMIUM_ARGS, serve_process
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 SECRET = "bench-secret-0123456789abcdef"
 MAX_PAIRS = 60
 """Bound on --pairs (each run answers that many pairs)."""
@@ -73,13 +62,6 @@ class Run(NamedTuple):
     """Per answer: submit → next playable, and the part spent on submit + next (ms)."""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def prepare(root: Path, annotators: list[str], pairs: int) -> tuple[str, Path, dict[str, str]]:
     """A rendered pool and a store where each annotator has `pairs` production pairs."""
     pool = tiny_pool(root / "pool", n=16, n_steps=40).root
@@ -100,40 +82,6 @@ def prepare(root: Path, annotators: list[str], pairs: int) -> tuple[str, Path, d
     create_batch(store, select_pairs(manifest, config, annotator_ids=annotators))
     store.dispose()
     return url, pool, tokens
-
-
-@contextmanager
-def serving(db_url: str, pool: Path, log: Path) -> Iterator[str]:
-    """A `robopref serve` subprocess on a free loopback port; yields its base URL."""
-    port = _free_port()
-    command = [sys.executable, "-m", "robopref", "serve", "--db", db_url, "--pool", str(pool),
-               "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, env={**os.environ, "ROBOPREF_SECRET": SECRET},
-                                stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(base, proc, log)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def _wait_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"robopref serve exited:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(f"{base}/api/session", timeout=1)
-        except urllib.error.HTTPError as error:
-            if error.code == 401:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"robopref serve did not start:\n{log.read_text()}")
 
 
 def measure(browser: Any, base: str, token: str, *, prefetch: bool, pairs: int,
@@ -202,7 +150,9 @@ def main() -> None:
     annotators = [f"bench-{i}" for i in range(len(plan))]
     with tempfile.TemporaryDirectory() as tmp:
         db_url, pool, tokens = prepare(Path(tmp), annotators, args.pairs + 1)
-        with serving(db_url, pool, Path(tmp) / "serve.log") as base, sync_playwright() as pw:
+        log = Path(tmp) / "serve.log"
+        with serve_process(db_url, pool, secret=SECRET, log=log) as base, \
+                sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             runs = [Run(name, prefetch, measure(browser, base, tokens[annotator],
                                                 prefetch=prefetch, pairs=args.pairs,

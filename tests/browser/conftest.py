@@ -9,26 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from robopref.testing.serving import CHROMIUM, CHROMIUM_ARGS, serve_process
+
 from .campaign import SECRET, Campaign, build_campaign
 from .leaks import Received, leaks_in, record
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1440, "height": 900}
-SERVER_START_S = 60.0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -49,50 +41,12 @@ def campaign(tmp_path_factory: pytest.TempPathFactory) -> Campaign:
     return build_campaign(tmp_path_factory.mktemp("browser-campaign"))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"robopref serve exited {proc.returncode}:\n{log.read_text()}")
-        try:
-            urllib.request.urlopen(f"{url}/api/session", timeout=1)
-        except urllib.error.HTTPError as error:
-            if error.code == 401:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"robopref serve did not answer in {SERVER_START_S} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def server(campaign: Campaign, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a `robopref serve` subprocess on a free loopback port."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    env = {**os.environ, "ROBOPREF_SECRET": SECRET}
-    command = [sys.executable, "-m", "robopref", "serve", "--db", campaign.store.url,
-               "--pool", str(campaign.pool), "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url, proc, log)
+    with serve_process(campaign.store.url, campaign.pool, secret=SECRET, log=log) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="session")
