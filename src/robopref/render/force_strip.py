@@ -93,7 +93,9 @@ class ForceStrip:
         filled &= rows < h - 2
         strip[filled] = np.broadcast_to(colours[None, :, :], (h, w, 3))[filled]
         image = Image.fromarray(strip)
-        ImageDraw.Draw(image).text((4, 2), label, font=font, fill=(220, 220, 220))
+        # outlined, so the label stays readable over a bright (high-force) bar
+        ImageDraw.Draw(image).text((4, 2), label, font=font, fill=(235, 235, 235),
+                                   stroke_width=2, stroke_fill=(0, 0, 0))
         return np.asarray(image).copy()
 
     def cursor_x(self, time_s: float) -> int:

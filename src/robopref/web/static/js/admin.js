@@ -80,9 +80,22 @@ function annotatorRow(a, actions) {
     el("td", {}, actions(a)));
 }
 
+// The most disputed task × quartile pairings first; the rest one click away (kept across refreshes).
+const DISAGREEMENT_ROWS = 12;
+let showAllDisagreement = false;
+
 function renderDisagreement(rows) {
-  const body = rows.map((r) => el("tr", {}, el("td", {}, r.task), el("td", {}, r.quartiles),
+  const shown = showAllDisagreement ? rows : rows.slice(0, DISAGREEMENT_ROWS);
+  const body = shown.map((r) => el("tr", {}, el("td", {}, r.task), el("td", {}, r.quartiles),
     el("td", { class: "num" }, count(r.pairs)), el("td", { class: "num" }, percent(r.disagreement))));
+  if (rows.length > DISAGREEMENT_ROWS) {
+    const label = showAllDisagreement ? `Show the top ${DISAGREEMENT_ROWS}` : `Show all ${rows.length}`;
+    const toggle = el("button", { type: "button", class: "link", id: "disagreement-toggle", onclick: () => {
+      showAllDisagreement = !showAllDisagreement;
+      renderDisagreement(rows);
+    } }, label);
+    body.push(el("tr", {}, el("td", { colspan: "4" }, toggle)));
+  }
   fill($("#disagreement tbody"), body.length ? body : el("tr", {}, el("td", { colspan: "4" }, "No answers yet.")));
 }
 
