@@ -50,6 +50,20 @@ def test_pairs_writes_batches_and_a_summary_line(manifest: pd.DataFrame, tmp_pat
     assert json.loads((out / "config.json").read_text())["config"]["batch_size"] == 200
 
 
+def test_rubric_is_asked_on_the_production_batch_only(
+    manifest: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = tmp_path / "manifest.parquet"
+    manifest.to_parquet(source)
+    args = ["pairs", str(source), str(tmp_path / "out"), "--batch-size", "60", "--calibration",
+            "--rubric"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "out" / "batches.json").read_text())
+    assert [(b["kind"], b["rubric"]) for b in written] == [
+        ("production", True), ("calibration", False), ("calibration", False)]
+
+
 def test_pairs_on_a_too_small_pool_exits_2_naming_the_field(
     manifest: pd.DataFrame, tmp_path: Path
 ) -> None:

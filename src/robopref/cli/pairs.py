@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +41,9 @@ def pairs(
         bool, typer.Option("--calibration", help="Also draw the calibration sets.")
     ] = False,
     ranking_sets: Annotated[int, typer.Option(help="Ranking sets to draw as well.")] = 0,
+    rubric: Annotated[
+        bool, typer.Option("--rubric", help="Ask the rubric sub-questions on the batch's pairs.")
+    ] = False,
     batch_id: Annotated[str | None, typer.Option(help="Batch id [derived from the seed].")] = None,
     seed: Annotated[int | None, typer.Option(help=f"Random seed [{_D.seed}].")] = None,
     db: Annotated[
@@ -69,6 +73,8 @@ def pairs(
         read_manifest(pool), cfg, annotator_ids=ids, calibration=calibration,
         ranking_sets=ranking_sets, batch_id=batch_id, manifest_path=str(pool),
     )  # fmt: skip
+    if rubric:  # the production batch only: calibration and ranking sets ask no rubric
+        batches[0] = replace(batches[0], rubric=True)
     files = write_batches(batches, out, config=cfg)
     if db is not None:
         from robopref.store import create_batch, open_store, sync_trajectories

@@ -108,6 +108,7 @@ def _describe(batch: PairBatch) -> dict[str, object]:
     return {
         "batch_id": batch.batch_id,
         "kind": batch.kind.value,
+        "rubric": batch.rubric,
         "pairs": len(batch.pairs),
         "assignments": len(batch.assignments),
         "ranking_sets": [
