@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,11 @@ class Store:
     """Engine for read transactions (plain `BEGIN` on SQLite)."""
     writer: Engine
     """The same pool, for write transactions (`BEGIN IMMEDIATE` on SQLite)."""
+    _write_lock: threading.RLock = field(default_factory=threading.RLock, repr=False,
+                                         compare=False)
+    """SQLite: this process's writers queue here, one at a time, before taking a pooled
+    connection, instead of each holding one while SQLite's busy handler sleeps and retries
+    (writers in other processes still meet the busy timeout)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -55,9 +61,17 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with Session(self.writer, expire_on_commit=False) as session, session.begin():
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        On SQLite, writers of this process take turns (one write transaction at a time).
+        """
+        with self._writers_turn(), Session(self.writer, expire_on_commit=False) as session, \
+                session.begin():
             yield session
+
+    def _writers_turn(self) -> AbstractContextManager[object]:
+        """The process's write lock on SQLite; nothing on PostgreSQL (row locks suffice)."""
+        return self._write_lock if self.is_sqlite else nullcontext()
 
     def dispose(self) -> None:
         """Close pooled connections (call before a process forks or exits)."""
@@ -124,7 +138,9 @@ def _shown_url(url: str) -> str:
 
 
 def _pg_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No pre-ping (a round trip before every checkout); connections are renewed after
+    # 5 minutes instead, and a connection the server dropped fails one request, not all.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=300)
 
 
 def _sqlite_engine(url: str) -> Engine:
