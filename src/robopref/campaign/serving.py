@@ -10,13 +10,9 @@ from robopref.store import (
     QueueItem,
     RankingQueueItem,
     Store,
-    assignment_progress,
+    annotator_work,
     is_certified,
-    next_assignment,
     next_ranking,
-    rankings_waiting,
-    scored_batch_ids,
-    upcoming_assignments,
 )
 
 
@@ -40,21 +36,20 @@ class NextWork:
 def next_work(store: Store, annotator_id: str, *, upcoming: int = 2) -> NextWork:
     """The annotator's phase and next pair: calibration sets until certified, then production.
 
-    The pair returned is marked shown; the upcoming ones are not.
+    One read transaction (`annotator_work`); the pair returned is marked shown, the
+    upcoming ones are not.
     """
-    certified = is_certified(store, annotator_id)
-    kinds = kinds_served(certified)
-    item = next_assignment(store, annotator_id, kinds=kinds)
-    later = tuple(upcoming_assignments(store, annotator_id, k=upcoming, kinds=kinds)) \
-        if item is not None else ()
-    rankings = rankings_waiting(store, annotator_id) if certified else 0
-    scored = scored_batch_ids(store, annotator_id)
-    phase = decide_phase(certified=certified, has_pair=item is not None, rankings=rankings)
+    work = annotator_work(store, annotator_id, kinds_for=kinds_served, upcoming=upcoming)
+    item = work.queue[0] if work.queue else None
+    rankings = work.rankings_waiting if work.certified else 0
+    phase = decide_phase(certified=work.certified, has_pair=item is not None, rankings=rankings)
     # calibration counts the set being taken, not those already scored
-    excluding = scored if phase is Phase.CALIBRATION else ()
-    progress = assignment_progress(store, annotator_id, kinds=kinds, excluding=excluding)
-    return NextWork(phase=phase, progress=progress, assignment=item, upcoming=later,
-                    rankings_waiting=rankings, feedback_available=bool(scored))
+    excluding = set(work.scored_batch_ids) if phase is Phase.CALIBRATION else set()
+    counted = [p for batch, p in work.progress_by_batch.items() if batch not in excluding]
+    progress = Progress(done=sum(p.done for p in counted),
+                        assigned=sum(p.assigned for p in counted))
+    return NextWork(phase=phase, progress=progress, assignment=item, upcoming=work.queue[1:],
+                    rankings_waiting=rankings, feedback_available=bool(work.scored_batch_ids))
 
 
 def next_ranking_for(store: Store, annotator_id: str) -> RankingQueueItem | None:

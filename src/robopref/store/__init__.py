@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from robopref.store.calibration import (
         calibration_answers,
+        record_certification,
         record_certification_once,
         scored_batch_ids,
     )
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
         is_certified,
         issue_token,
         pairs_frame,
-        record_certification,
         set_batch_status,
         sync_trajectories,
         trajectories_frame,
@@ -86,6 +86,7 @@ if TYPE_CHECKING:
         skip_assignment,
         submit_annotation,
     )
+    from robopref.store.work import WorkSnapshot, annotator_work
 
 _WHERE = {
     "add_assignments": ("batches", "add_assignments"),
@@ -109,7 +110,7 @@ _WHERE = {
     "is_certified": ("queries", "is_certified"),
     "issue_token": ("queries", "issue_token"),
     "pairs_frame": ("queries", "pairs_frame"),
-    "record_certification": ("queries", "record_certification"),
+    "record_certification": ("calibration", "record_certification"),
     "set_batch_status": ("queries", "set_batch_status"),
     "sync_trajectories": ("queries", "sync_trajectories"),
     "trajectories_frame": ("queries", "trajectories_frame"),
@@ -147,6 +148,8 @@ _WHERE = {
     "RankingQueueItem": ("records", "RankingQueueItem"),
     "skip_assignment": ("submit", "skip_assignment"),
     "submit_annotation": ("submit", "submit_annotation"),
+    "WorkSnapshot": ("work", "WorkSnapshot"),
+    "annotator_work": ("work", "annotator_work"),
 }
 
 __all__ = [
@@ -171,11 +174,13 @@ __all__ = [
     "Store",
     "Submission",
     "SubmitResult",
+    "WorkSnapshot",
     "add_annotator",
     "add_assignments",
     "annotations_frame",
     "annotator_batch_ids",
     "annotator_for_token",
+    "annotator_work",
     "assigned_ranking_set_ids",
     "assignment_progress",
     "assignments_frame",

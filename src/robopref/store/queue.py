@@ -1,11 +1,15 @@
-"""An annotator's pair queue: the next pair to show, and the few after it (for prefetch)."""
+"""An annotator's pair queue: the next pair to show, and the few after it (for prefetch).
+
+The queue is read in a read transaction; showing a pair is a separate one-statement write.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
@@ -36,13 +40,25 @@ def batch_kinds(kinds: Collection[BatchKind | str] | None, *, where: str) -> lis
             from None
 
 
+QueueQuery = Select[str, str, str, datetime | None, str, str, str, bool]
+"""`open_work`'s rows: assignment, pair and batch columns of one queue entry."""
+_QUEUE_COLUMNS = (Assignment.pair_id, Assignment.batch_id, Assignment.left_trajectory_id,
+                  Assignment.shown_at, Pair.task, Pair.trajectory_a_id, Pair.trajectory_b_id,
+                  Batch.rubric)
+
+
 def open_work(
     annotator_id: str, *, batch_id: str | None = None, kinds: list[str] | None = None
-) -> Select[Assignment]:
-    """The annotator's unanswered, unskipped assignments in open batches (unordered)."""
+) -> QueueQuery:
+    """The annotator's unanswered, unskipped queue rows in open batches (unordered).
+
+    One joined row per assignment with what a `QueueItem` needs but the clips
+    (`queue_items` adds those).
+    """
     query = (
-        select(Assignment)
+        select(*_QUEUE_COLUMNS)
         .join(Batch, Batch.batch_id == Assignment.batch_id)
+        .join(Pair, Pair.pair_id == Assignment.pair_id)
         .where(Assignment.annotator_id == annotator_id, Assignment.completed.is_(False),
                Assignment.skipped.is_(False), Batch.status == BatchStatus.OPEN.value)
     )
@@ -53,9 +69,59 @@ def open_work(
     return query
 
 
-def _in_order(query: Select[Any]) -> Select[Any]:
+def in_order(query: QueueQuery) -> QueueQuery:
     """Batches oldest first, pairs in their assigned order."""
     return query.order_by(Batch.created_at, Batch.batch_id, Assignment.position)
+
+
+def queue_items(
+    session: Session, work: QueueQuery, *, offset: int, limit: int, remaining: int | None
+) -> list[QueueItem]:
+    """`limit` items of the queue `work` (an `open_work` query) from `offset`, in queue order.
+
+    Two statements: the joined queue rows, then the clips of their trajectories by one IN
+    query. `remaining` is the size of the whole queue (None: counted here, when any row is
+    found); item n's `remaining` counts it and the items after it.
+    """
+    rows = session.execute(in_order(work).offset(offset).limit(limit)).all()
+    if not rows:
+        return []
+    if remaining is None:
+        remaining = int(session.scalar(select(func.count()).select_from(work.subquery())) or 0)
+    ids = {t for row in rows for t in (row.trajectory_a_id, row.trajectory_b_id)}
+    clips = dict(session.execute(select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path)
+                                 .where(TrajectoryRow.trajectory_id.in_(ids))).all())
+    items = []
+    for n, row in enumerate(rows):
+        right = (row.trajectory_b_id if row.left_trajectory_id == row.trajectory_a_id
+                 else row.trajectory_a_id)
+        items.append(QueueItem(
+            pair_id=row.pair_id, batch_id=row.batch_id, task=row.task,
+            left_trajectory_id=row.left_trajectory_id, right_trajectory_id=right,
+            left_clip_path=clips.get(row.left_trajectory_id), right_clip_path=clips.get(right),
+            shown_at=as_utc(row.shown_at), remaining=remaining - offset - n,
+            rubric=bool(row.rubric),
+        ))
+    return items
+
+
+def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
+    """`item` with its first showing recorded (unchanged when it was shown before).
+
+    The read that found the item is over; the write is one `UPDATE … WHERE shown_at IS
+    NULL`, so of two concurrent first showings the first writer's time stays, and the
+    write lock is held for one statement only.
+    """
+    if item.shown_at is not None:
+        return item
+    now = utcnow()
+    with store.write() as session:
+        session.execute(
+            update(Assignment)
+            .where(Assignment.pair_id == item.pair_id, Assignment.annotator_id == annotator_id,
+                   Assignment.shown_at.is_(None))
+            .values(shown_at=now).execution_options(synchronize_session=False))
+    return replace(item, shown_at=now)
 
 
 def next_assignment(
@@ -86,15 +152,21 @@ def next_assignment(
     where = f"queue of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id, batch_id=batch_id)
     work = open_work(annotator_id, batch_id=batch_id, kinds=batch_kinds(kinds, where=where))
-    session_scope = store.write() if mark_shown else store.read()
-    with session_scope as session:
-        assignment = session.scalars(_in_order(work).limit(1)).first()
-        if assignment is None:
-            return None
-        remaining = session.scalar(select(func.count()).select_from(work.subquery())) or 0
-        if mark_shown and assignment.shown_at is None:
-            assignment.shown_at = utcnow()
-        return _queue_item(session, assignment, remaining=int(remaining))
+    with store.read() as session:
+        found = queue_items(session, work, offset=0, limit=1, remaining=None)
+    if not found:
+        return None
+    return record_shown(store, annotator_id, found[0]) if mark_shown else found[0]
+
+
+def check_upcoming(where: str, k: int) -> None:
+    """Refuse a prefetch count outside 0…`MAX_UPCOMING`.
+
+    Raises:
+        InputError: `k` is not an integer in range, naming the field `k`.
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_UPCOMING:
+        raise InputError(where, "k", f"must be an integer in 0…{MAX_UPCOMING}, got {k!r}")
 
 
 def upcoming_assignments(
@@ -114,30 +186,7 @@ def upcoming_assignments(
     """
     where = f"queue of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id)
-    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_UPCOMING:
-        raise InputError(where, "k", f"must be an integer in 0…{MAX_UPCOMING}, got {k!r}")
+    check_upcoming(where, k)
     work = open_work(annotator_id, kinds=batch_kinds(kinds, where=where))
     with store.read() as session:
-        following = session.scalars(_in_order(work).offset(1).limit(k)).all()
-        total = 0
-        if following:
-            total = int(session.scalar(select(func.count()).select_from(work.subquery())) or 0)
-        return [_queue_item(session, a, remaining=total - 1 - n)
-                for n, a in enumerate(following)]
-
-
-def _queue_item(session: Session, assignment: Assignment, *, remaining: int) -> QueueItem:
-    pair = session.get_one(Pair, assignment.pair_id)
-    right = (pair.trajectory_b_id if assignment.left_trajectory_id == pair.trajectory_a_id
-             else pair.trajectory_a_id)
-    clips = dict(session.execute(
-        select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path).where(
-            TrajectoryRow.trajectory_id.in_([assignment.left_trajectory_id, right]))
-    ).all())
-    return QueueItem(
-        pair_id=pair.pair_id, batch_id=assignment.batch_id, task=pair.task,
-        left_trajectory_id=assignment.left_trajectory_id, right_trajectory_id=right,
-        left_clip_path=clips.get(assignment.left_trajectory_id),
-        right_clip_path=clips.get(right), shown_at=as_utc(assignment.shown_at),
-        remaining=remaining, rubric=bool(session.get_one(Batch, assignment.batch_id).rubric),
-    )
+        return queue_items(session, work, offset=1, limit=k, remaining=None)

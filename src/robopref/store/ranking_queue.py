@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from robopref.store.models import (
     Batch,
@@ -64,8 +65,13 @@ def rankings_waiting(store: Store, annotator_id: str) -> int:
     """
     check_ids(f"rankings of {shown(annotator_id)}", annotator_id=annotator_id)
     with store.read() as session:
-        query = select(func.count()).select_from(_open_sets(annotator_id).subquery())
-        return int(session.scalar(query) or 0)
+        return open_sets_count(session, annotator_id)
+
+
+def open_sets_count(session: Session, annotator_id: str) -> int:
+    """`rankings_waiting` inside an open session (one statement)."""
+    query = select(func.count()).select_from(_open_sets(annotator_id).subquery())
+    return int(session.scalar(query) or 0)
 
 
 def assigned_ranking_set_ids(store: Store, annotator_id: str) -> list[str]:
