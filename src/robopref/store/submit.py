@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -60,21 +60,23 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     annotation_id = stored_id(submission.annotator_id, submission.idempotency_key)
     try:
         with store.write() as session:
-            if session.get(Annotation, annotation_id) is not None:
+            if session.scalar(_STORED, {"annotation_id": annotation_id}) is not None:
                 return SubmitResult(annotation_id, created=False)
-            assignment = session.get(Assignment, (submission.pair_id, submission.annotator_id))
-            pair = session.get(Pair, submission.pair_id)
+            target = session.execute(_ASSIGNED, {"pair_id": submission.pair_id,
+                                                 "annotator_id": submission.annotator_id}).first()
             where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
-            if assignment is None or pair is None:
+            if target is None:
                 raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
                                        f"{submission.annotator_id!r}")
-            if submission.left_trajectory_id not in (pair.trajectory_a_id, pair.trajectory_b_id):
+            if submission.left_trajectory_id not in (target.trajectory_a_id,
+                                                     target.trajectory_b_id):
                 raise InputError(where, "left_trajectory_id",
                                  f"{submission.left_trajectory_id!r} is not in this pair")
             now = utcnow()
-            session.add(Annotation(
-                annotation_id=annotation_id, pair_id=pair.pair_id,
-                trajectory_a_id=pair.trajectory_a_id, trajectory_b_id=pair.trajectory_b_id,
+            # a concurrent twin with the same key fails on this insert's primary key
+            session.execute(insert(Annotation).values(
+                annotation_id=annotation_id, pair_id=submission.pair_id,
+                trajectory_a_id=target.trajectory_a_id, trajectory_b_id=target.trajectory_b_id,
                 annotator_id=submission.annotator_id, preference=choice.value,
                 confidence=submission.confidence, response_time_ms=submission.response_time_ms,
                 free_text_reason=submission.free_text_reason,
@@ -83,10 +85,9 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
                 else dict(submission.rubric_answers),
                 interface_version=submission.interface_version,
                 idempotency_key=submission.idempotency_key,
-                shown_at=submission.shown_at or assignment.shown_at, created_at=now,
+                shown_at=submission.shown_at or target.shown_at, created_at=now,
             ))
-            session.flush()  # a concurrent twin with the same key fails here, not at commit
-            _complete(session, assignment, where, now)
+            _complete(session, submission.pair_id, submission.annotator_id, where, now)
     except IntegrityError:
         original = _existing(store, annotation_id)
         if original is None:
@@ -95,12 +96,24 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     return SubmitResult(annotation_id, created=True)
 
 
-def _complete(session: Session, assignment: Assignment, where: str, now: datetime) -> None:
+_STORED = select(Annotation.annotation_id).where(
+    Annotation.annotation_id == bindparam("annotation_id"))
+"""Built once: the idempotency check of every submit."""
+_ASSIGNED = (
+    select(Assignment.shown_at, Pair.trajectory_a_id, Pair.trajectory_b_id)
+    .join(Pair, Pair.pair_id == Assignment.pair_id)
+    .where(Assignment.pair_id == bindparam("pair_id"),
+           Assignment.annotator_id == bindparam("annotator_id"))
+)
+"""Built once: the assignment a submit answers and its pair, in one read by primary key."""
+
+
+def _complete(session: Session, pair_id: str, annotator_id: str, where: str,
+              now: datetime) -> None:
     # compare-and-set: of two different keys racing for one assignment, exactly one wins
     result = session.execute(
         update(Assignment)
-        .where(Assignment.pair_id == assignment.pair_id,
-               Assignment.annotator_id == assignment.annotator_id,
+        .where(Assignment.pair_id == pair_id, Assignment.annotator_id == annotator_id,
                Assignment.completed.is_(False))
         .values(completed=True, completed_at=now, skipped=False)
         .execution_options(synchronize_session=False)
