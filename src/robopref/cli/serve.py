@@ -41,6 +41,7 @@ def serve(
     from robopref.render import stale_clips, stale_clips_warning
     from robopref.store import open_store
     from robopref.web import Settings, create_app
+    from robopref.web.nodelay import HTTP_PROTOCOL
 
     _check_pool(pool)
     stale = stale_clips(pool)
@@ -52,12 +53,12 @@ def serve(
                f"{workers} worker(s)")
     if workers == 1:
         settings = Settings(db_url=db, pool=pool, secret=secret, upgrade=False)  # type: ignore[arg-type]
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, http=HTTP_PROTOCOL)
         return
     os.environ.update({"ROBOPREF_DB_URL": db, "ROBOPREF_POOL": str(pool), SECRET_ENV: secret,
                        "ROBOPREF_UPGRADE": "false"})
     uvicorn.run("robopref.web.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers)
+                workers=workers, http=HTTP_PROTOCOL)
 
 
 def _check_pool(pool: Path) -> None:
