@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import stat
 import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 
 from robopref.errors import InputError
@@ -17,6 +21,29 @@ logger = logging.getLogger(__name__)
 
 MIN_RELOAD_S = 2.0
 """An unknown id reloads the index at most this often (new trajectories appear)."""
+MAX_CACHED_CLIP_BYTES = 8 * 2**20
+"""Clips up to this size are answered from memory; larger ones are read from disk."""
+CACHE_BUDGET_BYTES = 256 * 2**20
+"""Most clip bytes one process keeps in memory (least recently served dropped first)."""
+
+_Version = tuple[int, int, int]
+"""A file's (inode, modification time in ns, size): changes when it is rewritten."""
+
+
+def _version(found: os.stat_result) -> _Version:
+    return (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+@dataclass(frozen=True)
+class ClipFile:
+    """A clip that may be served: its video file, that file's stat, its bytes if cached."""
+
+    path: Path
+    """The video inside `POOL/clips/`."""
+    stat: os.stat_result
+    """The video's stat when it was looked up (size, ETag and Last-Modified come from it)."""
+    data: bytes | None
+    """The whole file, when it is small enough to be kept in memory."""
 
 
 class ClipIndex:
@@ -45,7 +72,11 @@ class ClipIndex:
         self._ids: dict[str, str] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
-        self._burned: dict[str, tuple[tuple[int, int, int], bool]] = {}
+        self._paths: dict[str, tuple[Path, Path] | None] = {}
+        self._burned: dict[str, tuple[_Version, bool]] = {}
+        self._bytes: OrderedDict[str, tuple[_Version, bytes]] = OrderedDict()
+        self._cached_bytes = 0
+        self._bytes_lock = threading.Lock()
 
     def display_id(self, trajectory_id: str) -> str:
         """The display id of a trajectory's clip."""
@@ -59,23 +90,73 @@ class ClipIndex:
             found = self._ids.get(clip_id)
         return found
 
-    def video(self, trajectory_id: str) -> Path | None:
-        """The trajectory's clip file, when it exists and carries its display id burned in.
+    def clip(self, trajectory_id: str) -> ClipFile | None:
+        """The trajectory's clip, when its file exists and carries its display id burned in.
 
-        The sidecar check (`burned_id` equals the display id) is cached per sidecar
-        version (inode, modification time and size), so a re-rendered clip is checked again.
+        Two `stat` calls per request: the sidecar check (`burned_id` equals the display id)
+        and the cached bytes are kept per file version (inode, modification time and
+        size), so a re-rendered clip is checked and read again.
         """
-        try:
-            video, _, sidecar = clip_files(self.clips_dir, trajectory_id)
-            stamp = sidecar.stat()
-        except (InputError, OSError):
+        paths = self._files(trajectory_id)
+        if paths is None:
             return None
-        version = (stamp.st_ino, stamp.st_mtime_ns, stamp.st_size)
+        video, sidecar = paths
+        try:
+            sidecar_stat, video_stat = sidecar.stat(), video.stat()
+        except OSError:
+            return None
+        if not stat.S_ISREG(video_stat.st_mode) or not self._is_burned(
+                trajectory_id, sidecar, _version(sidecar_stat)):
+            return None
+        return ClipFile(video, video_stat, self._data(trajectory_id, video, video_stat))
+
+    def video(self, trajectory_id: str) -> Path | None:
+        """The trajectory's clip file, when `clip` would serve it."""
+        found = self.clip(trajectory_id)
+        return None if found is None else found.path
+
+    def _files(self, trajectory_id: str) -> tuple[Path, Path] | None:
+        """The clip's video and sidecar paths (None for a name that could leave the folder)."""
+        if trajectory_id not in self._paths:
+            try:
+                video, _, sidecar = clip_files(self.clips_dir, trajectory_id)
+            except InputError:
+                self._paths[trajectory_id] = None
+            else:
+                self._paths[trajectory_id] = (video, sidecar)
+        return self._paths[trajectory_id]
+
+    def _is_burned(self, trajectory_id: str, sidecar: Path, version: _Version) -> bool:
         cached = self._burned.get(trajectory_id)
         if cached is None or cached[0] != version:
             cached = (version, has_burned_id(sidecar, self._key, trajectory_id))
             self._burned[trajectory_id] = cached
-        return video if cached[1] and video.is_file() else None
+        return cached[1]
+
+    def _data(self, trajectory_id: str, video: Path, found: os.stat_result) -> bytes | None:
+        """The video's bytes from memory (read on first use), or None for a large one."""
+        version = _version(found)
+        with self._bytes_lock:
+            cached = self._bytes.get(trajectory_id)
+            if cached is not None and cached[0] == version:
+                self._bytes.move_to_end(trajectory_id)
+                return cached[1]
+        if found.st_size > MAX_CACHED_CLIP_BYTES:
+            return None
+        try:
+            data = video.read_bytes()
+        except OSError:
+            return None
+        if len(data) != found.st_size:  # rewritten while read: stream it from disk instead
+            return None
+        with self._bytes_lock:
+            old = self._bytes.pop(trajectory_id, None)
+            self._cached_bytes += len(data) - (0 if old is None else len(old[1]))
+            self._bytes[trajectory_id] = (version, data)
+            while self._cached_bytes > CACHE_BUDGET_BYTES:
+                _, (_, dropped) = self._bytes.popitem(last=False)
+                self._cached_bytes -= len(dropped)
+        return data
 
     def _reload(self) -> None:
         with self._lock:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
-from robopref.web.clip_index import ClipIndex
+from robopref.web.clip_index import ClipFile, ClipIndex
 from robopref.web.deps import SessionDep
 
 router = APIRouter(tags=["clips"])
@@ -18,11 +20,20 @@ _DISPLAY_ID = re.compile(r"[0-9a-f]{24}")
 
 
 class ClipResponse(FileResponse):
-    """A FileResponse that answers a malformed `Range` with 416, as an unsatisfiable one.
+    """A FileResponse for clips: a malformed `Range` is 416, and small clips come from memory.
 
-    Starlette answers 400; players retry a 416 with a fresh range, and the reply carries
-    `Content-Range: bytes */SIZE` so they learn the size.
+    Starlette answers a malformed range 400; players retry a 416 with a fresh range, and
+    the reply carries `Content-Range: bytes */SIZE` so they learn the size. Given the
+    file's bytes (`ClipIndex` caches small clips), ranges are cut from them instead of
+    read through a thread per call; status codes and headers (Content-Range, ETag,
+    Last-Modified, If-Range, multipart ranges) stay FileResponse's own.
     """
+
+    def __init__(self, clip: ClipFile, *, headers: Mapping[str, str]) -> None:
+        """Serve `clip` as video/mp4 (from `clip.data` when cached, else from disk)."""
+        self._data = clip.data
+        super().__init__(clip.path, media_type="video/mp4", headers=headers,
+                         stat_result=None if clip.data is None else clip.stat)
 
     @classmethod
     def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
@@ -31,9 +42,34 @@ class ClipResponse(FileResponse):
         except MalformedRangeHeader:
             raise RangeNotSatisfiable(file_size) from None
 
+    @asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[Any]:
+        if self._data is None:
+            async with super()._open_file() as file:
+                yield file
+        else:
+            yield _MemoryFile(self._data)
 
-def clip_path(index: ClipIndex, clip_id: str) -> Path | None:
-    """The video file a display id stands for, inside `POOL/clips/`, or None.
+
+class _MemoryFile:
+    """The part of `anyio.AsyncFile` FileResponse reads with, over bytes in memory."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._at = 0
+
+    async def seek(self, offset: int) -> None:
+        self._at = offset
+
+    async def read(self, size: int = -1) -> bytes:
+        end = len(self._view) if size < 0 else self._at + size
+        chunk = bytes(self._view[self._at:end])
+        self._at += len(chunk)
+        return chunk
+
+
+def find_clip(index: ClipIndex, clip_id: str) -> ClipFile | None:
+    """The clip a display id stands for, inside `POOL/clips/`, or None.
 
     Only ids the index knows reach the filesystem; the path is built by `clip_files`,
     which refuses names that could leave the clip folder. A clip whose sidecar does not
@@ -43,15 +79,17 @@ def clip_path(index: ClipIndex, clip_id: str) -> Path | None:
     if _DISPLAY_ID.fullmatch(clip_id) is None:
         return None
     trajectory_id = index.trajectory_id(clip_id)
-    return None if trajectory_id is None else index.video(trajectory_id)
+    return None if trajectory_id is None else index.clip(trajectory_id)
 
 
 @router.get("/clips/{clip_id}.mp4")
 def clip(clip_id: str, request: Request, session: SessionDep) -> ClipResponse:
     """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable)."""
     index: ClipIndex = request.app.state.clip_index
-    video = clip_path(index, clip_id)
-    if video is None:
+    found = find_clip(index, clip_id)
+    if found is None:
         raise HTTPException(404, "no such clip")
-    return ClipResponse(video, media_type="video/mp4",
-                        headers={"Cache-Control": "private, max-age=3600"})
+    return ClipResponse(found, headers=_CLIP_HEADERS)
+
+
+_CLIP_HEADERS = {"Cache-Control": "private, max-age=3600"}
