@@ -5,12 +5,11 @@ The queue is read in a read transaction; showing a pair is a separate one-statem
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, select, update
 
 from robopref.errors import InputError
 from robopref.store.models import Assignment, Batch, BatchStatus, Pair, TrajectoryRow, utcnow
@@ -41,19 +40,25 @@ def batch_kinds(kinds: Collection[BatchKind | str] | None, *, where: str) -> lis
 
 
 QueueQuery = Select[str, str, str, datetime | None, str, str, str, bool]
-"""`open_work`'s rows: assignment, pair and batch columns of one queue entry."""
+"""`open_work`: assignment, pair and batch columns of each queue entry."""
+QueueRow = Row[str, str, str, datetime | None, str, str, str, bool]
+"""One row of a `QueueQuery`."""
 _QUEUE_COLUMNS = (Assignment.pair_id, Assignment.batch_id, Assignment.left_trajectory_id,
                   Assignment.shown_at, Pair.task, Pair.trajectory_a_id, Pair.trajectory_b_id,
                   Batch.rubric)
 
 
 def open_work(
-    annotator_id: str, *, batch_id: str | None = None, kinds: list[str] | None = None
+    annotator_id: str | BindParameter[str],
+    *,
+    batch_id: str | None = None,
+    kinds: list[str] | BindParameter[list[str]] | None = None,
 ) -> QueueQuery:
     """The annotator's unanswered, unskipped queue rows in open batches (unordered).
 
     One joined row per assignment with what a `QueueItem` needs but the clips
-    (`queue_items` adds those).
+    (`queue_items` adds those). `annotator_id` and `kinds` may be bound parameters, for a
+    statement built once.
     """
     query = (
         select(*_QUEUE_COLUMNS)
@@ -74,23 +79,28 @@ def in_order(query: QueueQuery) -> QueueQuery:
     return query.order_by(Batch.created_at, Batch.batch_id, Assignment.position)
 
 
-def queue_items(
-    session: Session, work: QueueQuery, *, offset: int, limit: int, remaining: int | None
-) -> list[QueueItem]:
-    """`limit` items of the queue `work` (an `open_work` query) from `offset`, in queue order.
+_CLIPS = select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path).where(
+    TrajectoryRow.trajectory_id.in_(bindparam("ids", expanding=True)))
+_SHOWN = (
+    update(Assignment)
+    .where(Assignment.pair_id == bindparam("pair"),
+           Assignment.annotator_id == bindparam("annotator"), Assignment.shown_at.is_(None))
+    .values(shown_at=bindparam("now"))
+)
 
-    Two statements: the joined queue rows, then the clips of their trajectories by one IN
-    query. `remaining` is the size of the whole queue (None: counted here, when any row is
-    found); item n's `remaining` counts it and the items after it.
+
+def queue_items(
+    connection: Connection, rows: Sequence[QueueRow], *, offset: int, remaining: int
+) -> list[QueueItem]:
+    """Queue items of `open_work` rows that start at queue position `offset`.
+
+    Adds the clips of their trajectories by one IN query. `remaining` is the size of the
+    whole queue; item n's `remaining` counts it and the items after it.
     """
-    rows = session.execute(in_order(work).offset(offset).limit(limit)).all()
     if not rows:
         return []
-    if remaining is None:
-        remaining = int(session.scalar(select(func.count()).select_from(work.subquery())) or 0)
-    ids = {t for row in rows for t in (row.trajectory_a_id, row.trajectory_b_id)}
-    clips = dict(session.execute(select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path)
-                                 .where(TrajectoryRow.trajectory_id.in_(ids))).all())
+    ids = sorted({t for row in rows for t in (row.trajectory_a_id, row.trajectory_b_id)})
+    clips: dict[str, str | None] = dict(connection.execute(_CLIPS, {"ids": ids}).all())
     items = []
     for n, row in enumerate(rows):
         right = (row.trajectory_b_id if row.left_trajectory_id == row.trajectory_a_id
@@ -105,6 +115,16 @@ def queue_items(
     return items
 
 
+def _window(store: Store, work: QueueQuery, *, offset: int, limit: int) -> list[QueueItem]:
+    """`limit` items of the queue `work` from position `offset`, in one read transaction."""
+    with store.read_rows() as connection:
+        rows = connection.execute(in_order(work).offset(offset).limit(limit)).all()
+        if not rows:
+            return []
+        size = connection.scalar(select(func.count()).select_from(work.subquery())) or 0
+        return queue_items(connection, rows, offset=offset, remaining=int(size))
+
+
 def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
     """`item` with its first showing recorded (unchanged when it was shown before).
 
@@ -115,12 +135,8 @@ def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
     if item.shown_at is not None:
         return item
     now = utcnow()
-    with store.write() as session:
-        session.execute(
-            update(Assignment)
-            .where(Assignment.pair_id == item.pair_id, Assignment.annotator_id == annotator_id,
-                   Assignment.shown_at.is_(None))
-            .values(shown_at=now).execution_options(synchronize_session=False))
+    with store.write_rows() as connection:
+        connection.execute(_SHOWN, {"pair": item.pair_id, "annotator": annotator_id, "now": now})
     return replace(item, shown_at=now)
 
 
@@ -152,8 +168,7 @@ def next_assignment(
     where = f"queue of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id, batch_id=batch_id)
     work = open_work(annotator_id, batch_id=batch_id, kinds=batch_kinds(kinds, where=where))
-    with store.read() as session:
-        found = queue_items(session, work, offset=0, limit=1, remaining=None)
+    found = _window(store, work, offset=0, limit=1)
     if not found:
         return None
     return record_shown(store, annotator_id, found[0]) if mark_shown else found[0]
@@ -188,5 +203,4 @@ def upcoming_assignments(
     check_ids(where, annotator_id=annotator_id)
     check_upcoming(where, k)
     work = open_work(annotator_id, kinds=batch_kinds(kinds, where=where))
-    with store.read() as session:
-        return queue_items(session, work, offset=1, limit=k, remaining=None)
+    return _window(store, work, offset=1, limit=k)

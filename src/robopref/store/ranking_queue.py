@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BindParameter, Select, func, select
 
 from robopref.store.models import (
     Batch,
@@ -18,7 +17,7 @@ from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
 
 
-def _open_sets(annotator_id: str) -> Select[RankingSet]:
+def _open_sets(annotator_id: str | BindParameter[str]) -> Select[RankingSet]:
     return (
         select(RankingSet)
         .join(RankingAssignment, RankingAssignment.ranking_set_id == RankingSet.ranking_set_id)
@@ -26,6 +25,11 @@ def _open_sets(annotator_id: str) -> Select[RankingSet]:
         .where(RankingAssignment.annotator_id == annotator_id,
                RankingAssignment.completed.is_(False), Batch.status == BatchStatus.OPEN.value)
     )
+
+
+def open_sets_count_query(annotator_id: str | BindParameter[str]) -> Select[int]:
+    """The count `rankings_waiting` answers, as a statement (`annotator_id` may be bound)."""
+    return select(func.count()).select_from(_open_sets(annotator_id).subquery())
 
 
 def next_ranking(store: Store, annotator_id: str) -> RankingQueueItem | None:
@@ -65,13 +69,7 @@ def rankings_waiting(store: Store, annotator_id: str) -> int:
     """
     check_ids(f"rankings of {shown(annotator_id)}", annotator_id=annotator_id)
     with store.read() as session:
-        return open_sets_count(session, annotator_id)
-
-
-def open_sets_count(session: Session, annotator_id: str) -> int:
-    """`rankings_waiting` inside an open session (one statement)."""
-    query = select(func.count()).select_from(_open_sets(annotator_id).subquery())
-    return int(session.scalar(query) or 0)
+        return int(session.scalar(open_sets_count_query(annotator_id)) or 0)
 
 
 def assigned_ranking_set_ids(store: Store, annotator_id: str) -> list[str]:

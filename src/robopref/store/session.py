@@ -69,6 +69,21 @@ class Store:
                 session.begin():
             yield session
 
+    @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A plain connection in one read transaction (rolled back on exit).
+
+        For Core statements on hot paths: no ORM session, no identity map.
+        """
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def write_rows(self) -> Iterator[Connection]:
+        """A plain connection in one write transaction, as `write` (committed on success)."""
+        with self._writers_turn(), self.writer.begin() as connection:
+            yield connection
+
     def _writers_turn(self) -> AbstractContextManager[object]:
         """The process's write lock on SQLite; nothing on PostgreSQL (row locks suffice)."""
         return self._write_lock if self.is_sqlite else nullcontext()

@@ -6,9 +6,8 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
 from robopref.store.models import (
@@ -59,10 +58,10 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     choice = submission.validate()
     annotation_id = stored_id(submission.annotator_id, submission.idempotency_key)
     try:
-        with store.write() as session:
-            if session.scalar(_STORED, {"annotation_id": annotation_id}) is not None:
+        with store.write_rows() as connection:
+            if connection.scalar(_STORED, {"annotation_id": annotation_id}) is not None:
                 return SubmitResult(annotation_id, created=False)
-            target = session.execute(_ASSIGNED, {"pair_id": submission.pair_id,
+            target = connection.execute(_ASSIGNED, {"pair_id": submission.pair_id,
                                                  "annotator_id": submission.annotator_id}).first()
             where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
             if target is None:
@@ -74,7 +73,7 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
                                  f"{submission.left_trajectory_id!r} is not in this pair")
             now = utcnow()
             # a concurrent twin with the same key fails on this insert's primary key
-            session.execute(insert(Annotation).values(
+            connection.execute(insert(Annotation).values(
                 annotation_id=annotation_id, pair_id=submission.pair_id,
                 trajectory_a_id=target.trajectory_a_id, trajectory_b_id=target.trajectory_b_id,
                 annotator_id=submission.annotator_id, preference=choice.value,
@@ -87,7 +86,7 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
                 idempotency_key=submission.idempotency_key,
                 shown_at=submission.shown_at or target.shown_at, created_at=now,
             ))
-            _complete(session, submission.pair_id, submission.annotator_id, where, now)
+            _complete(connection, submission.pair_id, submission.annotator_id, where, now)
     except IntegrityError:
         original = _existing(store, annotation_id)
         if original is None:
@@ -108,17 +107,20 @@ _ASSIGNED = (
 """Built once: the assignment a submit answers and its pair, in one read by primary key."""
 
 
-def _complete(session: Session, pair_id: str, annotator_id: str, where: str,
+_COMPLETE = (
+    update(Assignment)
+    .where(Assignment.pair_id == bindparam("pair"),
+           Assignment.annotator_id == bindparam("annotator"), Assignment.completed.is_(False))
+    .values(completed=True, completed_at=bindparam("now"), skipped=False)
+)
+
+
+def _complete(connection: Connection, pair_id: str, annotator_id: str, where: str,
               now: datetime) -> None:
     # compare-and-set: of two different keys racing for one assignment, exactly one wins
-    result = session.execute(
-        update(Assignment)
-        .where(Assignment.pair_id == pair_id, Assignment.annotator_id == annotator_id,
-               Assignment.completed.is_(False))
-        .values(completed=True, completed_at=now, skipped=False)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = connection.execute(_COMPLETE, {"pair": pair_id, "annotator": annotator_id,
+                                            "now": now})
+    if result.rowcount != 1:
         raise AlreadyAnnotatedError(where, "pair_id", "already answered by this annotator "
                                     "under another idempotency key")
 

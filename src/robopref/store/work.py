@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BindParameter, bindparam, case, func, select
 
 from robopref.store.models import Annotator, Assignment, Batch, BatchStatus, CertificationAttempt
-from robopref.store.queue import batch_kinds, check_upcoming, open_work, queue_items, record_shown
-from robopref.store.ranking_queue import open_sets_count
+from robopref.store.queue import (
+    batch_kinds,
+    check_upcoming,
+    in_order,
+    open_work,
+    queue_items,
+    record_shown,
+)
+from robopref.store.ranking_queue import open_sets_count_query
 from robopref.store.records import Progress, QueueItem
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
@@ -32,6 +39,25 @@ class WorkSnapshot:
     """Calibration batches of their recorded attempts, oldest first."""
 
 
+_ANNOTATOR: BindParameter[str] = bindparam("annotator_id")
+_KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
+_FINISHED = case((Assignment.completed.is_(True) | Assignment.skipped.is_(True), 1), else_=0)
+_CERTIFIED = select(Annotator.certified).where(Annotator.annotator_id == _ANNOTATOR)
+_PROGRESS = (
+    select(Assignment.batch_id, func.count(), func.coalesce(func.sum(_FINISHED), 0))
+    .join(Batch, Batch.batch_id == Assignment.batch_id)
+    .where(Assignment.annotator_id == _ANNOTATOR, Batch.status == BatchStatus.OPEN.value,
+           Batch.kind.in_(_KINDS))
+    .group_by(Assignment.batch_id)
+)
+_QUEUE = in_order(open_work(_ANNOTATOR, kinds=_KINDS)).limit(bindparam("limit"))
+_SCORED = (select(CertificationAttempt.calibration_batch_id)
+           .where(CertificationAttempt.annotator_id == _ANNOTATOR)
+           .order_by(CertificationAttempt.attempt_id))
+_RANKINGS = open_sets_count_query(_ANNOTATOR)
+"""Built once, run with parameters: GET /api/next runs them for every request."""
+
+
 def annotator_work(
     store: Store,
     annotator_id: str,
@@ -41,10 +67,10 @@ def annotator_work(
 ) -> WorkSnapshot:
     """The annotator's state and queue in one read transaction, then the first pair shown.
 
-    Seven statements: certified, the queue rows (next + upcoming, one LIMIT query), their
-    clips, the scored calibration batches, the ranking sets waiting, and progress per
-    batch; the queue's `remaining` comes from the progress counts. Marking the first pair
-    shown is a separate one-statement write (`record_shown`).
+    Six statements: certified, progress per batch, the queue rows (next + upcoming, one
+    LIMIT query), their clips, the scored calibration batches and the ranking sets
+    waiting; the queue's `remaining` comes from the progress counts. Marking the first
+    pair shown is a separate one-statement write (`record_shown`).
 
     Args:
         store: The store.
@@ -59,31 +85,17 @@ def annotator_work(
     where = f"work of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id)
     check_upcoming(where, upcoming)
-    with store.read() as session:
-        certified = bool(session.scalar(
-            select(Annotator.certified).where(Annotator.annotator_id == annotator_id)))
-        kinds = batch_kinds(kinds_for(certified), where=where)
-        finished = case((Assignment.completed.is_(True) | Assignment.skipped.is_(True), 1),
-                        else_=0)
-        counts = (
-            select(Assignment.batch_id, func.count(), func.coalesce(func.sum(finished), 0))
-            .join(Batch, Batch.batch_id == Assignment.batch_id)
-            .where(Assignment.annotator_id == annotator_id,
-                   Batch.status == BatchStatus.OPEN.value)
-            .group_by(Assignment.batch_id)
-        )
-        if kinds is not None:
-            counts = counts.where(Batch.kind.in_(kinds))
+    with store.read_rows() as connection:
+        certified = bool(connection.scalar(_CERTIFIED, {"annotator_id": annotator_id}))
+        params = {"annotator_id": annotator_id,
+                  "kinds": batch_kinds(kinds_for(certified), where=where)}
         progress = {str(batch): Progress(done=int(done), assigned=int(assigned))
-                    for batch, assigned, done in session.execute(counts)}
+                    for batch, assigned, done in connection.execute(_PROGRESS, params)}
         left = sum(p.assigned - p.done for p in progress.values())
-        queue = queue_items(session, open_work(annotator_id, kinds=kinds), offset=0,
-                            limit=1 + upcoming, remaining=left)
-        scored = tuple(session.scalars(
-            select(CertificationAttempt.calibration_batch_id)
-            .where(CertificationAttempt.annotator_id == annotator_id)
-            .order_by(CertificationAttempt.attempt_id)))
-        rankings = open_sets_count(session, annotator_id)
+        rows = connection.execute(_QUEUE, {**params, "limit": 1 + upcoming}).all()
+        queue = queue_items(connection, rows, offset=0, remaining=left)
+        scored = tuple(connection.scalars(_SCORED, params))
+        rankings = int(connection.scalar(_RANKINGS, params) or 0)
     if queue:
         queue = [record_shown(store, annotator_id, queue[0]), *queue[1:]]
     return WorkSnapshot(certified=certified, queue=tuple(queue), progress_by_batch=progress,
