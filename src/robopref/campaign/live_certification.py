@@ -168,15 +168,25 @@ def finish_calibration(
 
 
 def finish_if_calibration_done(
-    store: Store, annotator_id: str, pair_id: str, config: QAConfig, *, seed: int = 0
+    store: Store, annotator_id: str, pair_id: str, config: QAConfig, *, seed: int = 0,
+    batch: tuple[str, BatchKind] | None = None,
 ) -> bool:
     """After a submit or skip: score the pair's calibration set if that finished it.
+
+    Args:
+        store: The store.
+        annotator_id: Who submitted or skipped.
+        pair_id: The pair.
+        config: QA settings the attempt is scored with.
+        seed: Seed of the next set's assignment after a fail.
+        batch: The pair's batch id and kind when the caller knows them already (the
+            web app's ownership check read them); None reads them from the store.
 
     Returns:
         True when the pair is in a calibration set the annotator has now finished (also
         for a retried final submit), so the page can open the feedback.
     """
-    found = pair_batch(store, pair_id)
+    found = pair_batch(store, pair_id) if batch is None else batch
     if found is None or found[1] is not BatchKind.CALIBRATION:
         return False
     if not is_batch_finished(store, annotator_id, found[0]):

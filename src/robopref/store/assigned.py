@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 
-from robopref.store.models import Annotator, Assignment, Pair
+from robopref.store.models import Annotator, Assignment, Batch, Pair
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
+from robopref.types import BatchKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +26,10 @@ class AssignedPair:
     """Shown on the left (presentation order)."""
     completed: bool
     """Answered already."""
+    batch_id: str
+    """The batch the pair belongs to."""
+    batch_kind: BatchKind
+    """That batch's kind (a submit scores a calibration set it finishes)."""
 
     @property
     def right_trajectory_id(self) -> str:
@@ -34,13 +39,14 @@ class AssignedPair:
 
 
 _COLUMNS = (Assignment.pair_id, Assignment.left_trajectory_id, Assignment.completed,
-            Pair.trajectory_a_id, Pair.trajectory_b_id)
+            Pair.trajectory_a_id, Pair.trajectory_b_id, Batch.batch_id, Batch.kind)
 
 
-def _assigned(row: tuple[str, str, bool, str, str]) -> AssignedPair:
-    pair_id, left, completed, a, b = row
+def _assigned(row: tuple[str, str, bool, str, str, str, str]) -> AssignedPair:
+    pair_id, left, completed, a, b, batch_id, kind = row
     return AssignedPair(pair_id=pair_id, trajectory_a_id=a, trajectory_b_id=b,
-                        left_trajectory_id=left, completed=bool(completed))
+                        left_trajectory_id=left, completed=bool(completed), batch_id=batch_id,
+                        batch_kind=BatchKind(kind))
 
 
 def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
@@ -51,6 +57,7 @@ def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
     """
     check_ids(f"assignments of {shown(annotator_id)}", annotator_id=annotator_id)
     query = (select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
+             .join(Batch, Batch.batch_id == Pair.batch_id)
              .where(Assignment.annotator_id == annotator_id))
     with store.read() as session:
         rows = session.execute(query).all()
@@ -59,6 +66,7 @@ def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
 
 _ONE_ASSIGNED = (
     select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
+    .join(Batch, Batch.batch_id == Pair.batch_id)
     .where(Assignment.pair_id == bindparam("pair_id"),
            Assignment.annotator_id == bindparam("annotator_id"))
 )
@@ -68,8 +76,8 @@ _ONE_ASSIGNED = (
 def assigned_pair(store: Store, pair_id: str, annotator_id: str) -> AssignedPair | None:
     """The pair `pair_id` if it is assigned to `annotator_id`, else None.
 
-    One read by primary key (assignment and pair) on a plain connection; the web app's
-    ownership check.
+    One read by primary key (assignment, pair and its batch) on a plain connection; the web
+    app's ownership check.
 
     Raises:
         InputError: An id the store could not hold.

@@ -66,36 +66,45 @@ def _per_app(request: Request, name: str, build: Callable[[], _T]) -> _T:
     return found
 
 
-async def get_login_check(request: Request, settings: SettingsDep,
-                          store: StoreDep) -> LoginCheck:
+def _login_check(request: Request) -> LoginCheck:
+    """This app's `LoginCheck` (built on first use)."""
+    settings: Settings = request.app.state.settings
+    secret = settings.secret.get_secret_value()
+    return _per_app(request, "login_check", lambda: LoginCheck(request.app.state.store, secret))
+
+
+async def get_login_check(request: Request) -> LoginCheck:
     """This app's `LoginCheck`."""
-    secret = settings.secret.get_secret_value()
-    return _per_app(request, "login_check", lambda: LoginCheck(store, secret))
+    return _login_check(request)
 
 
-async def get_pair_index(request: Request, settings: SettingsDep,
-                         store: StoreDep) -> PairIndex:
+async def get_pair_index(request: Request) -> PairIndex:
     """This app's `PairIndex` (routes call `assignment_id` on it when they hand a pair out)."""
+    settings: Settings = request.app.state.settings
     secret = settings.secret.get_secret_value()
-    return _per_app(request, "pair_index", lambda: PairIndex(store, secret))
+    return _per_app(request, "pair_index", lambda: PairIndex(request.app.state.store, secret))
 
 
 LoginCheckDep = Annotated[LoginCheck, Depends(get_login_check)]
 PairIndexDep = Annotated[PairIndex, Depends(get_pair_index)]
 
 
-async def current_session(request: Request, settings: SettingsDep,
-                          logins: LoginCheckDep) -> SessionData:
+async def current_session(request: Request) -> SessionData:
     """The signed-in annotator's session.
+
+    Reads the app's state directly rather than through sub-dependencies: every
+    authenticated request resolves it, and each dependency costs FastAPI a solve.
 
     Raises:
         HTTPException: 401 without a valid, unexpired session cookie, or when the token it
             was opened with has been replaced or revoked since (by another process: within
             `login_check.LOGIN_CHECK_TTL_S` seconds).
     """
+    settings: Settings = request.app.state.settings
     data = read_session(settings.secret.get_secret_value(), request.cookies.get(SESSION_COOKIE))
     if data is None:
         raise HTTPException(401, "sign in first: POST /api/session with your token")
+    logins = _login_check(request)
     current = logins.known_current(data.annotator_id, data.token_tag)
     if current is None:  # the copy is old or does not match: ask the store, off the loop
         current = await run_in_threadpool(logins.is_current, data.annotator_id, data.token_tag)
@@ -107,13 +116,13 @@ async def current_session(request: Request, settings: SettingsDep,
 SessionDep = Annotated[SessionData, Depends(current_session)]
 
 
-async def csrf_session(request: Request, session: SessionDep,
-                       settings: SettingsDep) -> SessionData:
+async def csrf_session(request: Request, session: SessionDep) -> SessionData:
     """The session of a state-changing request, after checking its CSRF header.
 
     Raises:
         HTTPException: 401 without a session, 403 when the CSRF header is missing or wrong.
     """
+    settings: Settings = request.app.state.settings
     header = request.headers.get(CSRF_HEADER)
     if not is_csrf_valid(settings.secret.get_secret_value(), session, header):
         raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header")

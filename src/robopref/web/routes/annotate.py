@@ -40,13 +40,13 @@ PREFETCH_PAIRS = 2
 """Pairs after the current one whose clips GET /api/next lists for prefetching."""
 
 
-def get_clip_index(request: Request) -> ClipIndex:
+async def get_clip_index(request: Request) -> ClipIndex:
     """The app's clip index (display id ↔ trajectory id)."""
     index: ClipIndex = request.app.state.clip_index
     return index
 
 
-def get_qa_config(request: Request) -> QAConfig:
+async def get_qa_config(request: Request) -> QAConfig:
     """The QA settings calibration attempts are scored with (`create_app` sets them)."""
     config: QAConfig = request.app.state.qa_config
     return config
@@ -127,8 +127,9 @@ def submit(owned: OwnedSubmissionDep, store: StoreDep, qa: QAConfigDep) -> Submi
     The answer that finishes a calibration set scores it (`calibration_complete`).
     """
     result = submit_annotation(store, to_submission(owned))
-    complete = finish_if_calibration_done(store, owned.owned.annotator_id,
-                                          owned.owned.pair.pair_id, qa)
+    pair = owned.owned.pair
+    complete = finish_if_calibration_done(store, owned.owned.annotator_id, pair.pair_id, qa,
+                                          batch=(pair.batch_id, pair.batch_kind))
     return SubmitPublic(created=result.created, calibration_complete=complete)
 
 
@@ -136,5 +137,6 @@ def submit(owned: OwnedSubmissionDep, store: StoreDep, qa: QAConfigDep) -> Submi
 def skip(owned: OwnedDep, store: StoreDep, qa: QAConfigDep) -> Ok:
     """Take the pair out of the caller's queue unanswered (it may finish a calibration set)."""
     skip_assignment(store, owned.annotator_id, owned.pair.pair_id)
-    finish_if_calibration_done(store, owned.annotator_id, owned.pair.pair_id, qa)
+    finish_if_calibration_done(store, owned.annotator_id, owned.pair.pair_id, qa,
+                               batch=(owned.pair.batch_id, owned.pair.batch_kind))
     return Ok()
