@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
+from starlette.types import Receive, Scope, Send
 
 from robopref.web.clip_index import ClipFile, ClipIndex
 from robopref.web.deps import SessionDep
@@ -41,6 +43,46 @@ class ClipResponse(FileResponse):
             return super()._parse_range_header(http_range, file_size)
         except MalformedRangeHeader:
             raise RangeNotSatisfiable(file_size) from None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A cached clip's whole body or single range in one message; else FileResponse's way.
+
+        The rest (HEAD, If-Range, several ranges, a bad range) goes through FileResponse,
+        whose reads `_open_file` serves from memory too.
+        """
+        part = self._one_part(scope)
+        if part is None:
+            await super().__call__(scope, receive, send)
+            return
+        data, (start, end) = part
+        headers = MutableHeaders(raw=list(self.raw_headers))
+        status = 200
+        if end >= 0:
+            status = 206
+            headers["content-range"] = f"bytes {start}-{end - 1}/{len(data)}"
+            headers["content-length"] = str(end - start)
+        else:
+            start, end = 0, len(data)
+        await send({"type": "http.response.start", "status": status, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": data[start:end]})
+
+    def _one_part(self, scope: Scope) -> tuple[bytes, tuple[int, int]] | None:
+        """A plain GET of a cached clip: its bytes and the one range asked ((0, -1): all)."""
+        if self._data is None or scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        request = Headers(scope=scope)
+        if "if-range" in request:
+            return None
+        http_range = request.get("range")
+        if http_range is None:
+            return self._data, (0, -1)
+        try:
+            ranges = self._parse_range_header(http_range, len(self._data))
+        except (MalformedRangeHeader, RangeNotSatisfiable):
+            return None
+        if not ranges:  # too many ranges: FileResponse sends the whole file
+            return self._data, (0, -1)
+        return (self._data, ranges[0]) if len(ranges) == 1 else None
 
     @asynccontextmanager
     async def _open_file(self) -> AsyncIterator[Any]:
