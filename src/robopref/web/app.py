@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from robopref.errors import InputError
 from robopref.quality import QAConfig
 from robopref.store import AlreadyAnnotatedError, NotAssignedError, open_store
+from robopref.web.clip_access import ClipAccess
 from robopref.web.clip_index import ClipIndex
 from robopref.web.routes import admin, annotate, calibration, clips, pages, ranking, session
 from robopref.web.settings import Settings
@@ -27,6 +29,11 @@ def create_app(settings: Settings) -> FastAPI:
         store = open_store(settings.db_url, upgrade=settings.upgrade)
         app.state.store = store
         app.state.clip_index = ClipIndex(store, settings.pool)
+        app.state.clip_access = ClipAccess(store)
+        # What start-up built (modules, the app, the store) lives as long as the process:
+        # keep it out of the collector's full passes, which otherwise walk all of it and
+        # pause every request for tens of milliseconds.
+        gc.freeze()
         try:
             yield
         finally:

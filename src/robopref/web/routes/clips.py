@@ -13,6 +13,8 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import Receive, Scope, Send
 
+from robopref.store import Role
+from robopref.web.clip_access import ClipAccess
 from robopref.web.clip_index import ClipFile, ClipIndex
 from robopref.web.deps import SessionDep
 
@@ -110,28 +112,34 @@ class _MemoryFile:
         return chunk
 
 
-def find_clip(index: ClipIndex, clip_id: str) -> ClipFile | None:
-    """The clip a display id stands for, inside `POOL/clips/`, or None.
-
-    Only ids the index knows reach the filesystem; the path is built by `clip_files`,
-    which refuses names that could leave the clip folder. A clip whose sidecar does not
-    record its display id as `burned_id` (rendered before display ids, or under another
-    key) is never served.
-    """
-    if _DISPLAY_ID.fullmatch(clip_id) is None:
-        return None
-    trajectory_id = index.trajectory_id(clip_id)
-    return None if trajectory_id is None else index.clip(trajectory_id)
-
-
 @router.get("/clips/{clip_id}.mp4")
 def clip(clip_id: str, request: Request, session: SessionDep) -> ClipResponse:
-    """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable)."""
+    """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable).
+
+    An annotator gets only clips of pairs and ranking sets assigned to them (`ClipAccess`);
+    any other id is 404, as an unknown one. Admins may watch every clip.
+    """
     index: ClipIndex = request.app.state.clip_index
-    found = find_clip(index, clip_id)
+    trajectory_id = _trajectory_of(index, clip_id)
+    access: ClipAccess = request.app.state.clip_access
+    if trajectory_id is None or not (
+        session.role == Role.ADMIN.value or access.allowed(session.annotator_id, trajectory_id)
+    ):
+        raise HTTPException(404, "no such clip")
+    found = index.clip(trajectory_id)
     if found is None:
         raise HTTPException(404, "no such clip")
     return ClipResponse(found, headers=_CLIP_HEADERS)
+
+
+def _trajectory_of(index: ClipIndex, clip_id: str) -> str | None:
+    """The trajectory a well-formed display id stands for, or None.
+
+    Only ids the index knows reach the filesystem (`ClipIndex.clip` builds the path with
+    `clip_files`, which refuses names that could leave the clip folder, and serves a clip
+    only when its sidecar's `burned_id` is its display id).
+    """
+    return None if _DISPLAY_ID.fullmatch(clip_id) is None else index.trajectory_id(clip_id)
 
 
 _CLIP_HEADERS = {"Cache-Control": "private, max-age=3600"}
