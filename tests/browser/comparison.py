@@ -20,10 +20,16 @@ class ComparisonPage:
         self.shown = 0
         self.last: dict[str, Any] = {}
 
-    def open(self) -> Assignment:
-        """Go to /annotate; returns the assignment it shows (None when the queue is empty)."""
+    def open(self, url: str = "/annotate") -> Assignment:
+        """Go to `url` (/annotate, or a page that leads there, like a sign-in link); returns
+        the assignment /annotate shows (None when the queue is empty).
+
+        The reply waited for is the first /api/next after this navigation, so call it on a
+        page that is not already loading /annotate (a discarded reply has no body).
+        """
         with self.page.expect_response(is_next) as reply:
-            self.page.goto("/annotate")
+            self.page.goto(url)
+        self.page.wait_for_url("**/annotate")
         self.shown = 0
         return self._assignment(reply.value)
 
