@@ -38,3 +38,23 @@ def test_demo_runs_end_to_end_at_toy_size(tmp_path: Path):
     assert (out / "validation" / "report.json").is_file()
     assert (out / "validation" / "report.html").is_file()
     assert list((out / "release").glob("robopref-release-*.tar.gz"))
+    _the_browser_hint_works(result.stdout, out)
+
+
+def _the_browser_hint_works(stdout: str, out: Path) -> None:
+    """The printed serve command names a robopref that runs, and its links sign in."""
+    import re
+    import shutil
+
+    from robopref.store import Role, annotator_for_token, open_store
+
+    serve = next(line for line in stdout.splitlines() if " serve --db " in line)
+    command = serve.split(")", 1)[1].split()[0]
+    assert Path(command).name == "robopref" and (shutil.which(command) or Path(command).is_file())
+    tokens = re.findall(r"http://127\.0\.0\.1:8000/#token=(\S+)", stdout)
+    store = open_store(f"sqlite:///{out / 'robopref.db'}", existing=True)
+    try:
+        assert [annotator_for_token(store, t) for t in tokens] == [
+            ("admin", Role.ADMIN), ("you", Role.ANNOTATOR)]
+    finally:
+        store.dispose()

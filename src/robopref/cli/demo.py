@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -43,8 +46,8 @@ def _print_browser_access(store_url: str, pool: Path, accounts: DemoAccounts) ->
     from robopref.demo import DEMO_ADMIN, DEMO_ANNOTATOR
 
     typer.echo("open the campaign in a browser:")
-    typer.echo(f"  ROBOPREF_SECRET=$(openssl rand -hex 32) robopref serve --db {store_url} "
-               f"--pool {pool}")
+    typer.echo(f"  ROBOPREF_SECRET=$(openssl rand -hex 32) {_robopref_command()} serve "
+               f"--db {store_url} --pool {pool}")
     typer.echo("  then open a sign-in link (the token after # never reaches the server's logs; "
                "each is shown once):")
     typer.echo(f"    {DEMO_ADMIN} (admin, the dashboard): "
@@ -53,3 +56,15 @@ def _print_browser_access(store_url: str, pool: Path, accounts: DemoAccounts) ->
                    else "no calibration set left")
     typer.echo(f"    {DEMO_ANNOTATOR} (annotator, {calibration}): "
                f"http://127.0.0.1:8000/#token={accounts.annotator_token}")
+
+
+def _robopref_command() -> str:
+    """How to call this robopref from here: `robopref` when it is on PATH, else its path.
+
+    After `make demo` the venv is not activated: the hint then says `.venv/bin/robopref`.
+    """
+    here = Path(sys.executable).with_name("robopref")
+    on_path = shutil.which("robopref")
+    if not here.exists() or (on_path is not None and Path(on_path).resolve() == here.resolve()):
+        return "robopref"
+    return os.path.relpath(here) if here.is_relative_to(Path.cwd()) else str(here)
