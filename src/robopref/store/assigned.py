@@ -49,21 +49,6 @@ def _assigned(row: tuple[str, str, bool, str, str, str, str]) -> AssignedPair:
                         batch_kind=BatchKind(kind))
 
 
-def assigned_pairs(store: Store, annotator_id: str) -> list[AssignedPair]:
-    """Every pair assigned to `annotator_id`, in any batch, in no particular order.
-
-    Raises:
-        InputError: An id the store could not hold.
-    """
-    check_ids(f"assignments of {shown(annotator_id)}", annotator_id=annotator_id)
-    query = (select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
-             .join(Batch, Batch.batch_id == Pair.batch_id)
-             .where(Assignment.annotator_id == annotator_id))
-    with store.read() as session:
-        rows = session.execute(query).all()
-    return [_assigned(row) for row in rows]
-
-
 _ONE_ASSIGNED = (
     select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
     .join(Batch, Batch.batch_id == Pair.batch_id)
