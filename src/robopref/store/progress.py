@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from robopref.store.models import Assignment, Batch, BatchStatus, Pair
 from robopref.store.queue import batch_kinds
@@ -12,6 +12,17 @@ from robopref.store.records import Progress
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
 from robopref.types import BatchKind
+
+_FINISHED = case((Assignment.completed.is_(True) | Assignment.skipped.is_(True), 1), else_=0)
+PROGRESS_BY_BATCH = (
+    select(Assignment.batch_id, func.count(), func.coalesce(func.sum(_FINISHED), 0))
+    .join(Batch, Batch.batch_id == Assignment.batch_id)
+    .where(Assignment.annotator_id == bindparam("annotator_id"),
+           Batch.status == BatchStatus.OPEN.value,
+           Batch.kind.in_(bindparam("kinds", expanding=True)))
+    .group_by(Assignment.batch_id)
+)
+"""Per open batch of the given kinds: (batch id, assigned, done: answered or skipped)."""
 
 
 def assignment_progress(
@@ -34,21 +45,13 @@ def assignment_progress(
     """
     where = f"progress of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id)
-    finished = case((Assignment.completed.is_(True) | Assignment.skipped.is_(True), 1), else_=0)
-    query = (
-        select(func.count(), func.coalesce(func.sum(finished), 0))
-        .select_from(Assignment)
-        .join(Batch, Batch.batch_id == Assignment.batch_id)
-        .where(Assignment.annotator_id == annotator_id, Batch.status == BatchStatus.OPEN.value)
-    )
     wanted = batch_kinds(kinds, where=where)
-    if wanted is not None:
-        query = query.where(Batch.kind.in_(wanted))
-    if excluding:
-        query = query.where(Assignment.batch_id.not_in(list(excluding)))
-    with store.read() as session:
-        assigned, done = session.execute(query).one()
-    return Progress(done=int(done), assigned=int(assigned))
+    params = {"annotator_id": annotator_id,
+              "kinds": [k.value for k in BatchKind] if wanted is None else wanted}
+    with store.read_rows() as connection:
+        rows = connection.execute(PROGRESS_BY_BATCH, params).all()
+    kept = [(int(assigned), int(done)) for batch, assigned, done in rows if batch not in excluding]
+    return Progress(done=sum(d for _, d in kept), assigned=sum(a for a, _ in kept))
 
 
 def pair_batch(store: Store, pair_id: str) -> tuple[str, BatchKind] | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from sqlalchemy import BindParameter, bindparam, case, func, select
+from sqlalchemy import BindParameter, bindparam, select
 
-from robopref.store.models import Annotator, Assignment, Batch, BatchStatus, CertificationAttempt
+from robopref.store.models import Annotator, CertificationAttempt
+from robopref.store.progress import PROGRESS_BY_BATCH
 from robopref.store.queue import (
     batch_kinds,
     check_upcoming,
@@ -41,15 +42,7 @@ class WorkSnapshot:
 
 _ANNOTATOR: BindParameter[str] = bindparam("annotator_id")
 _KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
-_FINISHED = case((Assignment.completed.is_(True) | Assignment.skipped.is_(True), 1), else_=0)
 _CERTIFIED = select(Annotator.certified).where(Annotator.annotator_id == _ANNOTATOR)
-_PROGRESS = (
-    select(Assignment.batch_id, func.count(), func.coalesce(func.sum(_FINISHED), 0))
-    .join(Batch, Batch.batch_id == Assignment.batch_id)
-    .where(Assignment.annotator_id == _ANNOTATOR, Batch.status == BatchStatus.OPEN.value,
-           Batch.kind.in_(_KINDS))
-    .group_by(Assignment.batch_id)
-)
 _QUEUE = in_order(open_work(_ANNOTATOR, kinds=_KINDS)).limit(bindparam("limit"))
 _SCORED = (select(CertificationAttempt.calibration_batch_id)
            .where(CertificationAttempt.annotator_id == _ANNOTATOR)
@@ -90,7 +83,7 @@ def annotator_work(
         params = {"annotator_id": annotator_id,
                   "kinds": batch_kinds(kinds_for(certified), where=where)}
         progress = {str(batch): Progress(done=int(done), assigned=int(assigned))
-                    for batch, assigned, done in connection.execute(_PROGRESS, params)}
+                    for batch, assigned, done in connection.execute(PROGRESS_BY_BATCH, params)}
         left = sum(p.assigned - p.done for p in progress.values())
         rows = connection.execute(_QUEUE, {**params, "limit": 1 + upcoming}).all()
         queue = queue_items(connection, rows, offset=0, remaining=left)
