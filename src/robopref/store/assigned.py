@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 
 from robopref.store.models import Annotator, Assignment, Batch, Pair
+from robopref.store.prepared import Prepared
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
 from robopref.types import BatchKind
@@ -49,29 +50,28 @@ def _assigned(row: tuple[str, str, bool, str, str, str, str]) -> AssignedPair:
                         batch_kind=BatchKind(kind))
 
 
-_ONE_ASSIGNED = (
+_ONE_ASSIGNED = Prepared(
     select(*_COLUMNS).join(Pair, Pair.pair_id == Assignment.pair_id)
     .join(Batch, Batch.batch_id == Pair.batch_id)
     .where(Assignment.pair_id == bindparam("pair_id"),
            Assignment.annotator_id == bindparam("annotator_id"))
 )
-"""Built once: the ownership check runs on every submit (about 3x cheaper than an ORM read)."""
+"""Prepared once: the ownership check runs on every submit."""
 
 
 def assigned_pair(store: Store, pair_id: str, annotator_id: str) -> AssignedPair | None:
     """The pair `pair_id` if it is assigned to `annotator_id`, else None.
 
-    One read by primary key (assignment, pair and its batch) on a plain connection; the web
-    app's ownership check.
+    One read by primary key (assignment, pair and its batch), a prepared statement outside
+    a transaction; the web app's ownership check.
 
     Raises:
         InputError: An id the store could not hold.
     """
     check_ids(f"assignment of {shown(annotator_id)}", annotator_id=annotator_id,
               pair_id=pair_id)
-    with store.engine.connect() as connection:
-        row = connection.execute(_ONE_ASSIGNED, {"pair_id": pair_id,
-                                                 "annotator_id": annotator_id}).first()
+    with store.raw_read(snapshot=False) as connection:
+        row = _ONE_ASSIGNED.first(connection, {"pair_id": pair_id, "annotator_id": annotator_id})
     return None if row is None else _assigned(row)
 
 

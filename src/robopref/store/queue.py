@@ -9,10 +9,12 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import BindParameter, Connection, Row, Select, bindparam, func, select, update
+from sqlalchemy import BindParameter, Row, Select, bindparam, func, select, update
+from sqlalchemy.orm import aliased
 
 from robopref.errors import InputError
 from robopref.store.models import Assignment, Batch, BatchStatus, Pair, TrajectoryRow, utcnow
+from robopref.store.prepared import Prepared
 from robopref.store.queries import as_utc
 from robopref.store.records import QueueItem
 from robopref.store.session import Store
@@ -39,13 +41,13 @@ def batch_kinds(kinds: Collection[BatchKind | str] | None, *, where: str) -> lis
             from None
 
 
-QueueQuery = Select[str, str, str, datetime | None, str, str, str, bool]
-"""`open_work`: assignment, pair and batch columns of each queue entry."""
-QueueRow = Row[str, str, str, datetime | None, str, str, str, bool]
+OpenWork = Select[str, str, str, datetime | None, bool, datetime, int]
+"""`open_work`: the open assignments of a queue, with their batch's rubric and sort keys."""
+QueueQuery = Select[str, str, str, datetime | None, bool, str, str, str, str | None, str | None]
+"""`window`: a queue's entries with their pair and the clips of A and B."""
+QueueRow = Row[str, str, str, datetime | None, bool, str, str, str, str | None, str | None]
 """One row of a `QueueQuery`."""
-_QUEUE_COLUMNS = (Assignment.pair_id, Assignment.batch_id, Assignment.left_trajectory_id,
-                  Assignment.shown_at, Pair.task, Pair.trajectory_a_id, Pair.trajectory_b_id,
-                  Batch.rubric)
+_CLIP_A, _CLIP_B = aliased(TrajectoryRow), aliased(TrajectoryRow)
 
 
 def open_work(
@@ -53,17 +55,15 @@ def open_work(
     *,
     batch_id: str | None = None,
     kinds: list[str] | BindParameter[list[str]] | None = None,
-) -> QueueQuery:
-    """The annotator's unanswered, unskipped queue rows in open batches (unordered).
+) -> OpenWork:
+    """The annotator's unanswered, unskipped assignments in open batches (unordered).
 
-    One joined row per assignment with what a `QueueItem` needs but the clips
-    (`queue_items` adds those). `annotator_id` and `kinds` may be bound parameters, for a
-    statement built once.
+    `annotator_id` and `kinds` may be bound parameters, for a statement built once.
     """
     query = (
-        select(*_QUEUE_COLUMNS)
+        select(Assignment.pair_id, Assignment.batch_id, Assignment.left_trajectory_id,
+               Assignment.shown_at, Batch.rubric, Batch.created_at, Assignment.position)
         .join(Batch, Batch.batch_id == Assignment.batch_id)
-        .join(Pair, Pair.pair_id == Assignment.pair_id)
         .where(Assignment.annotator_id == annotator_id, Assignment.completed.is_(False),
                Assignment.skipped.is_(False), Batch.status == BatchStatus.OPEN.value)
     )
@@ -74,14 +74,27 @@ def open_work(
     return query
 
 
-def in_order(query: QueueQuery) -> QueueQuery:
-    """Batches oldest first, pairs in their assigned order."""
-    return query.order_by(Batch.created_at, Batch.batch_id, Assignment.position)
+def window(work: OpenWork, *, offset: int | BindParameter[int],
+           limit: int | BindParameter[int]) -> QueueQuery:
+    """`limit` entries of the queue `work` from position `offset`, with pairs and clips.
+
+    Batches oldest first, pairs in their assigned order. The window is cut before the
+    pairs and clips are joined, so a long queue costs one index walk, not a join per entry.
+    """
+    cut = (work.order_by(Batch.created_at, Batch.batch_id, Assignment.position)
+           .offset(offset).limit(limit).subquery())
+    return (
+        select(cut.c.pair_id, cut.c.batch_id, cut.c.left_trajectory_id, cut.c.shown_at,
+               cut.c.rubric, Pair.task, Pair.trajectory_a_id, Pair.trajectory_b_id,
+               _CLIP_A.clip_path.label("clip_a"), _CLIP_B.clip_path.label("clip_b"))
+        .join(Pair, Pair.pair_id == cut.c.pair_id)
+        .outerjoin(_CLIP_A, _CLIP_A.trajectory_id == Pair.trajectory_a_id)
+        .outerjoin(_CLIP_B, _CLIP_B.trajectory_id == Pair.trajectory_b_id)
+        .order_by(cut.c.created_at, cut.c.batch_id, cut.c.position)
+    )
 
 
-_CLIPS = select(TrajectoryRow.trajectory_id, TrajectoryRow.clip_path).where(
-    TrajectoryRow.trajectory_id.in_(bindparam("ids", expanding=True)))
-_SHOWN = (
+_SHOWN = Prepared(
     update(Assignment)
     .where(Assignment.pair_id == bindparam("pair"),
            Assignment.annotator_id == bindparam("annotator"), Assignment.shown_at.is_(None))
@@ -89,40 +102,35 @@ _SHOWN = (
 )
 
 
-def queue_items(
-    connection: Connection, rows: Sequence[QueueRow], *, offset: int, remaining: int
-) -> list[QueueItem]:
-    """Queue items of `open_work` rows that start at queue position `offset`.
+def queue_items(rows: Sequence[QueueRow], *, offset: int, remaining: int) -> list[QueueItem]:
+    """Queue items of `window` rows that start at queue position `offset`.
 
-    Adds the clips of their trajectories by one IN query. `remaining` is the size of the
-    whole queue; item n's `remaining` counts it and the items after it.
+    `remaining` is the size of the whole queue; item n's `remaining` counts it and the
+    items after it.
     """
-    if not rows:
-        return []
-    ids = sorted({t for row in rows for t in (row.trajectory_a_id, row.trajectory_b_id)})
-    clips: dict[str, str | None] = dict(connection.execute(_CLIPS, {"ids": ids}).all())
     items = []
     for n, row in enumerate(rows):
-        right = (row.trajectory_b_id if row.left_trajectory_id == row.trajectory_a_id
-                 else row.trajectory_a_id)
+        a_left = row.left_trajectory_id == row.trajectory_a_id
+        right = row.trajectory_b_id if a_left else row.trajectory_a_id
         items.append(QueueItem(
             pair_id=row.pair_id, batch_id=row.batch_id, task=row.task,
             left_trajectory_id=row.left_trajectory_id, right_trajectory_id=right,
-            left_clip_path=clips.get(row.left_trajectory_id), right_clip_path=clips.get(right),
+            left_clip_path=row.clip_a if a_left else row.clip_b,
+            right_clip_path=row.clip_b if a_left else row.clip_a,
             shown_at=as_utc(row.shown_at), remaining=remaining - offset - n,
             rubric=bool(row.rubric),
         ))
     return items
 
 
-def _window(store: Store, work: QueueQuery, *, offset: int, limit: int) -> list[QueueItem]:
+def _window(store: Store, work: OpenWork, *, offset: int, limit: int) -> list[QueueItem]:
     """`limit` items of the queue `work` from position `offset`, in one read transaction."""
     with store.read_rows() as connection:
-        rows = connection.execute(in_order(work).offset(offset).limit(limit)).all()
+        rows = connection.execute(window(work, offset=offset, limit=limit)).all()
         if not rows:
             return []
         size = connection.scalar(select(func.count()).select_from(work.subquery())) or 0
-        return queue_items(connection, rows, offset=offset, remaining=int(size))
+    return queue_items(rows, offset=offset, remaining=int(size))
 
 
 def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
@@ -135,8 +143,8 @@ def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
     if item.shown_at is not None:
         return item
     now = utcnow()
-    with store.write_rows() as connection:
-        connection.execute(_SHOWN, {"pair": item.pair_id, "annotator": annotator_id, "now": now})
+    with store.raw_write() as connection:
+        _SHOWN.rowcount(connection, {"pair": item.pair_id, "annotator": annotator_id, "now": now})
     return replace(item, shown_at=now)
 
 

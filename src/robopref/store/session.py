@@ -14,9 +14,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import PoolProxiedConnection
 
 from robopref.errors import InputError
 from robopref.store.defaults import DEFAULT_URL
+from robopref.store.prepared import RawConnection
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,57 @@ class Store:
         """A plain connection in one write transaction, as `write` (committed on success)."""
         with self._writers_turn(), self.writer.begin() as connection:
             yield connection
+
+    @contextmanager
+    def raw_read(self, *, snapshot: bool = True) -> Iterator[RawConnection]:
+        """A pooled driver connection for `Prepared` statements, in one read transaction.
+
+        `snapshot=False` runs a single statement without an explicit transaction (one
+        SELECT is consistent by itself). Rolled back and returned to the pool on exit.
+        """
+        with self._raw(self.engine, begin="BEGIN" if snapshot else None) as connection:
+            yield connection
+
+    @contextmanager
+    def raw_write(self) -> Iterator[RawConnection]:
+        """As `raw_read`, in one write transaction committed on success (as `write_rows`)."""
+        with self._writers_turn(), self._raw(self.writer, begin="BEGIN IMMEDIATE",
+                                             commit=True) as connection:
+            yield connection
+
+    @contextmanager
+    def _raw(self, engine: Engine, *, begin: str | None,
+             commit: bool = False) -> Iterator[RawConnection]:
+        # PostgreSQL (psycopg, not autocommit) begins a transaction at the first statement;
+        # SQLite's connections run in autocommit mode (`_on_connect`), so begin explicitly.
+        pooled = engine.raw_connection()
+        try:
+            cursor = pooled.cursor()
+            connection = RawConnection(engine.dialect, cursor)
+            if begin is not None and self.is_sqlite:
+                connection.execute(begin, ())
+            yield connection
+            if commit:
+                pooled.commit()
+            cursor.close()
+        except BaseException as exc:
+            self._raw_failed(pooled, exc)
+            raise
+        finally:
+            pooled.close()  # back to the pool, which rolls back what is left open
+
+    def _raw_failed(self, pooled: PoolProxiedConnection, exc: BaseException) -> None:
+        """Roll back; a connection the server dropped leaves the pool."""
+        original = exc.orig if isinstance(exc, DBAPIError) else exc
+        dbapi = self.engine.dialect.loaded_dbapi
+        if isinstance(original, dbapi.Error) and self.engine.dialect.is_disconnect(
+                original, pooled.dbapi_connection, None):
+            pooled.invalidate(original)
+            return
+        try:
+            pooled.rollback()
+        except dbapi.Error:
+            pooled.invalidate()
 
     def _writers_turn(self) -> AbstractContextManager[object]:
         """The process's write lock on SQLite; nothing on PostgreSQL (row locks suffice)."""

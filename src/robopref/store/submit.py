@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from robopref.errors import InputError
@@ -16,6 +16,7 @@ from robopref.store.models import (
     Pair,
     utcnow,
 )
+from robopref.store.prepared import Prepared, RawConnection
 from robopref.store.records import Submission, SubmitResult
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
@@ -58,11 +59,11 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     choice = submission.validate()
     annotation_id = stored_id(submission.annotator_id, submission.idempotency_key)
     try:
-        with store.write_rows() as connection:
-            if connection.scalar(_STORED, {"annotation_id": annotation_id}) is not None:
+        with store.raw_write() as connection:
+            if _STORED.first(connection, {"annotation_id": annotation_id}) is not None:
                 return SubmitResult(annotation_id, created=False)
-            target = connection.execute(_ASSIGNED, {"pair_id": submission.pair_id,
-                                                 "annotator_id": submission.annotator_id}).first()
+            target = _ASSIGNED.first(connection, {"pair_id": submission.pair_id,
+                                                  "annotator_id": submission.annotator_id})
             where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
             if target is None:
                 raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
@@ -73,19 +74,21 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
                                  f"{submission.left_trajectory_id!r} is not in this pair")
             now = utcnow()
             # a concurrent twin with the same key fails on this insert's primary key
-            connection.execute(insert(Annotation).values(
-                annotation_id=annotation_id, pair_id=submission.pair_id,
-                trajectory_a_id=target.trajectory_a_id, trajectory_b_id=target.trajectory_b_id,
-                annotator_id=submission.annotator_id, preference=choice.value,
-                confidence=submission.confidence, response_time_ms=submission.response_time_ms,
-                free_text_reason=submission.free_text_reason,
-                left_trajectory_id=submission.left_trajectory_id,
-                rubric_answers=None if submission.rubric_answers is None
+            _INSERT.rowcount(connection, {
+                "annotation_id": annotation_id, "pair_id": submission.pair_id,
+                "trajectory_a_id": target.trajectory_a_id,
+                "trajectory_b_id": target.trajectory_b_id,
+                "annotator_id": submission.annotator_id, "preference": choice.value,
+                "confidence": submission.confidence,
+                "response_time_ms": submission.response_time_ms,
+                "free_text_reason": submission.free_text_reason,
+                "left_trajectory_id": submission.left_trajectory_id,
+                "rubric_answers": None if submission.rubric_answers is None
                 else dict(submission.rubric_answers),
-                interface_version=submission.interface_version,
-                idempotency_key=submission.idempotency_key,
-                shown_at=submission.shown_at or target.shown_at, created_at=now,
-            ))
+                "interface_version": submission.interface_version,
+                "idempotency_key": submission.idempotency_key,
+                "shown_at": submission.shown_at or target.shown_at, "created_at": now,
+            })
             _complete(connection, submission.pair_id, submission.annotator_id, where, now)
     except IntegrityError:
         original = _existing(store, annotation_id)
@@ -95,19 +98,27 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     return SubmitResult(annotation_id, created=True)
 
 
-_STORED = select(Annotation.annotation_id).where(
-    Annotation.annotation_id == bindparam("annotation_id"))
-"""Built once: the idempotency check of every submit."""
-_ASSIGNED = (
+_STORED = Prepared(select(Annotation.annotation_id).where(
+    Annotation.annotation_id == bindparam("annotation_id")))
+"""Prepared once: the idempotency check of every submit."""
+_ASSIGNED = Prepared(
     select(Assignment.shown_at, Pair.trajectory_a_id, Pair.trajectory_b_id)
     .join(Pair, Pair.pair_id == Assignment.pair_id)
     .where(Assignment.pair_id == bindparam("pair_id"),
            Assignment.annotator_id == bindparam("annotator_id"))
 )
-"""Built once: the assignment a submit answers and its pair, in one read by primary key."""
+"""Prepared once: the assignment a submit answers and its pair, in one read by primary key."""
+_INSERT = Prepared(insert(Annotation).values({
+    column: bindparam(column) for column in (
+        "annotation_id", "pair_id", "trajectory_a_id", "trajectory_b_id", "annotator_id",
+        "preference", "confidence", "response_time_ms", "free_text_reason",
+        "left_trajectory_id", "rubric_answers", "interface_version", "idempotency_key",
+        "shown_at", "created_at")
+}))
+"""Prepared once: the answer's row (the column names are the parameter names)."""
 
 
-_COMPLETE = (
+_COMPLETE = Prepared(
     update(Assignment)
     .where(Assignment.pair_id == bindparam("pair"),
            Assignment.annotator_id == bindparam("annotator"), Assignment.completed.is_(False))
@@ -115,12 +126,12 @@ _COMPLETE = (
 )
 
 
-def _complete(connection: Connection, pair_id: str, annotator_id: str, where: str,
+def _complete(connection: RawConnection, pair_id: str, annotator_id: str, where: str,
               now: datetime) -> None:
     # compare-and-set: of two different keys racing for one assignment, exactly one wins
-    result = connection.execute(_COMPLETE, {"pair": pair_id, "annotator": annotator_id,
-                                            "now": now})
-    if result.rowcount != 1:
+    matched = _COMPLETE.rowcount(connection, {"pair": pair_id, "annotator": annotator_id,
+                                              "now": now})
+    if matched != 1:
         raise AlreadyAnnotatedError(where, "pair_id", "already answered by this annotator "
                                     "under another idempotency key")
 

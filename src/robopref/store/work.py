@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import BindParameter, bindparam, select
 
 from robopref.store.models import Annotator, CertificationAttempt
+from robopref.store.prepared import Prepared
 from robopref.store.progress import PROGRESS_BY_BATCH
 from robopref.store.queue import (
     batch_kinds,
     check_upcoming,
-    in_order,
     open_work,
     queue_items,
     record_shown,
+    window,
 )
 from robopref.store.ranking_queue import open_sets_count_query
 from robopref.store.records import Progress, QueueItem
@@ -42,13 +43,15 @@ class WorkSnapshot:
 
 _ANNOTATOR: BindParameter[str] = bindparam("annotator_id")
 _KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
-_CERTIFIED = select(Annotator.certified).where(Annotator.annotator_id == _ANNOTATOR)
-_QUEUE = in_order(open_work(_ANNOTATOR, kinds=_KINDS)).limit(bindparam("limit"))
-_SCORED = (select(CertificationAttempt.calibration_batch_id)
-           .where(CertificationAttempt.annotator_id == _ANNOTATOR)
-           .order_by(CertificationAttempt.attempt_id))
-_RANKINGS = open_sets_count_query(_ANNOTATOR)
-"""Built once, run with parameters: GET /api/next runs them for every request."""
+_CERTIFIED = Prepared(select(Annotator.certified).where(Annotator.annotator_id == _ANNOTATOR))
+_PROGRESS = Prepared(PROGRESS_BY_BATCH)
+_QUEUE = Prepared(window(open_work(_ANNOTATOR, kinds=_KINDS), offset=0,
+                         limit=bindparam("limit")))
+_SCORED = Prepared(select(CertificationAttempt.calibration_batch_id)
+                   .where(CertificationAttempt.annotator_id == _ANNOTATOR)
+                   .order_by(CertificationAttempt.attempt_id))
+_RANKINGS = Prepared(open_sets_count_query(_ANNOTATOR))
+"""Prepared once, run on the driver's cursor: GET /api/next runs them for every request."""
 
 
 def annotator_work(
@@ -60,10 +63,10 @@ def annotator_work(
 ) -> WorkSnapshot:
     """The annotator's state and queue in one read transaction, then the first pair shown.
 
-    Six statements: certified, progress per batch, the queue rows (next + upcoming, one
-    LIMIT query), their clips, the scored calibration batches and the ranking sets
-    waiting; the queue's `remaining` comes from the progress counts. Marking the first
-    pair shown is a separate one-statement write (`record_shown`).
+    Five prepared statements (`store.prepared`): certified, progress per batch, the queue
+    rows with their clips (next + upcoming, one LIMIT query), the scored calibration
+    batches and the ranking sets waiting; the queue's `remaining` comes from the progress
+    counts. Marking the first pair shown is a separate one-statement write (`record_shown`).
 
     Args:
         store: The store.
@@ -78,17 +81,17 @@ def annotator_work(
     where = f"work of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id)
     check_upcoming(where, upcoming)
-    with store.read_rows() as connection:
-        certified = bool(connection.scalar(_CERTIFIED, {"annotator_id": annotator_id}))
+    with store.raw_read() as connection:
+        certified = bool(_CERTIFIED.scalar(connection, {"annotator_id": annotator_id}))
         params = {"annotator_id": annotator_id,
-                  "kinds": batch_kinds(kinds_for(certified), where=where)}
+                  "kinds": batch_kinds(kinds_for(certified), where=where),
+                  "limit": 1 + upcoming}
         progress = {str(batch): Progress(done=int(done), assigned=int(assigned))
-                    for batch, assigned, done in connection.execute(PROGRESS_BY_BATCH, params)}
+                    for batch, assigned, done in _PROGRESS.rows(connection, params)}
         left = sum(p.assigned - p.done for p in progress.values())
-        rows = connection.execute(_QUEUE, {**params, "limit": 1 + upcoming}).all()
-        queue = queue_items(connection, rows, offset=0, remaining=left)
-        scored = tuple(connection.scalars(_SCORED, params))
-        rankings = int(connection.scalar(_RANKINGS, params) or 0)
+        queue = queue_items(_QUEUE.rows(connection, params), offset=0, remaining=left)
+        scored = tuple(_SCORED.scalars(connection, params))
+        rankings = int(_RANKINGS.scalar(connection, params) or 0)
     if queue:
         queue = [record_shown(store, annotator_id, queue[0]), *queue[1:]]
     return WorkSnapshot(certified=certified, queue=tuple(queue), progress_by_batch=progress,
