@@ -1,7 +1,8 @@
-"""`robopref pool generate|ingest|show|export`."""
+"""`robopref pool generate|ingest|show|export|embed`."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
 from robopref.pool.config import GenerateConfig, IngestConfig
+from robopref.progress import ProgressCallback
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -171,6 +173,69 @@ def show(pool: Annotated[Path, typer.Argument(help="Pool folder.")]) -> None:
     console.print(_table("quality-score quartile boundaries per task", summary.quartile_bounds))
     console.print(_table("metric ranges", summary.metric_ranges))
     typer.echo(summary_line(pool, opened.manifest))
+
+
+@pool_app.command()
+def embed(
+    pool: Annotated[Path, typer.Argument(help="Pool folder.")],
+    encoder: Annotated[
+        str, typer.Option(help="Backbone, e.g. efficientnet_lite0 (robopref.vision.BACKBONES).")
+    ],
+    weights: Annotated[
+        Path | None, typer.Option(help="Weights file (.safetensors/.pth) [bundled ones].")
+    ] = None,
+    cameras: Annotated[
+        list[str] | None, typer.Option("--camera", help="Camera to embed (repeat) [all].")
+    ] = None,
+    views: Annotated[
+        int, typer.Option(min=1, help="Views per frame: the frame, then random shifts.")
+    ] = 1,
+    shift: Annotated[
+        int, typer.Option(min=0, help="Largest shift of the extra views, in pixels.")
+    ] = 4,
+    image_size: Annotated[
+        int | None, typer.Option(min=1, help="Backbone input side [the backbone's].")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Images per forward.")] = 256,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    workers: Annotated[
+        int, typer.Option(min=1, help="Above 1: a local Ray instance of this many CPUs.")
+    ] = 1,
+    ray: Annotated[
+        str | None, typer.Option("--ray", help="Ray cluster address (auto, ray://host:10001).")
+    ] = None,
+) -> None:
+    """Embed every frame of the pool's clips with a frozen backbone into the embedding cache.
+
+    Clips already in the cache (POOL/.cache/embeddings, keyed on each MP4's digest) are
+    skipped, so a second run embeds nothing.
+
+    Example: robopref pool embed pools/mw --encoder efficientnet_lite0 --views 4
+    """
+    import robopref.pool as rp
+    from robopref.vision.embed import BackboneRef, embed_pool
+
+    opened = rp.open(pool)
+    ref = BackboneRef(encoder, weights, input_size=image_size)
+    with ExitStack() as stack:
+        bar: list[ProgressCallback] = []
+
+        def progress(done: int, total: int) -> None:  # the bar opens once the backbone loaded
+            if not bar:
+                bar.append(stack.enter_context(progress_bar(f"embedding frames ({encoder})")))
+            bar[0](done, total)
+
+        report = embed_pool(
+            opened, ref, cameras=cameras, views=views, shift=shift, batch_size=batch_size,
+            device=device, ray_address=ray, workers=workers, progress=progress,
+        )  # fmt: skip
+    speed = f" at {report.frames_per_second:.0f} frames/s" if report.embedded else ""
+    typer.echo(
+        f"embedded pool {pool} with {encoder}: {report.trajectories} trajectories,"
+        f" {report.clips} clips, {report.frames} frames; {report.embedded} clips new"
+        f" ({report.embedded_frames} frames{speed} on {report.device}),"
+        f" {report.cached} cached; cache {', '.join(str(f) for f in report.folders)}"
+    )
 
 
 def summary_line(path: Path, manifest: pd.DataFrame) -> str:
