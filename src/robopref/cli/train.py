@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
-from robopref.reward.config import EncoderConfig, LossConfig, TrainConfig
+from robopref.reward.config import RECOMMENDED_BACKBONE, EncoderConfig, LossConfig, TrainConfig
 
 E, L, T = EncoderConfig, LossConfig, TrainConfig
 
@@ -26,7 +26,28 @@ def train(
     pool: Annotated[Path, typer.Argument(help="Pool folder holding the trajectories.")],
     out: Annotated[Path, typer.Option("--out", help="Checkpoint folder to write.")] = Path("model"),
     encoder: Annotated[
-        str | None, typer.Option(help=f"Encoder: state, conv or resnet18 [{E.kind}].")
+        str | None,
+        typer.Option(
+            help=f"Encoder: state, conv, or a pretrained image backbone (efficientnet_lite0, "
+            f"resnet18, vit_s16, dinov2_vits14, r3m_resnet18, open_clip:ARCH, … — `robopref "
+            f"pool embed --help` lists them) [{E.kind}; with --images-only "
+            f"{RECOMMENDED_BACKBONE}]."
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(help="Pretrained backbone's weights file (EfficientNet-Lite0 needs none)."),
+    ] = None,
+    camera: Annotated[
+        list[str] | None,
+        typer.Option(help="Camera the image encoder reads; repeat for several (pretrained)."),
+    ] = None,
+    views: Annotated[
+        int | None, typer.Option(help=f"Pretrained: embedded views per frame [{E.views}].")
+    ] = None,
+    input_size: Annotated[
+        int | None,
+        typer.Option(help="Pretrained: side frames are resized to in the backbone [its own]."),
     ] = None,
     temporal: Annotated[
         str | None, typer.Option(help=f"Aggregation: mean, conv, transformer [{E.temporal.value}].")
@@ -111,13 +132,16 @@ def train(
         seed=seed,
         device=device,
         encoder={
-            "kind": encoder,
+            **encoder_choice(encoder, with_state, resnet_weights, weights),
+            "camera": camera[0] if camera else None,
+            "cameras": tuple(camera) if camera and len(camera) > 1 else None,
+            "views": views,
+            "input_size": input_size,
             "temporal": temporal,
             "language": language,
             "with_state": with_state,
             "n_steps": n_steps,
             "image_size": image_size,
-            "resnet_weights": resnet_weights,
         },
         loss={"tie_mode": tie_mode, "label_flip": label_flip},
     )
@@ -142,11 +166,54 @@ def train(
     m = result.metrics
     spread = m["test_accuracy_members"]
     console.print(
-        f"trained {cfg.ensemble_size} × {cfg.encoder.kind} on {m['n_train']} pairs: "
+        f"trained {cfg.ensemble_size} × {_encoder_name(cfg.encoder)} on {m['n_train']} pairs: "
         f"test accuracy {m['test_accuracy']:.3f} "
         f"(members {spread['mean']:.3f} ± {spread['std']:.3f}, {m['n_test']} pairs), "
         f"val {m['val_accuracy']:.3f}; checkpoint {out}"
     )
+
+
+def encoder_choice(
+    encoder: str | None,
+    with_state: bool | None,
+    resnet_weights: Path | None,
+    weights: Path | None,
+) -> dict[str, Any]:
+    """`--encoder` as EncoderConfig fields.
+
+    `state` and `conv` are kinds, other names are pretrained backbones; `--images-only` alone
+    takes the recommended backbone. `resnet18` with `--resnet-weights` is the older ResNet-18
+    trained end to end.
+
+    >>> encoder_choice(None, False, None, None)["backbone"]
+    'efficientnet_lite0'
+    >>> encoder_choice("conv", None, None, None)
+    {'kind': 'conv'}
+    """
+    if encoder is None:
+        if with_state is False:
+            return {"kind": "pretrained", "backbone": RECOMMENDED_BACKBONE}
+        return {"kind": None} if weights is None else {"backbone_weights": weights}
+    if encoder in ("state", "conv", "pretrained") or (encoder == "resnet18" and resnet_weights):
+        out: dict[str, Any] = {"kind": encoder, "resnet_weights": resnet_weights}
+        return {k: v for k, v in out.items() if v is not None}
+    check_backbone_name(encoder)
+    return {"kind": "pretrained", "backbone": encoder, "backbone_weights": weights}
+
+
+def check_backbone_name(name: str) -> None:
+    """Refuse, before any work, an `--encoder` that is neither a kind nor a known backbone.
+
+    Raises:
+        InputError: Naming the command line and `kind`, with the names it knows.
+    """
+    from robopref.errors import InputError
+    from robopref.vision import BACKBONES
+
+    if name in BACKBONES or name.startswith("open_clip:"):
+        return
+    known = ", ".join(["state", "conv", *BACKBONES, "open_clip:ARCH"])
+    raise InputError("command line", "kind", f"{name!r} is not one of {known}")
 
 
 @contextmanager
@@ -174,3 +241,7 @@ def _epoch_bar() -> Iterator[tuple[Any, Any]]:
             bar.update(task, stats=stats)
 
         yield progress, on_epoch
+
+
+def _encoder_name(encoder: EncoderConfig) -> str:
+    return encoder.backbone if encoder.pretrained else encoder.kind

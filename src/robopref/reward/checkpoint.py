@@ -45,6 +45,7 @@ from robopref.reward.checkpoint_format import load_checkpoint as load_checkpoint
 from robopref.reward.data import Splits
 from robopref.reward.ensemble import EnsembleNet
 from robopref.reward.model import NetSpec, RewardNet
+from robopref.reward.pretrained import Frontend, backbone_for
 from robopref.reward.score import RewardModel
 
 
@@ -135,22 +136,36 @@ def build_model(files: CheckpointFiles) -> RewardModel:
         step_dim=files.step_dim,
         language_dim=files.language_dim,
         camera=files.camera,
+        cameras=files.cameras,
+        feature_dim=files.feature_dim,
     )
     _check_tensors(files, spec)
     tensors = _read_tensors(files.weights_file)
     table = tensors.pop(TASK_KEY, torch.zeros(0, spec.language_dim))
-    net = EnsembleNet([RewardNet(spec) for _ in range(files.n_members)])
+    net = _ensemble(spec, files.n_members)
     net.load_state_dict(tensors, strict=True)  # names and shapes were checked above
+    if net.frontend is not None:  # the tensors are the recorded weights: say so
+        recorded = files.record.get("backbone")
+        digest = recorded.get("weights_digest") if isinstance(recorded, dict) else None
+        net.frontend.backbone.weights_digest = str(digest or "unknown")
     embeddings = {t: table[i].float().numpy() for i, t in enumerate(files.tasks)}
     return RewardModel(
         net=net, spec=spec, task_embeddings=embeddings, record=files.record, source=files.root
     )
 
 
+def _ensemble(spec: NetSpec, n_members: int) -> EnsembleNet:
+    """An untrained ensemble of the recorded shape (a pretrained one with its frontend)."""
+    frontend = None
+    if spec.encoder.pretrained:
+        frontend = Frontend(backbone_for(spec.encoder, weights=False))
+    return EnsembleNet([RewardNet(spec) for _ in range(n_members)], frontend)
+
+
 def _check_tensors(files: CheckpointFiles, spec: NetSpec) -> None:
     """Every parameter of the recorded network is in the file, with its shape; nothing else."""
     with torch.device("meta"):  # shapes only: nothing is allocated, whatever the config says
-        expected = EnsembleNet([RewardNet(spec) for _ in range(files.n_members)]).state_dict()
+        expected = _ensemble(spec, files.n_members).state_dict()
     declared = {k: v for k, v in files.tensors.items() if k != TASK_KEY}
     why = "for the network in config.json (net, n_members)"
     for name in sorted(expected.keys() - declared.keys()):
@@ -159,7 +174,8 @@ def _check_tensors(files: CheckpointFiles, spec: NetSpec) -> None:
         raise InputError(files.weights_file, name, f"not a parameter {why}")
     for name, tensor in expected.items():
         info = declared[name]
-        if info.shape != tuple(tensor.shape) or info.dtype not in FLOAT_DTYPES:
+        counter = name.endswith("num_batches_tracked") and info.dtype == "I64"  # BatchNorm's
+        if info.shape != tuple(tensor.shape) or (info.dtype not in FLOAT_DTYPES and not counter):
             raise InputError(
                 files.weights_file,
                 name,

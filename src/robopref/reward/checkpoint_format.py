@@ -46,7 +46,15 @@ MAX_HEADER_BYTES = 100_000_000
 DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
                "U8": 1, "BOOL": 1}  # fmt: skip
 FLOAT_DTYPES = ("F64", "F32", "F16", "BF16")
-LEGACY_DEFAULTS = {"motion_features": False, "with_state": False, "camera": None}
+LEGACY_DEFAULTS: dict[str, Any] = {
+    "motion_features": False, "with_state": False, "camera": None,
+    "backbone": "efficientnet_lite0", "input_size": 0, "cameras": [], "views": 4,
+    "view_shift": 4, "feature_dropout": 0.2,
+}  # fmt: skip
+WEIGHT_FILE_FIELDS = ("resnet_weights", "backbone_weights")
+"""Encoder fields naming a weights file: the state dict carries those weights, so a loaded
+checkpoint never reads (or needs) the file again."""
+MAX_VIEWS = 64
 """Encoder fields that checkpoints from before the option lack (and what they meant)."""
 
 _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -92,6 +100,10 @@ class CheckpointFiles:
     step_dim: int
     language_dim: int
     camera: str | None
+    cameras: tuple[str, ...]
+    """Pretrained backbone: the cameras it reads, in order."""
+    feature_dim: int
+    """Pretrained backbone: one camera's per-frame feature width; 0 otherwise."""
     n_members: int
     tasks: tuple[str, ...]
     tensors: dict[str, TensorInfo]
@@ -145,6 +157,7 @@ def read_checkpoint(path: str | Path) -> CheckpointFiles:
     net: dict[str, Any] = config["net"]
     step_dim, language_dim = _net_dims(net, encoder, file)
     camera = want(net.get("camera"), "str?", file=file, field="net.camera")
+    cameras, feature_dim = _pretrained_dims(net, encoder, file)
     n_members = want_int(config.get("n_members"), 1, MAX_MEMBERS, file=file, field="n_members")
     tasks = _tasks(config.get("tasks"), file)
     for dotted, kind in RECORD_FIELDS:
@@ -153,7 +166,8 @@ def read_checkpoint(path: str | Path) -> CheckpointFiles:
     _check_task_table(tensors, tasks, language_dim, root / WEIGHTS_FILE)
     return CheckpointFiles(
         root=root, config=config, encoder=encoder, step_dim=step_dim,
-        language_dim=language_dim, camera=camera, n_members=n_members, tasks=tasks,
+        language_dim=language_dim, camera=camera, cameras=cameras, feature_dim=feature_dim,
+        n_members=n_members, tasks=tasks,
         tensors=tensors,
     )  # fmt: skip
 
@@ -205,11 +219,15 @@ def _encoder(net: Any, file: Path) -> EncoderConfig:
             raise InputError(file, f"net.encoder.{key}", "not a field of the encoder config")
         values[key] = want(value, _kind_of(hints[key]), file=file, field=f"net.encoder.{key}")
     for spec in fields(EncoderConfig):
-        if spec.name not in values and spec.name != "resnet_weights":
+        if spec.name not in values and spec.name not in WEIGHT_FILE_FIELDS:
             raise InputError(file, f"net.encoder.{spec.name}", "missing")
-    values["resnet_weights"] = None  # the state dict carries any pretrained weights
+    for name in WEIGHT_FILE_FIELDS:
+        values[name] = None  # the state dict carries any pretrained weights
+    for i, camera in enumerate(values["cameras"]):
+        want(camera, "str", file=file, field=f"net.encoder.cameras[{i}]")
     limits = {"n_steps": MAX_STEPS, "embed_dim": MAX_WIDTH, "hidden_dim": MAX_WIDTH,
-              "image_size": MAX_IMAGE_SIZE}  # fmt: skip
+              "image_size": MAX_IMAGE_SIZE, "input_size": MAX_IMAGE_SIZE,
+              "views": MAX_VIEWS, "view_shift": MAX_IMAGE_SIZE}  # fmt: skip
     for key, high in limits.items():
         if values[key] > high:
             raise InputError(file, f"net.encoder.{key}", f"{values[key]} is above {high}")
@@ -223,6 +241,8 @@ def _encoder(net: Any, file: Path) -> EncoderConfig:
 def _kind_of(hint: Any) -> str:
     """The JSON kind of an EncoderConfig field (enums and paths are strings in JSON)."""
     optional = type(None) in typing.get_args(hint)
+    if typing.get_origin(hint) is tuple:
+        return "list"
     base = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
     kind = {int: "int", float: "number", bool: "bool"}.get(base, "str")
     return kind + ("?" if optional else "")
@@ -231,12 +251,12 @@ def _kind_of(hint: Any) -> str:
 def _net_dims(net: dict[str, Any], encoder: EncoderConfig, file: Path) -> tuple[int, int]:
     """(step_dim, language_dim), each consistent with the encoder."""
     for key in net:
-        if key not in {"encoder", "step_dim", "language_dim", "camera"}:
+        if key not in {"encoder", "step_dim", "language_dim", "camera", "cameras", "feature_dim"}:
             raise InputError(file, f"net.{key}", "not a field of the network spec")
     step_dim = want_int(net.get("step_dim"), 0, MAX_WIDTH, file=file, field="net.step_dim")
-    if encoder.uses_steps and step_dim < 1:
+    if encoder.reads_steps and step_dim < 1:
         raise InputError(file, "net.step_dim", "this encoder reads steps: must be ≥ 1")
-    if not encoder.uses_steps and step_dim:
+    if not encoder.reads_steps and step_dim:
         raise InputError(file, "net.step_dim", "an image-only encoder reads no steps: must be 0")
     language_dim = want(net.get("language_dim"), "int", file=file, field="net.language_dim")
     expected = EMBED_DIM if encoder.language else 0
@@ -248,6 +268,19 @@ def _net_dims(net: dict[str, Any], encoder: EncoderConfig, file: Path) -> tuple[
             f"(expected {expected})",
         )
     return step_dim, language_dim
+
+
+def _pretrained_dims(
+    net: dict[str, Any], encoder: EncoderConfig, file: Path
+) -> tuple[tuple[str, ...], int]:
+    """(cameras, feature_dim) of a pretrained-backbone network; ((), 0) for the others."""
+    cameras = want(net.get("cameras", []), "list", file=file, field="net.cameras")
+    for i, camera in enumerate(cameras):
+        want(camera, "str", file=file, field=f"net.cameras[{i}]")
+    feature_dim = want_int(net.get("feature_dim", 0), 0, 65536, file=file, field="net.feature_dim")
+    if encoder.pretrained and (not cameras or feature_dim < 1):
+        raise InputError(file, "net.cameras", "a pretrained backbone needs cameras and feature_dim")
+    return tuple(cameras), feature_dim
 
 
 def _tasks(value: Any, file: Path) -> tuple[str, ...]:

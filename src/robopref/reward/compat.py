@@ -60,14 +60,14 @@ def check_pool(model: RewardModel, pool: Pool) -> None:
         InputError: Naming the model's config.json, the field, and what the pool has.
     """
     manifest = pool.manifest
-    if model.spec.encoder.uses_frames and model.spec.camera is not None:
+    for camera in read_cameras(model):
         rows = zip(manifest["trajectory_id"], manifest["cameras"], strict=True)
-        lacking = [str(t) for t, cams in rows if model.spec.camera not in cams]
+        lacking = [str(t) for t, cams in rows if camera not in cams]
         if lacking:
             raise InputError(
                 origin(model),
                 "net.camera",
-                f"model reads camera {model.spec.camera!r}; pool {pool.root} has none for "
+                f"model reads camera {camera!r}; pool {pool.root} has none for "
                 f"{len(lacking)} trajectories: {lacking[:5]}",
             )
     check_tasks(model, [str(t) for t in manifest["task"]])
@@ -107,12 +107,21 @@ def check_trajectory(model: RewardModel, traj: Trajectory, *, where: str = "") -
         _check_widths(model, traj, name)
     if enc.uses_frames and spec.camera is None and not traj.cameras:
         raise InputError(origin(model), "net.camera", f"an image model; {name} has no frames")
-    if enc.uses_frames and spec.camera is not None and spec.camera not in traj.frames:
-        raise InputError(
-            origin(model),
-            "net.camera",
-            f"model reads camera {spec.camera!r}; {name} has cameras {list(traj.frames)}",
-        )
+    for camera in read_cameras(model):
+        if camera not in traj.frames:
+            raise InputError(
+                origin(model),
+                "net.camera",
+                f"model reads camera {camera!r}; {name} has cameras {list(traj.frames)}",
+            )
+
+
+def read_cameras(model: RewardModel) -> tuple[str, ...]:
+    """The cameras `model` reads: all of a pretrained model's, the one of an image model."""
+    spec = model.spec
+    if spec.encoder.pretrained:
+        return spec.cameras
+    return (spec.camera,) if spec.encoder.uses_frames and spec.camera is not None else ()
 
 
 def _check_widths(model: RewardModel, traj: Trajectory, name: str) -> None:
@@ -154,12 +163,14 @@ def check_inputs(model: RewardModel, inputs: ModelInputs) -> None:
         InputError: Naming the model's config.json and the input (`x`, `steps`,
             `task_embedding`).
     """
-    enc, n = model.spec.encoder, len(inputs.x)
-    size = (enc.n_steps, enc.image_size, enc.image_size, 3)
+    enc, spec, n = model.spec.encoder, model.spec, len(inputs.x)
+    size: tuple[int, ...] = (enc.n_steps, enc.image_size, enc.image_size, 3)
+    if enc.pretrained:
+        size = _pretrained_x(model, inputs.x)
     expected: dict[str, tuple[int, ...] | None] = {
-        "x": size if enc.uses_frames else (enc.n_steps, model.spec.step_dim),
-        "task_embedding": (model.spec.language_dim,) if model.spec.language_dim else None,
-        "steps": (enc.n_steps, model.spec.step_dim) if enc.fuses_state else None,
+        "x": size if enc.uses_frames else (enc.n_steps, spec.step_dim),
+        "task_embedding": (spec.language_dim,) if spec.language_dim else None,
+        "steps": (enc.n_steps, spec.step_dim) if enc.fuses_state or enc.times_frames else None,
     }
     for key, shape in expected.items():
         array: Any = getattr(inputs, key)
@@ -169,3 +180,24 @@ def check_inputs(model: RewardModel, inputs: ModelInputs) -> None:
         if got != (n, *shape):
             wanted = ", ".join(map(str, shape))
             raise InputError(origin(model), key, f"model reads shape (N, {wanted}), got {got}")
+
+
+def _pretrained_x(model: RewardModel, x: Any) -> tuple[int, ...]:
+    """The shape a pretrained model reads as `x`.
+
+    Frames (n_steps, C, H, W, 3) uint8 of any size, or features (n_steps, C·F) float.
+
+    Raises:
+        InputError: Frames of another dtype or rank.
+    """
+    spec = model.spec
+    n_steps, c = spec.encoder.n_steps, len(spec.cameras)
+    if str(x.dtype) == "uint8":
+        if x.ndim != 6 or x.shape[-1] != 3:
+            raise InputError(
+                origin(model),
+                "x",
+                f"model reads frames (N, {n_steps}, {c}, H, W, 3) uint8, got {tuple(x.shape)}",
+            )
+        return (n_steps, c, int(x.shape[3]), int(x.shape[4]), 3)
+    return (n_steps, c * spec.feature_dim)

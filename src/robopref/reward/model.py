@@ -10,6 +10,7 @@ from torch import nn
 
 from robopref.reward.config import EncoderConfig, Temporal
 from robopref.reward.encoders import StateEncoder, make_encoder, make_temporal
+from robopref.reward.pretrained import FeatureEncoder
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,21 +24,32 @@ class NetSpec:
     language_dim: int
     """Instruction embedding width (384 for MiniLM); 0 without language conditioning."""
     camera: str | None = None
-    """Camera the image encoders read; None for the state encoder."""
+    """Camera the image encoders read (the first of `cameras` for a pretrained backbone); None
+    for the state encoder."""
+    cameras: tuple[str, ...] = ()
+    """Pretrained backbone: every camera whose features are concatenated, in order."""
+    feature_dim: int = 0
+    """Pretrained backbone: width of one camera's per-frame feature; 0 otherwise."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "cameras", tuple(self.cameras))
         if self.step_dim < 0:
             raise ValueError(f"step_dim: must be ≥ 0, got {self.step_dim}")
         if self.language_dim < 0:
             raise ValueError(f"language_dim: must be ≥ 0, got {self.language_dim}")
+        if self.encoder.pretrained and (self.feature_dim < 1 or not self.cameras):
+            raise ValueError("feature_dim, cameras: a pretrained backbone needs both")
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
         data = asdict(self)
         enc = data["encoder"]
         enc["temporal"] = self.encoder.temporal.value
-        weights = self.encoder.resnet_weights
-        enc["resnet_weights"] = None if weights is None else str(weights)
+        for name in ("resnet_weights", "backbone_weights"):
+            weights = getattr(self.encoder, name)
+            enc[name] = None if weights is None else str(weights)
+        enc["cameras"] = list(self.encoder.cameras)
+        data["cameras"] = list(self.cameras)
         return data
 
     @classmethod
@@ -46,6 +58,7 @@ class NetSpec:
         enc = dict(data["encoder"])
         enc["temporal"] = Temporal(enc["temporal"])
         enc["resnet_weights"] = None
+        enc["backbone_weights"] = None  # the checkpoint carries the backbone's tensors
         enc.setdefault("motion_features", False)  # checkpoints from before the options
         enc.setdefault("with_state", False)
         return cls(
@@ -53,6 +66,8 @@ class NetSpec:
             step_dim=int(data["step_dim"]),
             language_dim=int(data["language_dim"]),
             camera=data.get("camera"),
+            cameras=tuple(data.get("cameras") or ()),
+            feature_dim=int(data.get("feature_dim") or 0),
         )
 
 
@@ -73,7 +88,11 @@ class RewardNet(nn.Module):
         super().__init__()
         cfg = spec.encoder
         self.spec = spec
-        self.encoder = make_encoder(cfg, spec.step_dim)
+        self.encoder = (
+            FeatureEncoder(cfg, spec.feature_dim * len(spec.cameras))
+            if cfg.pretrained
+            else make_encoder(cfg, spec.step_dim)
+        )
         self.step_encoder: StateEncoder | None = None
         self.frame_gate: nn.Parameter | None = None
         if cfg.fuses_state:
@@ -108,9 +127,20 @@ class RewardNet(nn.Module):
         steps: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Rewards (B,) of a batch of trajectories."""
-        if not self.spec.encoder.uses_frames:
+        cfg = self.spec.encoder
+        if not cfg.uses_frames:
             x = (x - self.step_mean) / self.step_std
-        h: torch.Tensor = self.encoder(x)
+        if cfg.pretrained:
+            if x.dtype == torch.uint8:
+                raise ValueError("x: a member reads features; frames go through EnsembleNet")
+            times = None
+            if cfg.times_frames:
+                if steps is None:
+                    raise ValueError("steps: this frames-only model reads each frame's time")
+                times = (steps - self.step_mean) / self.step_std
+            h: torch.Tensor = self.encoder(x, times)
+        else:
+            h = self.encoder(x)
         if self.step_encoder is not None and self.frame_gate is not None:
             if steps is None:
                 raise ValueError("steps: this image + state model needs per-step state input")
@@ -131,12 +161,20 @@ def build_net(spec: NetSpec, *, seed: int) -> RewardNet:
 
 
 def spec_for(
-    encoder: EncoderConfig, *, step_dim: int, language_dim: int, camera: str | None
+    encoder: EncoderConfig,
+    *,
+    step_dim: int,
+    language_dim: int,
+    camera: str | None,
+    cameras: tuple[str, ...] = (),
+    feature_dim: int = 0,
 ) -> NetSpec:
-    """The NetSpec of a run (step_dim is dropped for image-only encoders)."""
+    """The NetSpec of a run (step_dim is dropped for models without a `steps` input)."""
     return NetSpec(
         encoder=encoder,
-        step_dim=step_dim if encoder.uses_steps else 0,
+        step_dim=step_dim if encoder.reads_steps else 0,
         language_dim=language_dim,
         camera=camera if encoder.uses_frames else None,
+        cameras=cameras if encoder.pretrained else (),
+        feature_dim=feature_dim if encoder.pretrained else 0,
     )

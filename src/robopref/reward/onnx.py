@@ -52,7 +52,7 @@ def input_names(model: RewardModel) -> list[str]:
     names = ["x"]
     if model.spec.language_dim:
         names.append("task_embedding")
-    if model.spec.encoder.fuses_state:
+    if model.spec.encoder.fuses_state or model.spec.encoder.times_frames:
         names.append("steps")
     return names
 
@@ -84,6 +84,8 @@ def input_format(model: RewardModel) -> dict[str, Any]:
             "range": [0, 255],
             "meaning": f"RGB frames of camera {model.spec.camera!r}, antialiased bilinear resize",
         }
+    if enc.pretrained:
+        x = _pretrained_x_format(model)
     steps = {
         "shape": ["batch", n, model.spec.step_dim],
         "dtype": "float32",
@@ -93,6 +95,13 @@ def input_format(model: RewardModel) -> dict[str, Any]:
         + (MOTION_TEXT if enc.motion_features else "")
         + " per step, from arrays.npz",
     }
+    if enc.times_frames:
+        steps = {
+            "shape": ["batch", n, 1],
+            "dtype": "float32",
+            "range": "seconds (normalised inside the graph)",
+            "meaning": "elapsed seconds since the first frame, at each sampled frame",
+        }
     inputs: dict[str, Any] = {"x": x if enc.uses_frames else steps}
     if model.spec.language_dim:
         inputs["task_embedding"] = {
@@ -102,7 +111,7 @@ def input_format(model: RewardModel) -> dict[str, Any]:
             "meaning": f"L2-normalised {MODEL_NAME} embedding of the instruction",
             "training_tasks": "embeddings in model.safetensors `task_embeddings`, rows = tasks",
         }
-    if enc.fuses_state:
+    if enc.fuses_state or enc.times_frames:
         inputs["steps"] = steps
     return {
         "inputs": inputs,
@@ -118,6 +127,21 @@ def input_format(model: RewardModel) -> dict[str, Any]:
         "fixed_length": True,
         "subsampling": f"trajectories of any length T ≥ 2 use steps round(linspace(0, T − 1, {n}))",
         "opset": OPSET,
+    }
+
+
+def _pretrained_x_format(model: RewardModel) -> dict[str, Any]:
+    """The `x` input of a pretrained-backbone model: raw frames of its cameras, any size."""
+    cameras = list(model.spec.cameras)
+    frontend = model.net.frontend
+    size = None if frontend is None else frontend.backbone.input_size
+    return {
+        "shape": ["batch", model.spec.encoder.n_steps, len(cameras), "height", "width", 3],
+        "dtype": "uint8",
+        "range": [0, 255],
+        "meaning": f"RGB frames of cameras {cameras} (in this order) at their stored size; "
+        f"the graph resizes them to {size}×{size} (antialiased bilinear) and normalises them "
+        f"for the {model.spec.encoder.backbone} backbone",
     }
 
 
@@ -159,6 +183,9 @@ def _export(model: RewardModel, inputs: ModelInputs, path: Path) -> None:
     given = feeds(inputs)
     names = input_names(model)
     args = tuple(torch.from_numpy(np.ascontiguousarray(given[name][:2])) for name in names)
+    dims: list[dict[int, Any]] = [{0: torch.export.Dim("batch")} for _ in names]
+    if model.spec.encoder.pretrained:  # frames of any size: the graph resizes them
+        dims[0] |= {3: torch.export.Dim("height", min=2), 4: torch.export.Dim("width", min=2)}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -167,7 +194,7 @@ def _export(model: RewardModel, inputs: ModelInputs, path: Path) -> None:
             str(path),
             input_names=names,
             output_names=["reward", "member_rewards"],
-            dynamic_shapes=tuple({0: torch.export.Dim("batch")} for _ in names),
+            dynamic_shapes=tuple(dims),
             opset_version=OPSET,
             dynamo=True,
             external_data=False,
@@ -190,13 +217,20 @@ def random_inputs(model: RewardModel, *, n: int, seed: int) -> ModelInputs:
     rng = np.random.default_rng(seed)
     enc = model.spec.encoder
     steps = None
-    if enc.uses_steps:
+    if enc.reads_steps:
         first = cast(RewardNet, model.net.members[0])
         mean, std = first.step_mean.numpy(), first.step_std.numpy()
         steps = (mean + std * rng.standard_normal((n, enc.n_steps, model.spec.step_dim))).astype(
             np.float32
         )
-    if enc.uses_frames:
+    if enc.pretrained:
+        side = enc.image_size
+        x = rng.integers(
+            0, 256, (n, enc.n_steps, len(model.spec.cameras), side, side, 3), dtype=np.uint8
+        )
+        if enc.times_frames and steps is not None:
+            steps = np.sort(np.abs(steps), axis=1)  # elapsed time grows
+    elif enc.uses_frames:
         x = rng.integers(
             0, 256, (n, enc.n_steps, enc.image_size, enc.image_size, 3), dtype=np.uint8
         )

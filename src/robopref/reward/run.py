@@ -34,8 +34,10 @@ from robopref.reward.data import (
 )
 from robopref.reward.ensemble import EnsembleNet, member_seed, member_view, spread
 from robopref.reward.features import TrajectoryTable, build_table
+from robopref.reward.frame_features import model_cameras
 from robopref.reward.language import EMBED_DIM, TaskEmbedder
 from robopref.reward.model import NetSpec, RewardNet, spec_for
+from robopref.reward.pretrained import Frontend, backbone_for, backbone_record
 from robopref.reward.score import RewardModel, table_inputs
 from robopref.reward.train import (
     EpochCallback,
@@ -105,7 +107,7 @@ def train_reward_model(
     splits = _split(prefs, config)
     _check_split(splits, source)
     ids = sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"]))
-    table, spec = prepare_inputs(pool, ids, config, progress=load_progress)
+    table, spec, frontend = prepare_inputs(pool, ids, config, progress=load_progress)
     pairs = pair_data(prefs, table.row_of, config.loss)
     parts = {k: pairs.subset(v) for k, v in splits.indices(prefs).items()}
     members = _train_ensemble(spec, table, parts, config, progress, on_epoch)
@@ -119,7 +121,9 @@ def train_reward_model(
         **input_dims(pool[ids[0]]),  # the state and action widths the model reads
     }
     record = _record(config, data=data, members=members, metrics=metrics)
-    model = _assemble(members, spec, table, record)
+    if frontend is not None:
+        record["backbone"] = backbone_record(frontend.backbone)
+    model = _assemble(members, spec, table, record, frontend)
     if out is not None:
         save_checkpoint(model, out, splits=splits)
     logger.info(
@@ -186,13 +190,17 @@ def _record(
 
 
 def _assemble(
-    members: list[MemberResult], spec: NetSpec, table: TrajectoryTable, record: dict[str, Any]
+    members: list[MemberResult],
+    spec: NetSpec,
+    table: TrajectoryTable,
+    record: dict[str, Any],
+    frontend: Frontend | None,
 ) -> RewardModel:
     """The RewardModel of trained members, with the training tasks' embeddings."""
     embeddings: dict[str, np.ndarray] = {}
     if table.task_embedding is not None:
         embeddings = dict(zip(table.tasks, table.task_embedding.cpu().numpy(), strict=True))
-    net = EnsembleNet([m.net for m in members])
+    net = EnsembleNet([m.net for m in members], frontend)
     return RewardModel(net=net, spec=spec, task_embeddings=embeddings, record=record)
 
 
@@ -209,12 +217,22 @@ def _preferences(preferences: Path | pd.DataFrame) -> tuple[pd.DataFrame, Path, 
 
 def prepare_inputs(
     pool: Pool, ids: list[str], config: TrainConfig, *, progress: ProgressCallback = no_progress
-) -> tuple[TrajectoryTable, NetSpec]:
-    """The input table of `ids` (on the training device) and the network spec of a run."""
+) -> tuple[TrajectoryTable, NetSpec, Frontend | None]:
+    """The input table of `ids` (on the training device), and the network spec of a run.
+
+    The third item is, for a pretrained backbone, the frozen frontend the ensemble embeds raw
+    frames with (None otherwise).
+    """
     cache_root = config.cache_dir or pool.root / ".cache" / "reward"
     encoder = config.encoder
     camera = (encoder.camera or pool.primary_camera) if encoder.uses_frames else None
     embedder = TaskEmbedder(cache_root / "language") if encoder.language else None
+    frontend: Frontend | None = None
+    cameras: tuple[str, ...] = ()
+    if encoder.pretrained:
+        cameras = model_cameras(encoder, pool.primary_camera)
+        camera = cameras[0]
+        frontend = Frontend(backbone_for(encoder))
     table = build_table(
         pool,
         ids,
@@ -223,6 +241,8 @@ def prepare_inputs(
         embedder=embedder,
         cache_root=cache_root,
         progress=progress,
+        backbone=None if frontend is None else frontend.backbone,
+        cameras=cameras,
     )
     step_values = table.step_values
     spec = spec_for(
@@ -230,8 +250,10 @@ def prepare_inputs(
         step_dim=0 if step_values is None else int(step_values.shape[-1]),
         language_dim=EMBED_DIM if encoder.language else 0,
         camera=camera,
+        cameras=cameras,
+        feature_dim=0 if frontend is None else frontend.backbone.feature_dim,
     )
-    return table.to(resolve_device(config.device)), spec
+    return table.to(resolve_device(config.device)), spec, frontend
 
 
 def _normaliser(table: TrajectoryTable, train: PairData) -> Any:

@@ -14,15 +14,18 @@ import torch
 from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
+from robopref.reward.augment import first_view
 from robopref.reward.compat import check_inputs, check_pool, check_trajectory
 from robopref.reward.ensemble import EnsembleNet
 from robopref.reward.features import (
     TrajectoryTable,
     build_table,
     model_input,
+    model_steps,
     side_steps,
     stack_inputs,
 )
+from robopref.reward.frame_features import frame_times, raw_frames
 from robopref.reward.language import TaskEmbedder
 from robopref.reward.model import NetSpec
 
@@ -31,10 +34,12 @@ class ModelInputs(NamedTuple):
     """What the network (and the ONNX graph) reads for N trajectories.
 
     Attributes:
-        x: (N, n_steps, D) float32 state + action, or (N, n_steps, H, W, 3) uint8 frames.
+        x: (N, n_steps, D) float32 state + action, (N, n_steps, H, W, 3) uint8 frames, or
+            for a pretrained backbone (N, n_steps, C, H, W, 3) uint8 frames of C cameras at
+            any size or their features (N, n_steps, C·F) float.
         task_embedding: (N, 384) float32 instruction embeddings, or None without language.
         steps: (N, n_steps, D) float32 state + action beside the frames of an image + state
-            model, else None.
+            model, (N, n_steps, 1) elapsed seconds of a frames-only pretrained model, else None.
     """
 
     x: np.ndarray
@@ -47,7 +52,10 @@ def table_inputs(table: TrajectoryTable, task_embedding: np.ndarray | None = Non
     if task_embedding is None and table.task_embedding is not None:
         task_embedding = table.task_embedding.cpu().numpy()
     steps = None if table.steps is None else table.steps.cpu().numpy()
-    return ModelInputs(table.x.cpu().numpy(), task_embedding, steps)
+    x = table.x
+    if x.ndim == 4 and x.is_floating_point():  # pretrained features: view 0, the frame itself
+        x = first_view(x)
+    return ModelInputs(x.cpu().numpy(), task_embedding, steps)
 
 
 class RewardModel:
@@ -111,9 +119,23 @@ class RewardModel:
         enc = self.spec.encoder
         for traj in trajectories:
             check_trajectory(self, traj)
+        if enc.pretrained:
+            return self._pretrained_inputs(trajectories)
         x = stack_inputs([model_input(t, enc, self.spec.camera) for t in trajectories])
         side = [s for s in (side_steps(t, enc) for t in trajectories) if s is not None]
         steps = stack_inputs(side) if side else None
+        emb = self.embed_tasks([t.task for t in trajectories]) if self.spec.language_dim else None
+        return ModelInputs(x, emb, steps)
+
+    def _pretrained_inputs(self, trajectories: Sequence[Trajectory]) -> ModelInputs:
+        """Raw frames of the model's cameras (the frontend embeds them) and the `steps` input."""
+        enc, n = self.spec.encoder, self.spec.encoder.n_steps
+        x = stack_inputs([raw_frames(t, self.spec.cameras, n) for t in trajectories])
+        steps = None
+        if enc.times_frames:
+            steps = stack_inputs([frame_times(t, n) for t in trajectories])
+        elif enc.fuses_state:
+            steps = stack_inputs([model_steps(t, enc) for t in trajectories])
         emb = self.embed_tasks([t.task for t in trajectories]) if self.spec.language_dim else None
         return ModelInputs(x, emb, steps)
 
@@ -177,7 +199,8 @@ def score_pool(
     """Score trajectories of a pool (all by default).
 
     Image models read frames through the frame cache that training filled (`cache_dir`,
-    default POOL/.cache/reward), so a pool is decoded once across training and scoring.
+    default POOL/.cache/reward), so a pool is decoded once across training and scoring;
+    pretrained-backbone models read features from the pool's embedding cache.
 
     Returns:
         One row per trajectory: `trajectory_id`, `reward` (ensemble mean) and `reward_std`
@@ -189,6 +212,7 @@ def score_pool(
     model.check_pool(pool)
     ids = list(pool.manifest["trajectory_id"] if ids is None else ids)
     cache_root = cache_dir or pool.root / ".cache" / "reward"
+    frontend = model.net.frontend
     members = []
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
@@ -199,6 +223,8 @@ def score_pool(
             camera=model.spec.camera,
             embedder=None,
             cache_root=cache_root if model.spec.encoder.uses_frames else None,
+            backbone=None if frontend is None else frontend.backbone,
+            cameras=model.spec.cameras,
         )
         emb = model.embed_tasks(table.tasks) if model.spec.language_dim else None
         members.append(model.score_inputs(table_inputs(table, emb)))

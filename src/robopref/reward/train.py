@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from robopref.reward.augment import random_shift
+from robopref.reward.augment import first_view, random_shift, random_views
 from robopref.reward.config import TrainConfig
 from robopref.reward.data import PairData
 from robopref.reward.features import TrajectoryTable
@@ -114,7 +114,11 @@ def _rewards(
     emb = None if table.task_embedding is None else table.task_embedding[rows]
     steps = None if table.steps is None else table.steps[rows]
     x = table.x[rows]
-    rewards: torch.Tensor = net(x if augment is None else augment(x), emb, steps)
+    if augment is not None:
+        x = augment(x)
+    elif net.spec.encoder.pretrained:
+        x = first_view(x)
+    rewards: torch.Tensor = net(x, emb, steps)
     return rewards.float()
 
 
@@ -132,7 +136,9 @@ def train_epoch(
     device = table.x.device
     order = torch.randperm(len(pairs.a), generator=generator)
     augment = None
-    if net.spec.encoder.uses_frames and config.shift_pixels > 0:
+    if net.spec.encoder.pretrained:
+        augment = lambda x: random_views(x, generator)  # noqa: E731
+    elif net.spec.encoder.uses_frames and config.shift_pixels > 0:
         pad = config.shift_pixels
         augment = lambda x: random_shift(x, pad, generator)  # noqa: E731
     losses = []

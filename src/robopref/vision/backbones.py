@@ -181,21 +181,21 @@ class Backbone(nn.Module):
     def preprocess(self, frames: torch.Tensor) -> torch.Tensor:
         """(N, H, W, 3) uint8 RGB → (N, 3, input_size, input_size) normalised float32.
 
-        The resize is antialiased bilinear (skipped when already that size); a non-square
-        frame is stretched, not cropped.
+        The resize is antialiased bilinear (the identity when already that size; always
+        applied, so an exported graph takes frames of any size); a non-square frame is
+        stretched, not cropped.
         """
         if frames.ndim != 4 or frames.shape[-1] != 3:
             raise ValueError(f"frames must be (N, H, W, 3) RGB, got {tuple(frames.shape)}")
         x = frames.permute(0, 3, 1, 2).float()
         size = self.input_size
-        if x.shape[-2] != size or x.shape[-1] != size:
-            x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True)
         return (x - self.shift) * self.scale
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """(N, H, W, 3) uint8 RGB → (N, feature_dim) float32 features.
 
-        Antialiased bilinear resize to `input_size` (skipped when already that size), /255,
+        Antialiased bilinear resize to `input_size` (identity when already that size), /255,
         mean/std normalisation, the network, its pooled features.
         """
         out: torch.Tensor = self.net(self.preprocess(frames))
@@ -236,6 +236,7 @@ def load_backbone(
     *,
     input_size: int | None = None,
     allow_random: bool = False,
+    architecture_only: bool = False,
 ) -> Backbone:
     """A frozen backbone in eval mode, its weights from `weights` or its bundled package.
 
@@ -244,6 +245,8 @@ def load_backbone(
         weights: Weights file; None for the bundled weights (or random ones, see below).
         input_size: Side the frames are resized to; None for the backbone's default.
         allow_random: Random weights when there is no file and none is bundled (tests).
+        architecture_only: Build the network with random weights and read no file: for a
+            reward-model checkpoint, which carries the backbone's tensors itself.
 
     Raises:
         InputError: An unknown name (`--encoder`); no weights for a backbone that needs a
@@ -254,7 +257,9 @@ def load_backbone(
     if size < 1:
         raise InputError("--image-size", "image_size", f"must be a positive size, got {size}")
     source = "random"
-    if weights is None and spec.bundled:
+    if architecture_only:
+        weights = None
+    elif weights is None and spec.bundled:
         weights, source = lite0_weights()
     elif weights is None and not allow_random:
         raise InputError(
