@@ -21,7 +21,7 @@ from robopref.store.assigned import AssignedPair
 from robopref.web.login_check import LoginCheck
 from robopref.web.pair_index import PAIR_KIND as PAIR_KIND  # routes name assignment ids by it
 from robopref.web.pair_index import PairIndex
-from robopref.web.schemas import AssignmentRef, SubmitBody
+from robopref.web.schemas import AssignmentRef
 from robopref.web.settings import Settings
 from robopref.web.signing import (
     SessionData,
@@ -78,11 +78,16 @@ async def get_login_check(request: Request) -> LoginCheck:
     return _login_check(request)
 
 
-async def get_pair_index(request: Request) -> PairIndex:
-    """This app's `PairIndex` (routes call `assignment_id` on it when they hand a pair out)."""
+def pair_index(request: Request) -> PairIndex:
+    """This app's `PairIndex` (built on first use), for routes that take no dependency on it."""
     settings: Settings = request.app.state.settings
     secret = settings.secret.get_secret_value()
     return _per_app(request, "pair_index", lambda: PairIndex(request.app.state.store, secret))
+
+
+async def get_pair_index(request: Request) -> PairIndex:
+    """This app's `PairIndex` (routes call `assignment_id` on it when they hand a pair out)."""
+    return pair_index(request)
 
 
 LoginCheckDep = Annotated[LoginCheck, Depends(get_login_check)]
@@ -116,12 +121,15 @@ async def current_session(request: Request) -> SessionData:
 SessionDep = Annotated[SessionData, Depends(current_session)]
 
 
-async def csrf_session(request: Request, session: SessionDep) -> SessionData:
+async def csrf_session(request: Request) -> SessionData:
     """The session of a state-changing request, after checking its CSRF header.
+
+    One dependency, not two (it calls `current_session` itself): each costs FastAPI a solve.
 
     Raises:
         HTTPException: 401 without a session, 403 when the CSRF header is missing or wrong.
     """
+    session = await current_session(request)
     settings: Settings = request.app.state.settings
     header = request.headers.get(CSRF_HEADER)
     if not is_csrf_valid(settings.secret.get_secret_value(), session, header):
@@ -159,22 +167,4 @@ def owned_assignment(body: AssignmentRef, session: WriteSessionDep, index: PairI
     return require_owned(index, session, body.assignment_id)
 
 
-@dataclass(frozen=True)
-class OwnedSubmission:
-    """A submit body whose assignment belongs to the caller."""
-
-    owned: Owned
-    """The caller's assignment."""
-    body: SubmitBody
-    """What they answered."""
-
-
-def owned_submission(
-    body: SubmitBody, session: WriteSessionDep, index: PairIndexDep
-) -> OwnedSubmission:
-    """The submit body, its assignment checked to belong to the caller (403 otherwise)."""
-    return OwnedSubmission(require_owned(index, session, body.assignment_id), body)
-
-
 OwnedDep = Annotated[Owned, Depends(owned_assignment)]
-OwnedSubmissionDep = Annotated[OwnedSubmission, Depends(owned_submission)]

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from robopref.campaign import finish_if_calibration_done, next_work
+from robopref.campaign import NextWork, finish_if_calibration_done, next_work
 from robopref.quality import QAConfig
-from robopref.store import QueueItem, Submission, skip_assignment, submit_annotation
+from robopref.store import QueueItem, Store, Submission, skip_assignment, submit_annotation
 from robopref.store.assigned import AssignedPair
 from robopref.types import Choice
 from robopref.web.clip_index import ClipIndex
 from robopref.web.deps import (
+    Owned,
     OwnedDep,
-    OwnedSubmission,
-    OwnedSubmissionDep,
-    PairIndexDep,
     SessionDep,
     StoreDep,
+    WriteSessionDep,
+    pair_index,
+    require_owned,
 )
 from robopref.web.pair_index import PairIndex
 from robopref.web.schemas import (
@@ -29,8 +33,10 @@ from robopref.web.schemas import (
     Ok,
     ProgressPublic,
     Side,
+    SubmitBody,
     SubmitPublic,
 )
+from robopref.web.signing import SessionData
 
 router = APIRouter(prefix="/api", tags=["annotate"])
 
@@ -83,14 +89,32 @@ def _prefetch(items: Iterable[QueueItem], index: ClipIndex) -> list[str]:
     return urls
 
 
-@router.get("/next")
-def next_pair(session: SessionDep, store: StoreDep, index: ClipIndexDep,
-              pairs: PairIndexDep) -> NextPublic:
+def json_reply(model: BaseModel) -> Response:
+    """`model` as the JSON reply, serialised once by pydantic.
+
+    The hot routes build their response model themselves (validated as it is built) and
+    return it as bytes, so FastAPI does not validate and serialise it a second time; the
+    decorator's `response_model` still documents the shape.
+    """
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
+@router.get("/next", response_model=NextPublic)
+async def next_pair(request: Request, session: SessionDep) -> Response:
     """The caller's phase, progress and next pair (`assignment` null when there is none).
 
-    Calibration sets until the caller is certified, production batches after.
+    Calibration sets until the caller is certified, production batches after. The store's
+    work runs in one trip to the thread pool.
     """
-    work = next_work(store, session.annotator_id, upcoming=PREFETCH_PAIRS)
+    state = request.app.state
+    pairs = pair_index(request)
+    work = await run_in_threadpool(next_work, state.store, session.annotator_id,
+                                   upcoming=PREFETCH_PAIRS)
+    return json_reply(next_public(work, state.clip_index, pairs))
+
+
+def next_public(work: NextWork, index: ClipIndex, pairs: PairIndex) -> NextPublic:
+    """What GET /api/next answers for `work`: opaque ids only."""
     return NextPublic(
         phase=work.phase,
         progress=ProgressPublic(done=work.progress.done, assigned=work.progress.assigned),
@@ -100,11 +124,11 @@ def next_pair(session: SessionDep, store: StoreDep, index: ClipIndexDep,
     )
 
 
-def to_submission(owned: OwnedSubmission) -> Submission:
+def to_submission(owned: Owned, body: SubmitBody) -> Submission:
     """The store's Submission for an owned submit: the screen side mapped back to A/B."""
-    body, pair = owned.body, owned.owned.pair
+    pair = owned.pair
     return Submission(
-        annotator_id=owned.owned.annotator_id, pair_id=pair.pair_id,
+        annotator_id=owned.annotator_id, pair_id=pair.pair_id,
         preference=_choice(body.choice, pair), confidence=body.confidence,
         response_time_ms=body.response_time_ms, left_trajectory_id=pair.left_trajectory_id,
         idempotency_key=body.idempotency_key, free_text_reason=body.reason or None,
@@ -120,15 +144,25 @@ def _choice(side: Side, pair: AssignedPair) -> Choice:
     return Choice.A if chosen == pair.trajectory_a_id else Choice.B
 
 
-@router.post("/submit")
-def submit(owned: OwnedSubmissionDep, store: StoreDep, qa: QAConfigDep) -> SubmitPublic:
+@router.post("/submit", response_model=SubmitPublic)
+async def submit(request: Request, session: WriteSessionDep, body: SubmitBody) -> Response:
     """Store one answer; a retry with the same idempotency key is stored once.
 
-    The answer that finishes a calibration set scores it (`calibration_complete`).
+    The answer that finishes a calibration set scores it (`calibration_complete`). The
+    ownership check (403 for a pair that is not the caller's) and the store's work run in
+    one trip to the thread pool.
     """
-    result = submit_annotation(store, to_submission(owned))
-    pair = owned.owned.pair
-    complete = finish_if_calibration_done(store, owned.owned.annotator_id, pair.pair_id, qa,
+    state = request.app.state
+    answer = partial(_store_answer, state.store, pair_index(request), state.qa_config)
+    return json_reply(await run_in_threadpool(answer, session, body))
+
+
+def _store_answer(store: Store, pairs: PairIndex, qa: QAConfig, session: SessionData,
+                  body: SubmitBody) -> SubmitPublic:
+    owned = require_owned(pairs, session, body.assignment_id)
+    result = submit_annotation(store, to_submission(owned, body))
+    pair = owned.pair
+    complete = finish_if_calibration_done(store, owned.annotator_id, pair.pair_id, qa,
                                           batch=(pair.batch_id, pair.batch_kind))
     return SubmitPublic(created=result.created, calibration_complete=complete)
 
