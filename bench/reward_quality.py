@@ -207,7 +207,14 @@ def make_labels(
 
 
 ENCODERS = ("state", "conv", "conv+state", "resnet18", "resnet18+state")
-"""Bench encoder names: a library encoder kind, `+state` for image + state (`with_state`)."""
+"""Bench encoder names: a library encoder kind, `+state` for image + state (`with_state`);
+any name starting `pretrained:` is a frozen pretrained backbone on cached features
+(`pretrained:efficientnet_lite0`, `pretrained:dinov2_vits14` with --weights, …)."""
+PIXEL_TARGETS = (("single", 500, 0.90), ("multi", 2000, 0.88))
+"""Frames-only bars of the pixels issue (14); ρ must reach PIXEL_RHO_TARGET, and acc_new lie
+within PIXEL_MEMORY_GAP of acc (no memorising)."""
+PIXEL_RHO_TARGET = 0.90
+PIXEL_MEMORY_GAP = 0.03
 
 
 def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.TrainConfig:
@@ -217,8 +224,10 @@ def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.Tr
     is 1 − gold accuracy from the QA report, which the bench's teacher would show as ≈ ε.
     """
     kind, _, extra = encoder.partition("+")
+    if kind.startswith("pretrained:"):
+        return pretrained_config(kind.partition(":")[2], language=language, seed=seed, args=args)
     if encoder not in ENCODERS:
-        raise SystemExit(f"--encoders: {encoder!r} is not one of {ENCODERS}")
+        raise SystemExit(f"--encoders: {encoder!r} is not one of {ENCODERS} or pretrained:NAME")
     if kind == "state":
         enc = rr.EncoderConfig(kind="state", language=language)
         library = rr.TrainConfig()
@@ -246,6 +255,33 @@ def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.Tr
         patience=patience,
         test_fraction=0.01,
         shift_pixels=shift,
+        device=args.device,
+        cache_dir=args.workdir / "cache",
+    )
+
+
+def pretrained_config(backbone: str, *, language: bool, seed: int, args: Any) -> rr.TrainConfig:
+    """A frames-only model on a frozen backbone: features of every frame are embedded once
+    into the pool's cache (`--input-size`, `--views`), then heads train in seconds."""
+    enc = rr.EncoderConfig(
+        kind="pretrained",
+        backbone=backbone,
+        backbone_weights=args.weights,
+        input_size=args.input_size,
+        views=args.views,
+        view_shift=args.view_shift,
+        n_steps=args.pretrained_steps,
+        temporal=args.temporal,
+        language=language,
+    )
+    return rr.TrainConfig(
+        encoder=enc,
+        loss=rr.LossConfig(label_flip=EPSILON),
+        seed=seed,
+        ensemble_size=args.pretrained_members,
+        epochs=5 if args.quick else 100,
+        patience=5 if args.quick else 20,
+        test_fraction=0.01,
         device=args.device,
         cache_dir=args.workdir / "cache",
     )
@@ -301,7 +337,7 @@ def run_one(
 
 def print_row(row: Row) -> None:
     print(
-        f"{row.setting:<7} {row.encoder:<10} B={row.budget:<5} seed={row.seed}  "
+        f"{row.setting:<7} {row.encoder:<10.30} B={row.budget:<5} seed={row.seed}  "
         f"acc {row.acc:.3f}  acc_new {row.acc_new:.3f}  rho {row.rho:.3f}  "
         f"rho_new {row.rho_new:.3f}  train {row.train_s:6.1f} s  (n_train {row.n_train})",
         flush=True,
@@ -327,6 +363,32 @@ def print_targets(rows: list[Row]) -> None:
                 print(
                     f"{verdict} {setting} {encoder} B={budget}: {what} {value:.3f} "
                     f"(target ≥ {target:.2f}; acc_new {acc_new:.3f}, {len(hits)} seed(s))"
+                )
+    print_pixel_targets(rows)
+
+
+def print_pixel_targets(rows: list[Row]) -> None:
+    """Seed-averaged PASS/FAIL of the frames-only encoders against the pixels issue's bars."""
+    for setting, budget, bar in PIXEL_TARGETS:
+        for encoder in sorted({r.encoder for r in rows if r.encoder.startswith("pretrained:")}):
+            hits = [
+                r for r in rows if (r.setting, r.encoder, r.budget) == (setting, encoder, budget)
+            ]
+            if not hits:
+                continue
+            acc = statistics.mean(r.acc for r in hits)
+            acc_new = statistics.mean(r.acc_new for r in hits)
+            rho = statistics.mean(r.rho for r in hits)
+            checks = (
+                ("acc", acc, f"≥ {bar:.2f}", acc >= bar),
+                ("rho", rho, f"≥ {PIXEL_RHO_TARGET:.2f}", rho >= PIXEL_RHO_TARGET),
+                ("acc − acc_new", acc - acc_new, f"≤ {PIXEL_MEMORY_GAP:.2f}",
+                 acc - acc_new <= PIXEL_MEMORY_GAP),
+            )  # fmt: skip
+            for what, value, target, ok in checks:
+                print(
+                    f"{'PASS' if ok else 'FAIL'} pixels {setting} {encoder} B={budget}: "
+                    f"{what} {value:.3f} (target {target}; {len(hits)} seed(s))"
                 )
 
 
@@ -358,6 +420,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--shift-pixels", type=int, default=2, help="image random-shift augmentation (px)"
     )
+    parser.add_argument("--weights", type=Path, default=None, help="pretrained backbone file")
+    parser.add_argument("--input-size", type=int, default=128, help="pretrained backbone side")
+    parser.add_argument("--views", type=int, default=4, help="pretrained: views per frame")
+    parser.add_argument("--view-shift", type=int, default=4, help="pretrained: view shift (px)")
+    parser.add_argument("--pretrained-steps", type=int, default=32, help="pretrained: steps")
+    parser.add_argument("--pretrained-members", type=int, default=5, help="pretrained: members")
+    parser.add_argument("--temporal", default="mean", help="pretrained: mean, conv, transformer")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
