@@ -27,13 +27,20 @@ class ClipAccess:
         self._granted: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def allowed(self, annotator_id: str, trajectory_id: str) -> bool:
-        """True when the trajectory is in a pair or ranking set assigned to the annotator."""
+    def remembered(self, annotator_id: str, trajectory_id: str) -> bool:
+        """True when this process granted the clip before (reads no database)."""
         key = (annotator_id, trajectory_id)
         with self._lock:
             if key in self._granted:
                 self._granted.move_to_end(key)
                 return True
+        return False
+
+    def allowed(self, annotator_id: str, trajectory_id: str) -> bool:
+        """True when the trajectory is in a pair or ranking set assigned to the annotator."""
+        if self.remembered(annotator_id, trajectory_id):
+            return True
+        key = (annotator_id, trajectory_id)
         if not may_watch(self._store, annotator_id, trajectory_id):
             return False  # not remembered: a later assignment may grant it
         with self._lock:

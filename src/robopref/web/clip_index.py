@@ -90,6 +90,34 @@ class ClipIndex:
             found = self._ids.get(clip_id)
         return found
 
+    def known_trajectory(self, clip_id: str) -> str | None:
+        """`trajectory_id` without reloading the index (None: unknown so far)."""
+        return self._ids.get(clip_id)
+
+    def clip_in_memory(self, trajectory_id: str) -> ClipFile | None:
+        """`clip` when two `stat` calls suffice, else None (ask `clip`).
+
+        That is when the sidecar was checked and the bytes cached for the files' current
+        versions: cheap enough for the event loop.
+        """
+        paths = self._paths.get(trajectory_id)
+        burned = self._burned.get(trajectory_id)
+        cached = self._bytes.get(trajectory_id)
+        if paths is None or burned is None or not burned[1] or cached is None:
+            return None
+        video, sidecar = paths
+        try:
+            sidecar_stat, video_stat = sidecar.stat(), video.stat()
+        except OSError:
+            return None
+        if (burned[0] != _version(sidecar_stat) or cached[0] != _version(video_stat)
+                or not stat.S_ISREG(video_stat.st_mode)):
+            return None
+        with self._bytes_lock:
+            if trajectory_id in self._bytes:
+                self._bytes.move_to_end(trajectory_id)
+        return ClipFile(video, video_stat, cached[1])
+
     def clip(self, trajectory_id: str) -> ClipFile | None:
         """The trajectory's clip, when its file exists and carries its display id burned in.
 

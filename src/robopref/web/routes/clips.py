@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 from starlette.types import Receive, Scope, Send
@@ -17,6 +18,7 @@ from robopref.store import Role
 from robopref.web.clip_access import ClipAccess
 from robopref.web.clip_index import ClipFile, ClipIndex
 from robopref.web.deps import SessionDep
+from robopref.web.signing import SessionData
 
 router = APIRouter(tags=["clips"])
 
@@ -113,11 +115,39 @@ class _MemoryFile:
 
 
 @router.get("/clips/{clip_id}.mp4")
-def clip(clip_id: str, request: Request, session: SessionDep) -> ClipResponse:
+async def clip(clip_id: str, request: Request, session: SessionDep) -> ClipResponse:
     """The clip's MP4; honours `Range` (206 Partial Content, 416 when unsatisfiable).
 
     An annotator gets only clips of pairs and ranking sets assigned to them (`ClipAccess`);
-    any other id is 404, as an unknown one. Admins may watch every clip.
+    any other id is 404, as an unknown one. Admins may watch every clip. A clip this
+    process granted and holds in memory is answered on the event loop; the rest (a first
+    grant, a reload, a disk read) in the thread pool.
+    """
+    found = _from_memory(request, session, clip_id)
+    if found is None:
+        found = await run_in_threadpool(_looked_up, request, session, clip_id)
+    return ClipResponse(found, headers=_CLIP_HEADERS)
+
+
+def _from_memory(request: Request, session: SessionData, clip_id: str) -> ClipFile | None:
+    """The clip when the grant, the id and the bytes are all in this process's memory."""
+    index: ClipIndex = request.app.state.clip_index
+    trajectory_id = index.known_trajectory(clip_id)
+    if trajectory_id is None or _DISPLAY_ID.fullmatch(clip_id) is None:
+        return None
+    access: ClipAccess = request.app.state.clip_access
+    if session.role != Role.ADMIN.value and not access.remembered(session.annotator_id,
+                                                                  trajectory_id):
+        return None
+    return index.clip_in_memory(trajectory_id)
+
+
+def _looked_up(request: Request, session: SessionData, clip_id: str) -> ClipFile:
+    """The clip, reading the store and the disk as needed.
+
+    Raises:
+        HTTPException: 404 for an unknown id, a clip not handed to the caller, or one
+            that cannot be served.
     """
     index: ClipIndex = request.app.state.clip_index
     trajectory_id = _trajectory_of(index, clip_id)
@@ -129,7 +159,7 @@ def clip(clip_id: str, request: Request, session: SessionDep) -> ClipResponse:
     found = index.clip(trajectory_id)
     if found is None:
         raise HTTPException(404, "no such clip")
-    return ClipResponse(found, headers=_CLIP_HEADERS)
+    return found
 
 
 def _trajectory_of(index: ClipIndex, clip_id: str) -> str | None:

@@ -54,8 +54,11 @@ def sign_in(body: SignIn, response: Response, store: StoreDep,
 
 
 @router.get("")
-def whoami(session: SessionDep, settings: SettingsDep) -> SessionPublic:
-    """The signed-in annotator and the session's CSRF token (for a reloaded page)."""
+async def whoami(session: SessionDep, settings: SettingsDep) -> SessionPublic:
+    """The signed-in annotator and the session's CSRF token (for a reloaded page).
+
+    Reads no database (the session check is served from memory): runs on the event loop.
+    """
     return _public(settings, session, max(0, int(session.expires_at - time.time())))
 
 
