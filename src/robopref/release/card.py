@@ -163,16 +163,53 @@ def architecture_lines(
     kind = f"`{enc.get('kind')}`" + (" + `state`" if enc.get("with_state") else "")
     flip = get(record, "train_config", "loss", "label_flip")
     noise = NA if flip is None else f"assumed label flip rate {flip:g}"
+    pretrained = enc.get("kind") == "pretrained"
+    kind += (
+        ": the frozen backbone's features of each sampled frame → LayerNorm, 2-layer MLP"
+        if pretrained
+        else " per step"
+    )
     return [
-        f"- Encoder: {kind} per step, temporal aggregation `{enc.get('temporal')}`, "
+        f"- Encoder: {kind}, temporal aggregation `{enc.get('temporal')}`, "
         f"{enc.get('n_steps')} subsampled steps, embedding width {enc.get('embed_dim')}, "
         f"2-layer MLP head (width {enc.get('hidden_dim')}) → one scalar",
+        *(backbone_lines(spec, record) if pretrained else []),
         f"- Instruction conditioning: {language}",
         f"- Ensemble members: {fmt(members, 'd')} "
         f"(data per member: {get(record, 'train_config', 'bootstrap') or NA})",
         f"- Loss: Bradley–Terry negative log-likelihood with ties (seed 004), {noise}",
         f"- Test accuracy recorded at training: {fmt(get(record, 'metrics', 'test_accuracy'))}",
     ]
+
+
+def backbone_lines(spec: Mapping[str, Any] | None, record: Mapping[str, Any] | None) -> list[str]:
+    """Markdown bullets on a pretrained model's backbone and cameras.
+
+    From reward_model.json `backbone` and `cameras`, else the checkpoint's `backbone` and
+    `net.cameras`.
+
+    >>> lines = backbone_lines(None, {"backbone": {"name": "b", "input_size": 32},
+    ...                               "net": {"cameras": ["front", "side"]}})
+    >>> lines[0].split("; ")[1:]
+    ['weights not available', 'input 32×32 px']
+    >>> lines[1]
+    '- Cameras: `front`, `side` (features concatenated in this order)'
+    """
+    info = get(spec, "backbone") or get(record, "backbone") or {}
+    cameras = get(spec, "cameras") or get(record, "net", "cameras") or []
+    digest, source = info.get("weights_digest"), info.get("weights_source")
+    size, features = info.get("input_size"), info.get("feature_dim")
+    weights = NA if digest is None else f"`{digest}`" + (f" from {source}" if source else "")
+    backbone = (
+        f"- Backbone: `{info.get('name', NA)}` (architecture `{info.get('architecture') or NA}`), "
+        "frozen; "
+        f"weights {weights}; input {NA if size is None else f'{size}×{size} px'}"
+    )
+    if features:
+        backbone += f", {features} features per frame and camera"
+    named = ", ".join(f"`{c}`" for c in cameras)
+    named += " (features concatenated in this order)" if len(cameras) > 1 else ""
+    return [backbone, f"- Cameras: {named if cameras else NA}"]
 
 
 INTERFACE = (

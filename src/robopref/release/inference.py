@@ -19,6 +19,7 @@ from robopref.pool.pool import Pool
 from robopref.release import standalone
 from robopref.reward.language import MODEL_NAME
 from robopref.reward.onnx import export_onnx, input_format
+from robopref.reward.pretrained import backbone_record
 from robopref.reward.score import RewardModel
 
 SPEC_SCHEMA_VERSION = 1
@@ -41,6 +42,12 @@ class ModelFiles:
 def model_spec(model: RewardModel, pool: Pool, *, fmt: dict[str, Any]) -> dict[str, Any]:
     """The input spec the standalone script reads (and the model card prints).
 
+    `input` is `state`, `frames` (one camera, resized to `image_size` before the graph) or
+    `pretrained_frames` (a frozen pretrained backbone: the frames of every camera in `cameras`,
+    in order, at their stored size; the graph resizes them to `backbone.input_size`). For a
+    frames-only pretrained model `time_feature` says whether `steps` holds each sampled frame's
+    elapsed seconds.
+
     Args:
         model: The reward model.
         pool: Its pool (state and action widths are read from one trajectory).
@@ -48,18 +55,21 @@ def model_spec(model: RewardModel, pool: Pool, *, fmt: dict[str, Any]) -> dict[s
     """
     enc = model.spec.encoder
     first = pool[str(pool.manifest["trajectory_id"].iloc[0])]
+    kind = "pretrained_frames" if enc.pretrained else "frames" if enc.uses_frames else "state"
     return {
         "schema_version": SPEC_SCHEMA_VERSION,
         "onnx": ONNX_FILE,
-        "input": "frames" if enc.uses_frames else "state",
+        "input": kind,
         "n_steps": enc.n_steps,
-        "image_size": enc.image_size if enc.uses_frames else None,
+        "image_size": enc.image_size if enc.uses_frames and not enc.pretrained else None,
         "camera": model.spec.camera,
+        "cameras": list(model.spec.cameras) if enc.pretrained else None,
+        "backbone": backbone_info(model) if enc.pretrained else None,
         "state_dim": int(first.state.shape[1]),
         "action_dim": int(first.action.shape[1]),
         "step_dim": model.spec.step_dim,
         "with_state": enc.fuses_state,
-        "time_feature": bool(enc.time_feature) and enc.uses_steps,
+        "time_feature": bool(enc.time_feature) and (enc.uses_steps or enc.times_frames),
         "motion_features": bool(enc.motion_features) and enc.uses_steps,
         "language": bool(model.spec.language_dim),
         "language_dim": model.spec.language_dim,
@@ -72,6 +82,23 @@ def model_spec(model: RewardModel, pool: Pool, *, fmt: dict[str, Any]) -> dict[s
             for task in sorted(model.task_embeddings)
         },
     }
+
+
+def backbone_info(model: RewardModel) -> dict[str, Any]:
+    """A pretrained model's backbone: name, architecture, weights digest and source, input size.
+
+    From the checkpoint's record (`model.record["backbone"]`, written at training), else from
+    the frontend itself (a model made in memory).
+    """
+    recorded = model.record.get("backbone")
+    if not isinstance(recorded, dict):
+        frontend = model.net.frontend
+        recorded = {} if frontend is None else backbone_record(frontend.backbone)
+    keys = ("name", "architecture", "weights_digest", "weights_source", "input_size",
+            "feature_dim")  # fmt: skip
+    info = {key: recorded.get(key) for key in keys}
+    info["name"] = info["name"] or model.spec.encoder.backbone
+    return info
 
 
 def _write_pt(model: RewardModel, path: Path) -> None:

@@ -45,6 +45,8 @@ def _input_section(spec: Mapping[str, Any] | None) -> list[str]:
     )
     if spec.get("input") == "state":
         lines.append(steps_line)
+    elif spec.get("input") == "pretrained_frames":
+        lines += _pretrained_lines(spec, steps_line)
     else:
         if spec.get("with_state"):
             lines.append(steps_line)
@@ -62,6 +64,33 @@ def _input_section(spec: Mapping[str, Any] | None) -> list[str]:
         )
     else:
         lines.append("- Instruction: not used by this model.")
+    return lines
+
+
+def _pretrained_lines(spec: Mapping[str, Any], steps_line: str) -> list[str]:
+    """The frames (and `steps`) of a pretrained-backbone model, in words."""
+    cameras = list(spec.get("cameras") or [])
+    backbone = spec.get("backbone") or {}
+    size = backbone.get("input_size")
+    names = ", ".join(f"`{c}`" for c in cameras)
+    lines = [steps_line] if spec.get("with_state") else []
+    if not spec.get("with_state") and spec.get("time_feature"):
+        lines.append(
+            "- Frame times (`steps`): elapsed seconds since the first frame at each sampled "
+            "frame, float32 (`arrays.npz` `timestamps_s`, or step / fps); normalisation is "
+            "inside the graph."
+        )
+    keys = "`frames`" if len(cameras) == 1 else ", ".join(f"`frames_{c}`" for c in cameras)
+    lines += [
+        f"- Frames: cameras {names} (axis 2 of `x`, in this order), RGB uint8 0–255 at their "
+        "stored size (any height × width, the same for every camera); the graph resizes them "
+        f"to {size}×{size} (antialiased bilinear) and normalises them for the "
+        f"`{backbone.get('name')}` backbone.",
+        f"- `inference.py --npz`: {keys} (T, H, W, 3) uint8"
+        + (", `timestamps_s` (T,) or `fps`" if spec.get("time_feature") else "")
+        + (", `state`, `action`" if spec.get("with_state") else "")
+        + "; a pool trajectory's frames come from its MP4s (PyAV).",
+    ]
     return lines
 
 

@@ -12,12 +12,21 @@ Input (see MODEL_CARD.md for this model's numbers):
 - `.npz`: `state` (T, S) float32, `action` (T, A) float32, `frames` (T, H, W, 3) uint8 RGB
   (image models only; any H, W), optional `instruction` (a string); T ≥ 2, any length;
   state models with the time or motion features also need `timestamps_s` (T,) seconds or `fps`.
+- `.npz` for a pretrained-backbone model (reward_model.json `input` is `pretrained_frames`):
+  the frames of every camera in `cameras`, each (T, H, W, 3) uint8 RGB at its stored size
+  (the graph resizes them; all cameras of one size): `frames` for a model of one camera (or
+  `frames_<camera>`), `frames_<camera>` (e.g. `frames_front`, `frames_side`) for several;
+  `timestamps_s` (T,) or `fps` when the model reads frame times (`time_feature`), and
+  `state`/`action` only if it also reads state (`with_state`); optional `instruction`.
 - pool folder: `POOL/trajectories/<id>/arrays.npz` and `meta.json` (the instruction is the
-  trajectory's task); image models also read `<camera>.mp4`, which needs PyAV (`pip install av`).
+  trajectory's task); image models also read `<camera>.mp4` (a pretrained-backbone model each
+  of its `cameras`), which needs PyAV (`pip install av`).
 
 The script subsamples T steps to the model's fixed `n_steps` (nearest step of
 linspace(0, T − 1, n_steps)), resizes frames to `image_size` (antialiased bilinear, as in
-training: at most one grey level off on a few pixels), looks the instruction up among the
+training: at most one grey level off on a few pixels; a pretrained-backbone model's frames go
+in at their stored size, stacked (n_steps, cameras, H, W, 3), and `steps` holds the elapsed
+seconds of the sampled frames since the first one), looks the instruction up among the
 training tasks (or reads `--task-embedding FILE.npy`, a (384,) L2-normalised
 all-MiniLM-L6-v2 embedding), runs the ONNX graph, and prints one reward per trajectory
 (`<reward>` for one, `<id> <reward>` lines for several).
@@ -46,13 +55,17 @@ SPEC_FILE = "reward_model.json"
 SPEC_SCHEMA_VERSION = 1
 MAX_SIZE = 4096
 """Largest n_steps, state/action/step width or image size a spec may declare."""
+MAX_CAMERAS = 64
+"""Most cameras a pretrained-backbone spec may list."""
+INPUT_KINDS = ("state", "frames", "pretrained_frames")
+"""What a model reads: state + action, one camera's resized frames, or raw frames of cameras."""
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 """Trajectory ids and file names read from the command line or a pool's meta.json."""
 SPEC_KINDS = {
     "schema_version": "int", "onnx": "str", "input": "str", "n_steps": "int", "state_dim": "int",
     "action_dim": "int", "step_dim": "int", "language_dim": "int", "with_state": "bool",
     "time_feature": "bool", "motion_features": "bool", "language": "bool", "image_size": "int?",
-    "camera": "str?", "task_embeddings": "dict",
+    "camera": "str?", "cameras": "list?", "task_embeddings": "dict",
 }  # fmt: skip
 """reward_model.json fields the script reads, with their JSON kinds (`?`: or null)."""
 NPZ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error)
@@ -98,13 +111,13 @@ def resize_frames(frames: np.ndarray, size: int) -> np.ndarray:
 
 
 def _is(value: Any, kind: str) -> bool:
-    """True if `value` is of the JSON kind `kind` (`int`, `bool`, `str`, `dict`; `?`: or null)."""
+    """True if `value` is of the JSON kind `kind` (int, bool, str, dict, list; `?`: or null)."""
     if value is None and kind.endswith("?"):
         return True
     kind = kind.rstrip("?")
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, {"bool": bool, "str": str, "dict": dict}[kind])
+    return isinstance(value, {"bool": bool, "str": str, "dict": dict, "list": list}[kind])
 
 
 def _shown(value: Any) -> str:
@@ -129,22 +142,45 @@ def read_spec(model_dir: Path) -> dict[str, Any]:
             raise BadInput(path, key, f"expected {wanted}, got {_shown(spec.get(key))}")
     if spec["schema_version"] != SPEC_SCHEMA_VERSION:
         raise BadInput(path, "schema_version", f"{spec['schema_version']} is not 1")
-    if spec["input"] not in ("state", "frames"):
-        raise BadInput(path, "input", f"{_shown(spec['input'])} is not 'state' or 'frames'")
+    if spec["input"] not in INPUT_KINDS:
+        raise BadInput(path, "input", f"{_shown(spec['input'])} is not one of {list(INPUT_KINDS)}")
     if not SAFE_NAME.fullmatch(spec["onnx"]) or ".." in spec["onnx"]:
         raise BadInput(path, "onnx", f"{_shown(spec['onnx'])} is not a file name in the folder")
     sizes = ["n_steps", "state_dim", "action_dim"] + ["image_size"] * (spec["input"] == "frames")
     for key in sizes:
         if not _is(spec[key], "int") or not 1 <= spec[key] <= MAX_SIZE:
             raise BadInput(path, key, f"{_shown(spec[key])} is not an integer in [1, {MAX_SIZE}]")
+    if spec["input"] == "pretrained_frames":
+        _check_cameras(spec, path)
     _check_step_dim(spec, path)
     _check_language(spec, path)
     return spec
 
 
+def _check_cameras(spec: dict[str, Any], path: Path) -> None:
+    """A pretrained-backbone spec lists its cameras: distinct plain names, in order."""
+    cameras = spec["cameras"]
+    if (
+        not isinstance(cameras, list)
+        or not 1 <= len(cameras) <= MAX_CAMERAS
+        or not all(isinstance(c, str) and SAFE_NAME.fullmatch(c) for c in cameras)
+        or len(set(cameras)) != len(cameras)
+    ):
+        raise BadInput(
+            path, "cameras", f"{_shown(cameras)} is not a list of 1 to {MAX_CAMERAS} distinct "
+            "camera names",
+        )  # fmt: skip
+
+
 def reads_steps(spec: dict[str, Any]) -> bool:
     """True if the graph reads per-step state + action (state model, or image + state)."""
     return bool(spec["input"] == "state" or spec["with_state"])
+
+
+def reads_frame_times(spec: dict[str, Any]) -> bool:
+    """True if `steps` holds the sampled frames' elapsed seconds (frames-only pretrained model)."""
+    return bool(spec["input"] == "pretrained_frames" and not spec["with_state"]
+                and spec["time_feature"])  # fmt: skip
 
 
 def _check_step_dim(spec: dict[str, Any], path: Path) -> None:
@@ -156,6 +192,8 @@ def _check_step_dim(spec: dict[str, Any], path: Path) -> None:
             path, "step_dim", f"{spec['step_dim']} does not fit state_dim, action_dim and the "
             f"time and motion features ({width})"
         )  # fmt: skip
+    if reads_frame_times(spec) and spec["step_dim"] != 1:
+        raise BadInput(path, "step_dim", f"{spec['step_dim']} is not 1 (each frame's time)")
 
 
 def _check_language(spec: dict[str, Any], path: Path) -> None:
@@ -189,7 +227,7 @@ def load_npz(path: Path) -> dict[str, Any]:
         if value.dtype.kind != "U" or value.ndim != 0:
             raise BadInput(path, "instruction", f"need a string, got {value.dtype} {value.shape}")
         data["instruction"] = str(value)
-    data["name"], data["file"] = str(path), path
+    data["name"], data["file"], data["origins"] = str(path), path, {}
     return data
 
 
@@ -199,8 +237,15 @@ def _safe_name(name: Any, file: object, field: str) -> str:
     return name
 
 
-def load_pool_trajectory(pool: Path, trajectory_id: str, camera: str | None) -> dict[str, Any]:
-    """A trajectory from a robopref pool folder; frames (of `camera`) only for image models."""
+def load_pool_trajectory(
+    pool: Path, trajectory_id: str, camera: str | None, cameras: list[str] | None = None
+) -> dict[str, Any]:
+    """A trajectory from a robopref pool folder.
+
+    Frames only for image models: `frames` of `camera` ("" for the first one), or, for a
+    pretrained-backbone model, `frames_<camera>` of each of `cameras` (with its MP4 as the
+    file errors name).
+    """
     _safe_name(trajectory_id, pool, "--id")
     folder = pool / "trajectories" / trajectory_id
     meta_file = folder / "meta.json"
@@ -216,6 +261,12 @@ def load_pool_trajectory(pool: Path, trajectory_id: str, camera: str | None) -> 
     data["instruction"], data["name"] = meta["task"], trajectory_id
     if camera is not None:
         data["frames"] = _camera_frames(folder, meta.get("cameras"), camera, meta_file)
+    for name in cameras or []:
+        data[f"frames_{name}"] = _camera_frames(folder, meta.get("cameras"), name, meta_file)
+        data["origins"][f"frames_{name}"] = (folder / meta["cameras"][name]["file"], "frames")
+    fps = meta.get("fps")
+    if "timestamps_s" not in data and "fps" not in data and isinstance(fps, int | float):
+        data["fps"] = np.asarray(fps)  # pools written before timestamps were stored
     return data
 
 
@@ -251,20 +302,12 @@ def _decode(path: Path) -> np.ndarray:
 
 def check_arrays(traj: dict[str, Any], spec: dict[str, Any]) -> None:
     """Refuse arrays the model cannot read; leaves state and action as float32 (T, ·)."""
-    file = traj["file"]
-    state, action = (_matrix(traj, key) for key in ("state", "action"))
-    if len(state) != len(action):
-        raise BadInput(file, "action", f"{len(action)} steps for {len(state)} states")
-    if len(state) < 2:
-        raise BadInput(file, "state", f"need T ≥ 2 steps, got {len(state)}")
-    if reads_steps(spec):
-        for key, array in (("state", state), ("action", action)):
-            if array.shape[1] != spec[f"{key}_dim"]:
-                raise BadInput(
-                    file, key, f"{array.shape[1]} columns, model expects {spec[f'{key}_dim']}"
-                )
-        if spec["time_feature"] or spec["motion_features"]:
-            traj["times"] = elapsed_s(traj, len(state))
+    if spec["input"] == "pretrained_frames":
+        _check_pretrained(traj, spec)
+        return
+    state, action = _steps_arrays(traj, spec, widths=reads_steps(spec))
+    if reads_steps(spec) and (spec["time_feature"] or spec["motion_features"]):
+        traj["times"] = elapsed_s(traj, len(state))
     if spec["input"] == "frames":
         _check_frames(traj, len(state))
     traj["state"], traj["action"] = state, action
@@ -293,6 +336,88 @@ def _check_frames(traj: dict[str, Any], n: int) -> None:
         raise BadInput(file, "frames", f"empty frames of shape {frames.shape}")
     if len(frames) != n:
         raise BadInput(file, "frames", f"{len(frames)} frames for {n} steps")
+
+
+def camera_keys(traj: dict[str, Any], spec: dict[str, Any]) -> list[str]:
+    """The keys holding each camera's frames: `frames_<camera>`, or `frames` for one camera."""
+    cameras = list(spec["cameras"])
+    keys = [f"frames_{camera}" for camera in cameras]
+    if len(keys) == 1 and keys[0] not in traj and "frames" in traj:
+        return ["frames"]
+    for key in keys:
+        if key not in traj:
+            one = len(keys) == 1
+            raise BadInput(
+                traj["file"], "frames" if one else key, "missing: this model reads (T, H, W, 3) "
+                f"uint8 RGB frames of cameras {cameras}, as "
+                + ("`frames` (or `frames_<camera>`)" if one else "`frames_<camera>` each"),
+            )  # fmt: skip
+    return keys
+
+
+def _check_pretrained(traj: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Frames of every camera (one size, one count), state if read, frame times if read.
+
+    Leaves `camera_frames` (the arrays in camera order) and `n` (the step count) in `traj`.
+    """
+    n = None
+    if reads_steps(spec):
+        traj["state"], traj["action"] = _steps_arrays(traj, spec, widths=True)
+        n = len(traj["state"])
+    frames: list[np.ndarray] = []
+    where: tuple[object, str] | None = None  # the first camera's file and field
+    for camera, key in zip(spec["cameras"], camera_keys(traj, spec), strict=True):
+        file, field = traj.get("origins", {}).get(key, (traj["file"], key))
+        array = _camera_array(traj[key], file, field, n)
+        if frames and array.shape[1:3] != frames[0].shape[1:3]:
+            (h, w), first = frames[0].shape[1:3], spec["cameras"][0]
+            raise BadInput(
+                file, field, f"{array.shape[1]}×{array.shape[2]} frames of camera {camera!r}, but "
+                f"camera {first!r} gives {h}×{w}: this model's cameras must share one frame size",
+            )  # fmt: skip
+        frames.append(array)
+        where, n = where or (file, field), len(array)
+    if where is None or n is None or n < 2:
+        file, field = where or (traj["file"], "frames")
+        raise BadInput(file, field, f"need T ≥ 2 frames, got {n}")
+    if spec["time_feature"] or spec["motion_features"]:
+        traj["times"] = elapsed_s(traj, n)
+    traj["camera_frames"], traj["n"] = frames, n
+
+
+def _camera_array(frames: Any, file: object, field: str, n: int | None) -> np.ndarray:
+    """(T, H, W, 3) uint8 RGB frames of one camera, T = `n` when the step count is known."""
+    if (
+        not isinstance(frames, np.ndarray)
+        or frames.dtype != np.uint8
+        or frames.ndim != 4
+        or frames.shape[3] != 3
+    ):
+        got = f"{frames.dtype} {frames.shape}" if isinstance(frames, np.ndarray) else "no array"
+        raise BadInput(file, field, f"need (T, H, W, 3) uint8 RGB frames, got {got}")
+    if not (frames.shape[1] and frames.shape[2]):
+        raise BadInput(file, field, f"empty frames of shape {frames.shape}")
+    if n is not None and len(frames) != n:
+        raise BadInput(file, field, f"{len(frames)} frames for {n} steps")
+    return frames
+
+
+def _steps_arrays(
+    traj: dict[str, Any], spec: dict[str, Any], *, widths: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """State and action as float32 (T, ·), T ≥ 2, of the spec's widths if `widths`."""
+    file = traj["file"]
+    state, action = (_matrix(traj, key) for key in ("state", "action"))
+    if len(state) != len(action):
+        raise BadInput(file, "action", f"{len(action)} steps for {len(state)} states")
+    if len(state) < 2:
+        raise BadInput(file, "state", f"need T ≥ 2 steps, got {len(state)}")
+    for key, array in (("state", state), ("action", action)) if widths else ():
+        if array.shape[1] != spec[f"{key}_dim"]:
+            raise BadInput(
+                file, key, f"{array.shape[1]} columns, model expects {spec[f'{key}_dim']}"
+            )
+    return state, action
 
 
 def elapsed_s(traj: dict[str, Any], n: int) -> np.ndarray:
@@ -364,10 +489,28 @@ def frame_input(traj: dict[str, Any], spec: dict[str, Any]) -> np.ndarray:
     return resize_frames(traj["frames"][idx], int(spec["image_size"]))[None]
 
 
+def pretrained_feeds(traj: dict[str, Any], spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    """`x` (1, n_steps, C, H, W, 3) uint8 frames of the cameras at their stored size, and `steps`.
+
+    `steps` is state + action (`with_state`), or (1, n_steps, 1) float32 elapsed seconds of the
+    sampled frames since the first frame (`time_feature`), or absent.
+    """
+    idx = subsample_indices(traj["n"], int(spec["n_steps"]))
+    feeds = {"x": np.stack([frames[idx] for frames in traj["camera_frames"]], axis=1)[None]}
+    if spec["with_state"]:
+        feeds["steps"] = step_input(traj, spec)
+    elif reads_frame_times(spec):
+        times = traj["times"]
+        feeds["steps"] = (times[idx] - times[0]).astype(np.float32)[None, :, None]
+    return feeds
+
+
 def model_feeds(traj: dict[str, Any], spec: dict[str, Any]) -> dict[str, np.ndarray]:
     """The graph inputs of one checked trajectory: `x`, and `steps` beside frames."""
     if spec["input"] == "state":
         return {"x": step_input(traj, spec)}
+    if spec["input"] == "pretrained_frames":
+        return pretrained_feeds(traj, spec)
     feeds = {"x": frame_input(traj, spec)}
     if spec["with_state"]:
         feeds["steps"] = step_input(traj, spec)
@@ -400,18 +543,33 @@ def task_embedding(
     return vector.astype(np.float32).reshape(1, dim)
 
 
-def expected_inputs(spec: dict[str, Any]) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """Graph input name → (ONNX type, shape after the batch axis), as the spec describes."""
+def expected_inputs(spec: dict[str, Any]) -> dict[str, tuple[str, tuple[int | None, ...]]]:
+    """Graph input name → (ONNX type, shape after the batch axis), as the spec describes.
+
+    None marks an axis of any size (a pretrained-backbone model's frame height and width).
+    """
     n, size, dim = spec["n_steps"], spec["image_size"], spec["step_dim"]
-    frames = spec["input"] == "frames"
-    out: dict[str, tuple[str, tuple[int, ...]]] = {
-        "x": ("tensor(uint8)", (n, size, size, 3)) if frames else ("tensor(float)", (n, dim))
-    }
+    kind = spec["input"]
+    out: dict[str, tuple[str, tuple[int | None, ...]]] = {"x": ("tensor(float)", (n, dim))}
+    if kind == "frames":
+        out["x"] = ("tensor(uint8)", (n, size, size, 3))
+    if kind == "pretrained_frames":
+        out["x"] = ("tensor(uint8)", (n, len(spec["cameras"]), None, None, 3))
     if spec["language"]:
         out["task_embedding"] = ("tensor(float)", (spec["language_dim"],))
-    if frames and spec["with_state"]:
+    if kind != "state" and spec["with_state"]:
         out["steps"] = ("tensor(float)", (n, dim))
+    if reads_frame_times(spec):
+        out["steps"] = ("tensor(float)", (n, 1))
     return out
+
+
+def _fits(declared: tuple[Any, ...], shape: tuple[int | None, ...]) -> bool:
+    """Graph axes (ints, or names/None when dynamic) fit the spec's (None: must be dynamic)."""
+    return len(declared) == len(shape) and all(
+        not isinstance(d, int) if s is None else (not isinstance(d, int) or d == s)
+        for d, s in zip(declared, shape, strict=True)
+    )
 
 
 def open_session(model_dir: Path, spec: dict[str, Any]) -> Any:
@@ -430,11 +588,7 @@ def open_session(model_dir: Path, spec: dict[str, Any]) -> Any:
     declared = {i.name: (i.type, tuple(i.shape[1:])) for i in session.get_inputs()}
     for name, (kind, shape) in expected_inputs(spec).items():
         got = declared.pop(name, None)
-        if (
-            got is None
-            or (got[0], len(got[1])) != (kind, len(shape))
-            or any(isinstance(g, int) and g != s for g, s in zip(got[1], shape, strict=True))
-        ):
+        if got is None or got[0] != kind or not _fits(got[1], shape):
             raise BadInput(path, name, f"graph reads {got}, {SPEC_FILE} describes {(kind, shape)}")
     if declared or "reward" not in [o.name for o in session.get_outputs()]:
         raise BadInput(path, "inputs", f"graph inputs {sorted(declared)} or outputs do not fit")
@@ -473,12 +627,13 @@ def score(args: argparse.Namespace) -> list[str]:
     if args.pool is not None and not (args.pool / "trajectories").is_dir():
         raise BadInput(args.pool, "--pool", "not a robopref pool folder (no trajectories/)")
     camera = (spec["camera"] or "") if spec["input"] == "frames" else None
+    cameras = spec["cameras"] if spec["input"] == "pretrained_frames" else None
     values: list[tuple[str, float]] = []
     for trajectory_id in args.id if args.pool is not None else [None]:
         traj = (
             load_npz(args.npz)
             if trajectory_id is None
-            else load_pool_trajectory(args.pool, trajectory_id, camera)
+            else load_pool_trajectory(args.pool, trajectory_id, camera, cameras)
         )
         check_arrays(traj, spec)
         instruction = args.instruction or traj.get("instruction")
