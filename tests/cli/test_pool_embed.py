@@ -16,7 +16,7 @@ from robopref.cli import app
 from robopref.pool.pool import Pool
 
 runner = CliRunner()
-ENCODER = ["--encoder", "efficientnet_lite0", "--image-size", "32"]  # bundled weights, small
+ENCODER = ["--encoder", "efficientnet_lite0", "--input-size", "32"]  # bundled weights, small
 
 
 @pytest.fixture

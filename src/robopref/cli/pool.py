@@ -188,13 +188,19 @@ def embed(
         list[str] | None, typer.Option("--camera", help="Camera to embed (repeat) [all].")
     ] = None,
     views: Annotated[
-        int, typer.Option(min=1, help="Views per frame: the frame, then random shifts.")
-    ] = 1,
+        int,
+        typer.Option(
+            min=1, help="Views per frame: the frame, then random shifts (as robopref train)."
+        ),
+    ] = 4,
     shift: Annotated[
         int, typer.Option(min=0, help="Largest shift of the extra views, in pixels.")
     ] = 4,
-    image_size: Annotated[
-        int | None, typer.Option(min=1, help="Backbone input side [the backbone's].")
+    input_size: Annotated[
+        int | None,
+        typer.Option(
+            "--input-size", min=1, help="Side frames are resized to in the backbone [its own]."
+        ),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Images per forward.")] = 256,
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
@@ -216,7 +222,7 @@ def embed(
     from robopref.vision.embed import BackboneRef, embed_pool
 
     opened = rp.open(pool)
-    ref = BackboneRef(encoder, weights, input_size=image_size)
+    ref = BackboneRef(encoder, weights, input_size=input_size)
     with ExitStack() as stack:
         bar: list[ProgressCallback] = []
 
