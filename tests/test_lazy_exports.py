@@ -11,7 +11,7 @@ import types
 import pytest
 
 STAGES = ("campaign", "pairs", "pool", "quality", "release", "render", "store", "teachers",
-          "validate", "reward")  # fmt: skip
+          "validate", "reward", "vision")  # fmt: skip
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -36,9 +36,9 @@ def test_unknown_config_field_exits_2(tmp_path):
 
 
 def test_every_verb_has_help_with_an_example():
-    verbs = ["pool show", "pool generate", "pool ingest", "pool export", "render", "pairs",
-             "annotate simulate", "qa", "campaign simulate", "train", "validate", "release",
-             "demo"]  # fmt: skip
+    verbs = ["pool show", "pool generate", "pool ingest", "pool export", "pool embed", "render",
+             "pairs", "annotate simulate", "qa", "campaign simulate", "train", "validate",
+             "release", "demo"]  # fmt: skip
     for args in (v.split() for v in verbs):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0
