@@ -261,8 +261,11 @@ def train_config(encoder: str, *, language: bool, seed: int, args: Any) -> rr.Tr
 
 
 def pretrained_config(backbone: str, *, language: bool, seed: int, args: Any) -> rr.TrainConfig:
-    """A frames-only model on a frozen backbone: features of every frame are embedded once
-    into the pool's cache (`--input-size`, `--views`), then heads train in seconds."""
+    """A frames-only model on a frozen backbone.
+
+    Features of every frame are embedded once into the pool's cache (`--input-size`,
+    `--views`); then the heads train in minutes on the CPU.
+    """
     enc = rr.EncoderConfig(
         kind="pretrained",
         backbone=backbone,
