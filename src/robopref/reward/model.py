@@ -10,7 +10,7 @@ from torch import nn
 
 from robopref.reward.config import EncoderConfig, Temporal
 from robopref.reward.encoders import StateEncoder, make_encoder, make_temporal
-from robopref.reward.pretrained import FeatureEncoder
+from robopref.reward.pretrained import FeatureEncoder, Frontend
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +61,7 @@ class NetSpec:
         enc["backbone_weights"] = None  # the checkpoint carries the backbone's tensors
         enc.setdefault("motion_features", False)  # checkpoints from before the options
         enc.setdefault("with_state", False)
+        enc.setdefault("finetune", False)
         return cls(
             encoder=EncoderConfig(**enc),
             step_dim=int(data["step_dim"]),
@@ -79,15 +80,25 @@ class RewardNet(nn.Module):
     float32, or None without language conditioning; `steps`, (B, n_steps, D) raw state +
     action beside the frames of an image + state model (`EncoderConfig.with_state`), whose
     per-step embedding is added to each frame's. Output: (B,) rewards.
+
+    A pretrained-backbone member reads per-frame features (B, n_steps, C·F); one that
+    fine-tunes its backbone (`EncoderConfig.finetune`) owns it as `frontend` (built by the
+    caller, trainable) and reads raw frames (B, n_steps, C, H, W, 3) uint8 instead. Its
+    BatchNorm statistics stay as pretrained in training mode too (see `train`).
     """
 
     step_mean: torch.Tensor
     step_std: torch.Tensor
 
-    def __init__(self, spec: NetSpec) -> None:
+    def __init__(self, spec: NetSpec, frontend: Frontend | None = None) -> None:
         super().__init__()
         cfg = spec.encoder
         self.spec = spec
+        if cfg.finetune and frontend is None:
+            raise ValueError("frontend: a fine-tuned member owns its backbone; pass it in")
+        if frontend is not None and not cfg.finetune:
+            raise ValueError("frontend: only a fine-tuned member owns a backbone")
+        self.frontend = frontend
         self.encoder = (
             FeatureEncoder(cfg, spec.feature_dim * len(spec.cameras))
             if cfg.pretrained
@@ -115,6 +126,20 @@ class RewardNet(nn.Module):
         self.register_buffer("step_mean", torch.zeros(max(spec.step_dim, 1)))
         self.register_buffer("step_std", torch.ones(max(spec.step_dim, 1)))
 
+    def train(self, mode: bool = True) -> RewardNet:
+        """Training mode, except the backbone's BatchNorm layers: their statistics stay put.
+
+        A fine-tuning batch holds a few trajectories whose frames are nearly alike, so batch
+        statistics would be poor estimates (and would differ between DDP ranks); the
+        pretrained running statistics are kept and the affine parameters train.
+        """
+        super().train(mode)
+        if self.frontend is not None:
+            for module in self.frontend.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+        return self
+
     def set_normalisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Set the (D,) state + action statistics the state encoder normalises with."""
         self.step_mean.copy_(mean)
@@ -131,7 +156,11 @@ class RewardNet(nn.Module):
         if not cfg.uses_frames:
             x = (x - self.step_mean) / self.step_std
         if cfg.pretrained:
-            if x.dtype == torch.uint8:
+            if self.frontend is not None:
+                if x.dtype != torch.uint8:
+                    raise ValueError("x: a fine-tuned member embeds raw uint8 frames itself")
+                x = self.frontend(x)
+            elif x.dtype == torch.uint8:
                 raise ValueError("x: a member reads features; frames go through EnsembleNet")
             times = None
             if cfg.times_frames:
@@ -153,11 +182,14 @@ class RewardNet(nn.Module):
         return out.squeeze(-1)
 
 
-def build_net(spec: NetSpec, *, seed: int) -> RewardNet:
-    """A freshly initialised RewardNet; the same seed gives the same weights."""
+def build_net(spec: NetSpec, *, seed: int, frontend: Frontend | None = None) -> RewardNet:
+    """A freshly initialised RewardNet; the same seed gives the same weights.
+
+    `frontend` is a fine-tuned member's own (trainable) backbone.
+    """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return RewardNet(spec)
+        return RewardNet(spec, frontend)
 
 
 def spec_for(

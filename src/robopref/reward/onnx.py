@@ -134,6 +134,8 @@ def _pretrained_x_format(model: RewardModel) -> dict[str, Any]:
     """The `x` input of a pretrained-backbone model: raw frames of its cameras, any size."""
     cameras = list(model.spec.cameras)
     frontend = model.net.frontend
+    if frontend is None:  # fine-tuned: each member embeds with its own backbone
+        frontend = getattr(model.net.members[0], "frontend", None)
     size = None if frontend is None else frontend.backbone.input_size
     return {
         "shape": ["batch", model.spec.encoder.n_steps, len(cameras), "height", "width", 3],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import torch
 from robopref.errors import InputError
 from robopref.pool.pool import MANIFEST, Pool, open_pool
 from robopref.progress import ProgressCallback, no_progress
+from robopref.reward import distributed
 from robopref.reward.checkpoint import library_versions, save_checkpoint
 from robopref.reward.checkpoint_format import check_checkpoint_out
 from robopref.reward.compat import input_dims
@@ -32,8 +33,10 @@ from robopref.reward.data import (
     read_preferences,
     validate_preferences,
 )
+from robopref.reward.distributed import World
 from robopref.reward.ensemble import EnsembleNet, member_seed, member_view, spread
 from robopref.reward.features import TrajectoryTable, build_table
+from robopref.reward.finetune import member_frontend
 from robopref.reward.frame_features import model_cameras
 from robopref.reward.language import EMBED_DIM, TaskEmbedder
 from robopref.reward.model import NetSpec, RewardNet, spec_for
@@ -101,17 +104,20 @@ def train_reward_model(
     config = config or TrainConfig()
     if out is not None:
         check_checkpoint_out(out)  # before any work: a refused folder costs nothing
+    here, device = distributed.setup(config.device)  # under torchrun: this rank's share
     pool = pool if isinstance(pool, Pool) else open_pool(pool)
     prefs, source, prefs_hash = _preferences(preferences)
     check_against_pool(prefs, pool, source)
     splits = _split(prefs, config)
     _check_split(splits, source)
     ids = sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"]))
-    table, spec, frontend = prepare_inputs(pool, ids, config, progress=load_progress)
+    table, spec, frontend = prepare_inputs(pool, ids, config, progress=load_progress, device=device)
     pairs = pair_data(prefs, table.row_of, config.loss)
     parts = {k: pairs.subset(v) for k, v in splits.indices(prefs).items()}
-    members = _train_ensemble(spec, table, parts, config, progress, on_epoch)
-    metrics = _metrics(members, table, parts)
+    members = _train_ensemble(
+        spec, table, parts, config, progress, on_epoch, frontend=frontend, world=here, device=device
+    )
+    metrics = _metrics(members, table, parts, device=device)
     data = {
         "preferences": str(source),
         "preferences_sha256": prefs_hash,
@@ -123,9 +129,13 @@ def train_reward_model(
     record = _record(config, data=data, members=members, metrics=metrics)
     if frontend is not None:
         record["backbone"] = backbone_record(frontend.backbone)
-    model = _assemble(members, spec, table, record, frontend)
-    if out is not None:
+        record["backbone"]["finetuned"] = spec.encoder.finetune
+    shared = None if spec.encoder.finetune else frontend  # fine-tuned members own theirs
+    model = _assemble(members, spec, table, record, shared)
+    if out is not None and here.main:  # under torchrun, rank 0 alone writes
         save_checkpoint(model, out, splits=splits)
+    elif out is not None:
+        out = None
     logger.info(
         "reward model: test accuracy %.3f on %d pairs", metrics["test_accuracy"], metrics["n_test"]
     )
@@ -172,7 +182,7 @@ def _record(
 ) -> dict[str, Any]:
     """What a checkpoint records about its run (config.json beside the weights)."""
     return {
-        "train_config": config_to_json(config),
+        "train_config": config_to_json(config.resolved()),  # the lr and shift it ran with
         "seed": config.seed,
         "data": data,
         "members": [
@@ -216,12 +226,19 @@ def _preferences(preferences: Path | pd.DataFrame) -> tuple[pd.DataFrame, Path, 
 
 
 def prepare_inputs(
-    pool: Pool, ids: list[str], config: TrainConfig, *, progress: ProgressCallback = no_progress
+    pool: Pool,
+    ids: list[str],
+    config: TrainConfig,
+    *,
+    progress: ProgressCallback = no_progress,
+    device: torch.device | None = None,
 ) -> tuple[TrajectoryTable, NetSpec, Frontend | None]:
     """The input table of `ids` (on the training device), and the network spec of a run.
 
     The third item is, for a pretrained backbone, the frozen frontend the ensemble embeds raw
-    frames with (None otherwise).
+    frames with (None otherwise); when fine-tuning, the pretrained backbone each member
+    starts from a copy of. A fine-tuning table's raw frames stay on the CPU (a batch at a
+    time moves to `device`).
     """
     cache_root = config.cache_dir or pool.root / ".cache" / "reward"
     encoder = config.encoder
@@ -253,7 +270,11 @@ def prepare_inputs(
         cameras=cameras,
         feature_dim=0 if frontend is None else frontend.backbone.feature_dim,
     )
-    return table.to(resolve_device(config.device)), spec, frontend
+    device = device or resolve_device(config.device)
+    moved = table.to(device)
+    if encoder.finetune:
+        moved = replace(moved, x=table.x)
+    return moved, spec, frontend
 
 
 def _normaliser(table: TrajectoryTable, train: PairData) -> Any:
@@ -278,6 +299,10 @@ def _train_ensemble(
     config: TrainConfig,
     progress: ProgressCallback,
     on_epoch: EpochCallback | None,
+    *,
+    frontend: Frontend | None = None,
+    world: World | None = None,
+    device: torch.device | None = None,
 ) -> list[MemberResult]:
     total = config.ensemble_size * config.epochs
     init = _normaliser(table, parts["train"])
@@ -313,6 +338,11 @@ def _train_ensemble(
                 seed=seed,
                 init=init,
                 on_epoch=report,
+                frontend=member_frontend(frontend)
+                if spec.encoder.finetune and frontend is not None
+                else None,
+                world=world or World(),
+                device=device,
             )
         )
         progress((m + 1) * config.epochs, total)
@@ -320,7 +350,11 @@ def _train_ensemble(
 
 
 def _metrics(
-    members: list[MemberResult], table: TrajectoryTable, parts: dict[str, PairData]
+    members: list[MemberResult],
+    table: TrajectoryTable,
+    parts: dict[str, PairData],
+    *,
+    device: torch.device | None = None,
 ) -> dict[str, Any]:
     model = RewardModel(
         net=EnsembleNet([m.net for m in members]),
@@ -328,7 +362,12 @@ def _metrics(
         task_embeddings={},
         record={},
     )
-    rewards = model.score_inputs(table_inputs(table))
+    if model.spec.encoder.finetune and device is not None:
+        model.to(device)  # each member's backbone runs on the training device
+        rewards = model.score_inputs(table_inputs(table), batch_size=32)
+        model.to("cpu")
+    else:
+        rewards = model.score_inputs(table_inputs(table))
     metrics: dict[str, Any] = {f"n_{k}": len(v.a) for k, v in parts.items()}
     for part in ("val", "test"):
         p = parts[part]
