@@ -164,8 +164,9 @@ def architecture_lines(
     flip = get(record, "train_config", "loss", "label_flip")
     noise = NA if flip is None else f"assumed label flip rate {flip:g}"
     pretrained = enc.get("kind") == "pretrained"
+    state = "fine-tuned" if enc.get("finetune") else "frozen"
     kind += (
-        ": the frozen backbone's features of each sampled frame → LayerNorm, 2-layer MLP"
+        f": the {state} backbone's features of each sampled frame → LayerNorm, 2-layer MLP"
         if pretrained
         else " per step"
     )
@@ -202,7 +203,7 @@ def backbone_lines(spec: Mapping[str, Any] | None, record: Mapping[str, Any] | N
     weights = NA if digest is None else f"`{digest}`" + (f" from {source}" if source else "")
     backbone = (
         f"- Backbone: `{info.get('name', NA)}` (architecture `{info.get('architecture') or NA}`), "
-        "frozen; "
+        f"{'fine-tuned end to end from' if info.get('finetuned') else 'frozen'}; "
         f"weights {weights}; input {NA if size is None else f'{size}×{size} px'}"
     )
     if features:

@@ -200,4 +200,10 @@ def _pretrained_x(model: RewardModel, x: Any) -> tuple[int, ...]:
                 f"model reads frames (N, {n_steps}, {c}, H, W, 3) uint8, got {tuple(x.shape)}",
             )
         return (n_steps, c, int(x.shape[3]), int(x.shape[4]), 3)
+    if spec.encoder.finetune:
+        raise InputError(
+            origin(model), "x",
+            f"a fine-tuned backbone reads frames (N, {n_steps}, {c}, H, W, 3) uint8, "
+            f"got {x.dtype} {tuple(x.shape)}",
+        )  # fmt: skip
     return (n_steps, c * spec.feature_dim)

@@ -64,8 +64,9 @@ def backbone_record(backbone: Backbone) -> dict[str, Any]:
 class Frontend(nn.Module):
     """Frames of C cameras → concatenated per-frame features: (B, T, C, H, W, 3) → (B, T, C·F).
 
-    Frozen: no gradients, and the backbone stays in eval mode (BatchNorm statistics never move)
-    whatever the ensemble is set to.
+    As the ensemble's shared frontend it is frozen: no gradients, and the backbone stays in
+    eval mode (BatchNorm statistics never move) whatever the ensemble is set to. A fine-tuned
+    member owns one of its own over an unfrozen backbone (`Backbone.unfreeze()`).
     """
 
     def __init__(self, backbone: Backbone) -> None:
