@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import shutil
 import statistics
@@ -347,20 +348,26 @@ def print_row(row: Row) -> None:
     )
 
 
+def seed_means(
+    rows: list[Row], setting: str, encoder: str, budget: int
+) -> tuple[list[Row], float, float, float]:
+    """The rows of one (setting, encoder, budget) and their seed means of acc, acc_new, ρ."""
+    hits = [r for r in rows if (r.setting, r.encoder, r.budget) == (setting, encoder, budget)]
+    if not hits:
+        return hits, math.nan, math.nan, math.nan
+    means = [statistics.mean(getattr(r, k) for r in hits) for k in ("acc", "acc_new", "rho")]
+    return hits, means[0], means[1], means[2]
+
+
 def print_targets(rows: list[Row]) -> None:
     """Seed-averaged PASS/FAIL against the issue's bars, per encoder."""
     if not any((r.setting, r.budget) == (s, b) for r in rows for s, b, _ in TARGETS):
         print("no target point (single B=500, multi B=2000) in this run")
     for setting, budget, bar in TARGETS:
         for encoder in sorted({r.encoder for r in rows}):
-            hits = [
-                r for r in rows if (r.setting, r.encoder, r.budget) == (setting, encoder, budget)
-            ]
+            hits, acc, acc_new, rho = seed_means(rows, setting, encoder, budget)
             if not hits:
                 continue
-            acc = statistics.mean(r.acc for r in hits)
-            acc_new = statistics.mean(r.acc_new for r in hits)
-            rho = statistics.mean(r.rho for r in hits)
             for what, value, target in (("acc", acc, bar), ("rho", rho, RHO_TARGET)):
                 verdict = "PASS" if value >= target else "FAIL"
                 print(
@@ -374,14 +381,9 @@ def print_pixel_targets(rows: list[Row]) -> None:
     """Seed-averaged PASS/FAIL of the frames-only encoders against the pixels issue's bars."""
     for setting, budget, bar in PIXEL_TARGETS:
         for encoder in sorted({r.encoder for r in rows if r.encoder.startswith("pretrained:")}):
-            hits = [
-                r for r in rows if (r.setting, r.encoder, r.budget) == (setting, encoder, budget)
-            ]
+            hits, acc, acc_new, rho = seed_means(rows, setting, encoder, budget)
             if not hits:
                 continue
-            acc = statistics.mean(r.acc for r in hits)
-            acc_new = statistics.mean(r.acc_new for r in hits)
-            rho = statistics.mean(r.rho for r in hits)
             checks = (
                 ("acc", acc, f"≥ {bar:.2f}", acc >= bar),
                 ("rho", rho, f"≥ {PIXEL_RHO_TARGET:.2f}", rho >= PIXEL_RHO_TARGET),
@@ -412,9 +414,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--seeds", type=int, default=1, help="number of seeds (labels, hold-out, init)"
     )
-    parser.add_argument(
-        "--first-seed", type=int, default=0, help="seeds run first … first + N − 1"
-    )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run first … first + N − 1")
     parser.add_argument("--n-test", type=int, default=500, help="pairs in each test set")
     parser.add_argument("--image-size", type=int, default=32, help="image encoder frame side")
     parser.add_argument("--image-steps", type=int, default=16, help="image encoder steps")

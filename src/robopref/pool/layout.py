@@ -282,7 +282,7 @@ def camera_files(cameras: object, directory: Path, meta_path: Path) -> dict[str,
     return checked
 
 
-_NPZ_ERRORS = (
+NPZ_ERRORS = (
     OSError,
     ValueError,
     EOFError,
@@ -308,7 +308,7 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
             raise InputError(path, ARRAYS, "holds a single array, not an .npz archive")
         with npz:
             arrays = {key: npz[key] for key in npz.files}
-    except _NPZ_ERRORS as exc:
+    except NPZ_ERRORS as exc:
         raise InputError(path, ARRAYS, f"unreadable: {exc}") from exc
     missing = [key for key in REQUIRED_ARRAYS if key not in arrays]
     if missing:

@@ -21,10 +21,7 @@ import hashlib
 import json
 import logging
 import os
-import struct
 import threading
-import zipfile
-import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -34,6 +31,7 @@ import torch
 
 from robopref.atomic import write_atomic, write_text_atomic
 from robopref.errors import InputError
+from robopref.pool.layout import NPZ_ERRORS
 from robopref.pool.pool import Pool
 from robopref.safe_paths import path_inside
 
@@ -179,15 +177,7 @@ def clip_digest(path: Path) -> str:
     return digest
 
 
-_ENTRY_ERRORS = (
-    OSError,
-    ValueError,
-    EOFError,
-    KeyError,
-    zipfile.BadZipFile,
-    zlib.error,
-    struct.error,
-)
+_ENTRY_ERRORS = NPZ_ERRORS
 """What numpy and zipfile raise on a truncated or corrupt .npz (the zip CRC catches bit flips)."""
 
 
