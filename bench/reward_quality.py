@@ -429,7 +429,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--view-shift", type=int, default=4, help="pretrained: view shift (px)")
     parser.add_argument("--pretrained-steps", type=int, default=32, help="pretrained: steps")
     parser.add_argument("--pretrained-members", type=int, default=5, help="pretrained: members")
-    parser.add_argument("--temporal", default="mean", help="pretrained: mean, conv, transformer")
+    parser.add_argument(
+        "--temporal", default="transformer", help="pretrained: mean, conv, transformer"
+    )
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
