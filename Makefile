@@ -41,7 +41,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 unit: $(STAMP) chromium
-	$(PY) -m pytest -n 2 --doctest-modules src/robopref tests
+	$(PY) -m pytest -n 2 --durations=25 --doctest-modules src/robopref tests
 
 # LeRobot needs Python >= 3.12 and pins its own torch: it gets its own venv, installed once and
 # keyed on tests/interop/requirements.txt (cold install measured in docs/pool-ingest.md).
