@@ -204,6 +204,10 @@ PREFERENCES_TABLE = TableSpec(
 )
 """`preferences.parquet` / `.jsonl` (PREFERENCES_SCHEMA's columns)."""
 
+LABELLED_PAIR_COLUMNS = ("pair_id", "trajectory_a_id", "trajectory_b_id", "preference")
+"""The columns of a preferences-schema table that say which pair got which label: what
+validation requires of held-out pairs (others are kept)."""
+
 ANNOTATIONS_TABLE = TableSpec(
     name="annotations",
     columns=(

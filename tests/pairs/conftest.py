@@ -3,10 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+
+from robopref.pool.schema import MANIFEST_SCHEMA
+
+_FILL: dict[str, object] = {
+    "env_id": "synthetic-v0", "source": "expert", "tier": "expert", "success_known": True,
+    "n_steps": 20, "fps": 10.0, "duration_s": 2.0, "success": True, "collisions": 0,
+    "minor_collisions": 0, "major_collisions": 0, "peak_force_n": 0.0, "path_length_m": 0.3,
+    "straight_line_m": 0.2, "path_efficiency": 0.6, "jerk": 1.0, "jerk_log_dimensionless": 5.0,
+    "gripper_changes": 0, "gripper_closed_frac": 0.0, "disqualified": False,
+    "efficiency_score": 0.5, "naturalness_score": 0.5,
+}  # fmt: skip
+"""Values for the manifest columns `build_manifest` leaves out (nullable ones stay null)."""
+
+
+def write_manifest(frame: pd.DataFrame, path: Path) -> Path:
+    """`frame` completed to every MANIFEST_SCHEMA column and written as a manifest file."""
+    n = len(frame)
+    columns = {}
+    for field in MANIFEST_SCHEMA:
+        if field.name in frame.columns:
+            columns[field.name] = pa.array(frame[field.name].tolist(), field.type)
+        elif field.name == "cameras":
+            columns[field.name] = pa.array([[]] * n, field.type)
+        elif field.name == "added_at":
+            columns[field.name] = pa.array([datetime(2025, 1, 1, tzinfo=UTC)] * n, field.type)
+        else:
+            columns[field.name] = pa.array([_FILL.get(field.name)] * n, field.type)
+    pq.write_table(pa.table(columns, schema=MANIFEST_SCHEMA), path)
+    return path
 
 
 def build_manifest(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import typer
+from tests.pairs.conftest import write_manifest
 from typer.testing import CliRunner
 
 from robopref.cli import _Verbs
@@ -19,8 +20,7 @@ runner = CliRunner()
 
 
 def test_pairs_writes_batches_and_a_summary_line(manifest: pd.DataFrame, tmp_path: Path) -> None:
-    source = tmp_path / "manifest.parquet"
-    manifest.to_parquet(source)
+    source = write_manifest(manifest, tmp_path / "manifest.parquet")
     out = tmp_path / "batches"
     result = runner.invoke(
         app,
@@ -53,8 +53,7 @@ def test_pairs_writes_batches_and_a_summary_line(manifest: pd.DataFrame, tmp_pat
 def test_rubric_is_asked_on_the_production_batch_only(
     manifest: pd.DataFrame, tmp_path: Path
 ) -> None:
-    source = tmp_path / "manifest.parquet"
-    manifest.to_parquet(source)
+    source = write_manifest(manifest, tmp_path / "manifest.parquet")
     args = ["pairs", str(source), str(tmp_path / "out"), "--batch-size", "60", "--calibration",
             "--rubric"]
     result = runner.invoke(app, args)
@@ -67,11 +66,25 @@ def test_rubric_is_asked_on_the_production_batch_only(
 def test_pairs_on_a_too_small_pool_exits_2_naming_the_field(
     manifest: pd.DataFrame, tmp_path: Path
 ) -> None:
-    source = tmp_path / "manifest.parquet"
-    manifest.head(20).to_parquet(source)
+    source = write_manifest(manifest.head(20), tmp_path / "manifest.parquet")
     result = runner.invoke(app, ["pairs", str(source), str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "quartile" in result.output and str(source) in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_manifest_file_gets_the_pools_schema_check(
+    manifest: pd.DataFrame, tmp_path: Path
+) -> None:
+    bad = manifest.assign(quartile=manifest["quartile"].where(manifest.index != 3, 7))
+    source = write_manifest(bad, tmp_path / "manifest.parquet")
+    result = runner.invoke(app, ["pairs", str(source), str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert str(source) in result.output and "quartile" in result.output
+    partial = tmp_path / "partial.parquet"
+    manifest.to_parquet(partial)  # metric columns only: not a manifest
+    result = runner.invoke(app, ["pairs", str(partial), str(tmp_path / "out")])
+    assert result.exit_code == 2 and "env_id" in result.output, result.output
     assert not (tmp_path / "out").exists()
 
 

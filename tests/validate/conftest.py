@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from robopref.pool import Pool, Trajectory, append_to_pool
+from robopref.scoring import prefer_from_scores
 from robopref.testing.synthetic import synthetic_trajectory
 
 
@@ -24,12 +25,18 @@ class TrueQualityScorer:
         quality = np.array([float(t.metadata["true_quality"]) for t in trajectories])
         return quality + self.noise * self.rng.standard_normal(len(quality))
 
+    def prefer(self, a: Sequence[Trajectory], b: Sequence[Trajectory]) -> np.ndarray:
+        return prefer_from_scores(self, a, b)
+
 
 class LengthScorer:
     """A planted reward hack: reward = trajectory length."""
 
     def score(self, trajectories: Sequence[Trajectory]) -> np.ndarray:
         return np.array([float(t.n_steps) for t in trajectories])
+
+    def prefer(self, a: Sequence[Trajectory], b: Sequence[Trajectory]) -> np.ndarray:
+        return prefer_from_scores(self, a, b)
 
 
 def varied_pool(path: Path, *, n: int = 24, frame_size: int | None = 32, seed: int = 0) -> Pool:

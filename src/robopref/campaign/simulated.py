@@ -24,7 +24,7 @@ from robopref.store import (
     pairs_frame,
     sync_trajectories,
 )
-from robopref.teachers import cast_roster, parse_roster, simulate_batch
+from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_labelers
 from robopref.teachers.truth import GroundTruth, truth_from_frame
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ def run_simulated_campaign(
     progress(2, STEPS)
     for batch_id in sorted(set(retested.values())):
         cast = cast_roster(parse_roster(config.retest_roster), sorted(retested))
-        simulate_batch(store, batch_id, cast, truth, seed=config.seed)
+        label_batch(store, batch_id, simulated_labelers(cast, truth), seed=config.seed)
     latest = certify(store, config.qa)
     progress(3, STEPS)
     passed = latest["step"] == CertificationStep.CERTIFIED.value
@@ -135,4 +135,4 @@ def _simulate(
     """Simulated annotators (roster dealt over `annotator_ids`) answer `batch`."""
     cast = cast_roster(parse_roster(roster), annotator_ids)
     logger.info("%s batch %s: %s", batch.kind.value, batch.batch_id, [a.label for a in cast])
-    return simulate_batch(store, batch.batch_id, cast, truth, seed=seed)
+    return label_batch(store, batch.batch_id, simulated_labelers(cast, truth), seed=seed)

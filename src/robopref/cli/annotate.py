@@ -44,14 +44,15 @@ def simulate(
     """
     from robopref.store import batch_annotator_ids, count_annotations, open_store
     from robopref.store import trajectories_frame as store_trajectories
-    from robopref.teachers import cast_roster, parse_roster, simulate_batch
+    from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_labelers
     from robopref.teachers.truth import truth_from_frame, truth_from_pool
 
     store = open_store(db, existing=True)
     cast = cast_roster(parse_roster(annotators), batch_annotator_ids(store, batch))
     truth = truth_from_pool(pool) if pool else truth_from_frame(store_trajectories(store))
     with progress_bar(f"simulating {batch}") as progress:
-        created = simulate_batch(store, batch, cast, truth, seed=seed, progress=progress)
+        labelers = simulated_labelers(cast, truth)
+        created = label_batch(store, batch, labelers, seed=seed, progress=progress)
     mix = ", ".join(f"{label}×{n}" for label, n in sorted(Counter(a.label for a in cast).items()))
     total = count_annotations(store, batch_id=batch)
     typer.echo(

@@ -1,4 +1,4 @@
-"""Reading a manifest for pair selection and writing batches as Parquet/JSON files."""
+"""Reading a manifest for pair selection (through the pool's check) and writing batches."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from robopref.errors import InputError
 from robopref.outputs import check_output_dir, output_folder
 from robopref.pairs.config import PairsConfig
 from robopref.pairs.records import ASSIGNMENT_COLUMNS, PairBatch
+from robopref.pool.manifest import MANIFEST
 from robopref.pool.manifest import read_manifest as read_pool_manifest
 
 PAIRS_FILE = "pairs.parquet"
@@ -36,22 +37,21 @@ class BatchFiles(NamedTuple):
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
-    """The manifest of a pool folder, or a manifest Parquet file, as a frame.
+    """The manifest of a pool folder, or a manifest Parquet file, checked as the pool checks it.
+
+    Either way the file goes through `robopref.pool.manifest.read_manifest`: every
+    MANIFEST_SCHEMA column present, typed, in range and safe.
 
     Raises:
-        InputError: The path is neither, or the file cannot be read.
+        InputError: The path is neither, or the manifest is unreadable or malformed (naming
+            the file and the column).
     """
     path = Path(path)
-    if path.is_dir():  # a pool's manifest: the pool stage's one check of every column
-        return read_pool_manifest(path / "manifest.parquet")
-    target = path
-    if not target.is_file():
+    if path.is_dir():
+        return read_pool_manifest(path / MANIFEST)
+    if not path.is_file():
         raise InputError(path, "manifest", "not a pool folder or a manifest .parquet file")
-    try:
-        frame: pd.DataFrame = pq.read_table(target).to_pandas()
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(target, "manifest", f"unreadable Parquet: {exc}") from exc
-    return frame
+    return read_pool_manifest(path)
 
 
 def write_batches(

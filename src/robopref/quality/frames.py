@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from robopref.errors import InputError
-from robopref.pairs.records import PAIR_COLUMNS
+from robopref.schemas import PAIR_COLUMNS
 from robopref.types import Choice, PairKind
 
 ANNOTATION_COLUMNS = (

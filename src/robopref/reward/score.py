@@ -1,11 +1,14 @@
-"""The scoring API: `RewardModel.score(trajectories)`, `prefer(a, b)` and pool-wide scoring."""
+"""The scoring API: `RewardModel.score(trajectories)`, `prefer(a, b)` and pool-wide scoring.
+
+`RewardModel` is a `robopref.scoring.EnsembleScorer[Trajectory]`: `score`, `prefer` and
+`score_members`.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 import pandas as pd
@@ -28,6 +31,7 @@ from robopref.reward.features import (
 from robopref.reward.frame_features import frame_times, raw_frames
 from robopref.reward.language import TaskEmbedder
 from robopref.reward.model import NetSpec
+from robopref.scoring import bradley_terry, prefer_from_scores
 
 
 class ModelInputs(NamedTuple):
@@ -173,10 +177,28 @@ class RewardModel:
         members = self.score_members(trajectories)
         return np.asarray(members.mean(axis=1), np.float32)
 
-    def prefer(self, a: Trajectory, b: Trajectory) -> float:
-        """P(a ≻ b) = σ(r(a) − r(b)) under the Bradley–Terry model, with r the ensemble mean."""
-        r_a, r_b = self.score([a, b])
-        return 1.0 / (1.0 + math.exp(-(float(r_a) - float(r_b))))
+    @overload
+    def prefer(self, a: Trajectory, b: Trajectory) -> float: ...
+
+    @overload
+    def prefer(self, a: Sequence[Trajectory], b: Sequence[Trajectory]) -> np.ndarray: ...
+
+    def prefer(
+        self, a: Trajectory | Sequence[Trajectory], b: Trajectory | Sequence[Trajectory]
+    ) -> float | np.ndarray:
+        """P(a ≻ b) = σ(r(a) − r(b)) under the Bradley–Terry model, with r the ensemble mean.
+
+        Two trajectories give a float; two equally long sequences give (N,) float64
+        probabilities, pair by pair, from one scoring pass. Ties need no term of their own:
+        the model has no tie parameter (a tie is P = 0.5 in training), so a tie is a
+        probability near 0.5.
+        """
+        if isinstance(a, Trajectory) and isinstance(b, Trajectory):
+            r_a, r_b = self.score([a, b])
+            return float(bradley_terry(np.array([r_a]), np.array([r_b]))[0])
+        if isinstance(a, Trajectory) or isinstance(b, Trajectory):
+            raise TypeError("prefer takes two trajectories or two sequences of them")
+        return prefer_from_scores(self, a, b)
 
 
 def _chunk(

@@ -1,4 +1,8 @@
-"""Teachers: simulated annotators (B-Pref teachers with human-like traits) and their runs."""
+"""Teachers: simulated annotators, the `Labeler` protocol, and `label_batch`.
+
+Simulated annotators are B-Pref teachers with human-like traits; they and AI labelers
+answer a batch's assignments through the same `Labeler` protocol and `label_batch`.
+"""
 
 from __future__ import annotations
 
@@ -7,58 +11,74 @@ from typing import TYPE_CHECKING
 from robopref.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
-    from robopref.teachers.campaign import (
-        INTERFACE_VERSION,
-        cast_roster,
-        parse_roster,
-        simulate_batch,
+    from robopref.teachers.labeler import (
+        Answer,
+        Labeler,
+        PairView,
+        Provenance,
+        is_ai_label,
     )
+    from robopref.teachers.labeling import label_batch, pair_view
+    from robopref.teachers.roster import cast_roster, parse_roster
     from robopref.teachers.simulated import (
+        INTERFACE_VERSION,
+        SIMULATED,
         TEACHERS,
         TRAITS,
-        Answer,
-        PairView,
         SimulatedAnnotator,
+        SimulatedLabeler,
         TeacherConfig,
         TraitConfig,
         simulate_answer,
+        simulated_labelers,
         teacher_label,
     )
     from robopref.teachers.truth import GroundTruth, truth_from_frame, truth_from_pool
 
 _WHERE = {
-    "INTERFACE_VERSION": ("campaign", "INTERFACE_VERSION"),
-    "cast_roster": ("campaign", "cast_roster"),
-    "parse_roster": ("campaign", "parse_roster"),
-    "simulate_batch": ("campaign", "simulate_batch"),
-    "TEACHERS": ("simulated", "TEACHERS"),
-    "TRAITS": ("simulated", "TRAITS"),
-    "Answer": ("simulated", "Answer"),
-    "PairView": ("simulated", "PairView"),
-    "SimulatedAnnotator": ("simulated", "SimulatedAnnotator"),
-    "TeacherConfig": ("simulated", "TeacherConfig"),
-    "TraitConfig": ("simulated", "TraitConfig"),
-    "simulate_answer": ("simulated", "simulate_answer"),
-    "teacher_label": ("simulated", "teacher_label"),
-    "GroundTruth": ("truth", "GroundTruth"),
-    "truth_from_frame": ("truth", "truth_from_frame"),
-    "truth_from_pool": ("truth", "truth_from_pool"),
+    **{n: ("labeler", n) for n in ("Answer", "Labeler", "PairView", "Provenance", "is_ai_label")},
+    **{n: ("labeling", n) for n in ("label_batch", "pair_view")},
+    **{n: ("roster", n) for n in ("cast_roster", "parse_roster")},
+    **{
+        n: ("simulated", n)
+        for n in (
+            "INTERFACE_VERSION",
+            "SIMULATED",
+            "TEACHERS",
+            "TRAITS",
+            "SimulatedAnnotator",
+            "SimulatedLabeler",
+            "TeacherConfig",
+            "TraitConfig",
+            "simulate_answer",
+            "simulated_labelers",
+            "teacher_label",
+        )
+    },
+    **{n: ("truth", n) for n in ("GroundTruth", "truth_from_frame", "truth_from_pool")},
 }
 
 __all__ = [
     "INTERFACE_VERSION",
+    "SIMULATED",
     "TEACHERS",
     "TRAITS",
     "Answer",
     "GroundTruth",
+    "Labeler",
     "PairView",
+    "Provenance",
     "SimulatedAnnotator",
+    "SimulatedLabeler",
     "TeacherConfig",
     "TraitConfig",
     "cast_roster",
+    "is_ai_label",
+    "label_batch",
+    "pair_view",
     "parse_roster",
     "simulate_answer",
-    "simulate_batch",
+    "simulated_labelers",
     "teacher_label",
     "truth_from_frame",
     "truth_from_pool",

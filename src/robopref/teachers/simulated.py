@@ -5,16 +5,21 @@ A teacher decides which trajectory is better from the ground truth, as B-Pref's
 each threshold is ε · margin, applied once (BPref's train_PEBBLE.py multiplies by ε a
 second time after the first query). A trait then models how a person answers: a careful
 one, a speeder, a left-clicker, or one who contradicts themselves on reversed duplicates.
+`SimulatedLabeler` puts one behind the `Labeler` protocol, holding the ground truth it
+answers from (no AI labeler reads it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from robopref.errors import InputError
+from robopref.teachers.labeler import Answer, PairView, Provenance
 from robopref.teachers.truth import GroundTruth
 from robopref.types import Choice, PairKind
 
@@ -114,25 +119,47 @@ class SimulatedAnnotator:
         return f"{self.teacher}+{self.trait}"
 
 
+SIMULATED = Provenance(labeler="simulated", version="1", is_human=True)
+"""Provenance of simulated people: stored as `interface_version` `simulated-1`, idempotency
+keys `sim-<seed>-<pair_id>`; QA counts them as humans (they stand in for people)."""
+
+INTERFACE_VERSION = SIMULATED.interface_version
+"""`interface_version` recorded on simulated annotations."""
+
+
 @dataclass(frozen=True, kw_only=True)
-class PairView:
-    """What the simulator sees of an assignment."""
+class SimulatedLabeler:
+    """A simulated annotator as a `Labeler`: answers from its own ground truth."""
 
-    pair_id: str
-    trajectory_a_id: str
-    trajectory_b_id: str
-    left_trajectory_id: str
-    kind: PairKind = PairKind.REGULAR
+    annotator: SimulatedAnnotator
+    truth: GroundTruth
+    provenance: Provenance = SIMULATED
+
+    @property
+    def annotator_id(self) -> str:
+        """The simulated annotator's store id."""
+        return self.annotator.annotator_id
+
+    def check_trajectories(self, trajectory_ids: Collection[str]) -> None:
+        """Refuse trajectories the ground truth does not cover.
+
+        Raises:
+            InputError: Field `trajectory_id`, naming up to five of them.
+        """
+        missing = sorted(set(trajectory_ids) - set(self.truth.score))
+        if missing:
+            raise InputError("ground truth", "trajectory_id", f"no ground truth for {missing[:5]}")
+
+    def label(self, pair: PairView, *, seed: int) -> Answer | None:
+        """`simulate_answer` for this annotator."""
+        return simulate_answer(self.annotator, pair, self.truth, seed=seed)
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A simulated judgement, ready to submit."""
-
-    preference: Choice
-    confidence: int
-    """1–5, higher for larger score gaps."""
-    response_time_ms: int
+def simulated_labelers(
+    annotators: Sequence[SimulatedAnnotator], truth: GroundTruth
+) -> list[SimulatedLabeler]:
+    """One `SimulatedLabeler` per annotator, all answering from `truth`."""
+    return [SimulatedLabeler(annotator=a, truth=truth) for a in annotators]
 
 
 def pair_rng(seed: int, annotator_id: str, pair_id: str) -> np.random.Generator:

@@ -8,13 +8,12 @@ from robopref.lazy_exports import lazy_getattr
 
 if TYPE_CHECKING:
     from robopref.validate.config import ValidateConfig
-    from robopref.validate.inputs import RewardScorer, load_pairs, load_rewards, score_pool
+    from robopref.validate.inputs import load_pairs, load_rewards, score_pool
     from robopref.validate.report import ValidationReport, read_report, validate
     from robopref.validate.run import held_out_pairs, run_validation
 
 _WHERE = {
     "ValidateConfig": ("config", "ValidateConfig"),
-    "RewardScorer": ("inputs", "RewardScorer"),
     "load_pairs": ("inputs", "load_pairs"),
     "load_rewards": ("inputs", "load_rewards"),
     "score_pool": ("inputs", "score_pool"),
@@ -26,7 +25,6 @@ _WHERE = {
 }
 
 __all__ = [
-    "RewardScorer",
     "ValidateConfig",
     "ValidationReport",
     "held_out_pairs",

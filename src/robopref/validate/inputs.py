@@ -1,14 +1,13 @@
 """Inputs of validation: held-out pairs and per-trajectory rewards, read and checked.
 
-Rewards come from a model (anything with `score(trajectories) -> np.ndarray`, such as
+Rewards come from a model (a `robopref.scoring.Scorer[Trajectory]`, such as
 `robopref.reward.load(path)`) or from a table of precomputed rewards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -17,26 +16,16 @@ from robopref.errors import InputError
 from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
-from robopref.schemas import PREFERENCES_TABLE, REWARDS_TABLE
+from robopref.schemas import LABELLED_PAIR_COLUMNS, PREFERENCES_TABLE, REWARDS_TABLE
+from robopref.scoring import Scorer
 from robopref.tables import check_table, read_table_file
-
-PAIR_COLUMNS = ("pair_id", "trajectory_a_id", "trajectory_b_id", "preference")
-"""Columns validation needs from a preferences-schema file (others are kept)."""
-
-
-class RewardScorer(Protocol):
-    """What validation needs from a reward model."""
-
-    def score(self, trajectories: Sequence[Trajectory]) -> np.ndarray:
-        """(N,) one scalar reward per trajectory."""
-        ...
 
 
 def check_pairs(pairs: pd.DataFrame, pool: Pool, *, origin: str | Path) -> pd.DataFrame:
     """Check held-out pairs against the preferences schema and the pool.
 
     Args:
-        pairs: Rows with at least `PAIR_COLUMNS`.
+        pairs: Rows with at least `LABELLED_PAIR_COLUMNS`.
         pool: The pool whose trajectories the pairs compare.
         origin: File (or description) named in errors.
 
@@ -47,13 +36,13 @@ def check_pairs(pairs: pd.DataFrame, pool: Pool, *, origin: str | Path) -> pd.Da
         InputError: A column is missing, a value is of the wrong type or out of range (a
             preference outside [0, 1]), a pair id repeats, or a trajectory is not in the pool.
     """
-    out = check_table(pairs, PREFERENCES_TABLE, origin=origin, require=PAIR_COLUMNS)
+    out = check_table(pairs, PREFERENCES_TABLE, origin=origin, require=LABELLED_PAIR_COLUMNS)
     return _in_pool(out, pool, origin)
 
 
 def load_pairs(path: Path, pool: Pool) -> pd.DataFrame:
     """Read held-out pairs from `preferences.parquet`/`.jsonl` and check them."""
-    pairs = read_table_file(path, PREFERENCES_TABLE, require=PAIR_COLUMNS)
+    pairs = read_table_file(path, PREFERENCES_TABLE, require=LABELLED_PAIR_COLUMNS)
     return _in_pool(pairs, pool, path)
 
 
@@ -88,7 +77,7 @@ def check_rewards(
 
 def score_pool(
     pool: Pool,
-    scorer: RewardScorer,
+    scorer: Scorer[Trajectory],
     *,
     batch_size: int,
     progress: ProgressCallback = no_progress,

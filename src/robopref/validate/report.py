@@ -27,10 +27,12 @@ from robopref.errors import InputError
 from robopref.json_files import read_json_object
 from robopref.outputs import check_output_dir, output_folder
 from robopref.pool.pool import Pool, open_pool
+from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
+from robopref.scoring import Scorer
 from robopref.validate.config import ValidateConfig
 from robopref.validate.html import render_html
-from robopref.validate.inputs import RewardScorer, check_pairs, check_rewards, score_pool
+from robopref.validate.inputs import check_pairs, check_rewards, score_pool
 from robopref.validate.measure import measure
 from robopref.validate.result import SCHEMA_VERSION, ValidationReport
 
@@ -46,7 +48,7 @@ def validate(
     pool: Pool | str | Path,
     out_dir: str | Path,
     *,
-    scorer: RewardScorer | None = None,
+    scorer: Scorer[Trajectory] | None = None,
     rewards: Mapping[str, float] | None = None,
     test_pairs: pd.DataFrame | None = None,
     config: ValidateConfig | None = None,
@@ -58,7 +60,7 @@ def validate(
         pool: The pool (or its folder); every trajectory is scored.
         out_dir: Report folder, created or replaced (it must be new, empty, or an earlier
             validation folder).
-        scorer: A model with `score(trajectories)`, e.g. `robopref.reward.load(path)`.
+        scorer: A `robopref.scoring.Scorer`, e.g. `robopref.reward.load(path)`.
         rewards: Precomputed trajectory id → reward instead of a scorer.
         test_pairs: Held-out preferences-schema rows; None skips part 1 with a note.
         config: Validation settings.
@@ -87,7 +89,7 @@ def validate(
 def _rewards(
     pool: Pool,
     out: Path,
-    scorer: RewardScorer | None,
+    scorer: Scorer[Trajectory] | None,
     rewards: Mapping[str, float] | None,
     *,
     config: ValidateConfig,

@@ -12,9 +12,11 @@ import pandas as pd
 
 from robopref.errors import InputError
 from robopref.pool.pool import Pool, open_pool
+from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
+from robopref.scoring import Scorer
 from robopref.validate.config import ValidateConfig
-from robopref.validate.inputs import RewardScorer, load_pairs, load_rewards
+from robopref.validate.inputs import load_pairs, load_rewards
 from robopref.validate.report import ValidationReport, check_validation_out, validate
 
 
@@ -71,7 +73,7 @@ def run_validation(
         if model is None:
             raise InputError(preferences, "test_pairs", "without a model, give --test-pairs")
         pairs = held_out_pairs(preferences, model, opened)
-    scorer: RewardScorer | None = None
+    scorer: Scorer[Trajectory] | None = None
     if model is not None:
         from robopref.reward import load
 

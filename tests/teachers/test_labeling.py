@@ -1,4 +1,5 @@
-"""Simulated annotators answering a real batch in the store (SQLite and PostgreSQL)."""
+"""Labelers (simulated annotators, an AI-style labeler) answering a real batch in the store
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,42 +9,26 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from tests.teachers.conftest import ANNOTATORS, seed_store
 from typer.testing import CliRunner
 
 from robopref.errors import InputError
-from robopref.pairs import PairsConfig, select_pairs
 from robopref.schemas import ANNOTATIONS_SCHEMA
 from robopref.store import (
     Store,
     annotations_frame,
     assignments_frame,
-    create_batch,
     open_store,
     pairs_frame,
-    sync_trajectories,
 )
 from robopref.teachers import (
     cast_roster,
+    label_batch,
     parse_roster,
-    simulate_batch,
+    simulated_labelers,
     truth_from_frame,
     truth_from_pool,
 )
-
-ANNOTATORS = ("a1", "a2", "a3", "a4", "a5")
-
-
-def seed_store(store: Store, manifest: pd.DataFrame) -> str:
-    sync_trajectories(store, manifest)
-    config = PairsConfig(batch_size=24, annotators_per_pair=3, duplicate_frac=0.25, seed=0)
-    batch = select_pairs(manifest, config, annotator_ids=ANNOTATORS, batch_id="b1")
-    create_batch(store, batch)
-    return batch.batch_id
-
-
-@pytest.fixture
-def manifest(tiny_pool: Callable[..., object]) -> pd.DataFrame:
-    return tiny_pool(n=16, frame_size=None).manifest  # type: ignore[attr-defined, no-any-return]
 
 
 def test_roster_answers_every_assignment_once_and_traits_show(
@@ -54,10 +39,11 @@ def test_roster_answers_every_assignment_once_and_traits_show(
     assert [a.label for a in cast] == ["oracle+careful"] * 3 + ["oracle+speeder",
                                                                 "oracle+left-clicker"]
     truth = truth_from_frame(manifest)
-    created = simulate_batch(store, batch_id, cast, truth, seed=0)
+    labelers = simulated_labelers(cast, truth)
+    created = label_batch(store, batch_id, labelers, seed=0)
     assignments = assignments_frame(store, batch_id)
     assert created == len(assignments) and assignments["completed"].all()
-    assert simulate_batch(store, batch_id, cast, truth, seed=0) == 0  # rerun adds nothing
+    assert label_batch(store, batch_id, labelers, seed=0) == 0  # rerun adds nothing
     frame = annotations_frame(store, batch_id)
     assert len(frame) == created
     pa.Table.from_pandas(frame, schema=ANNOTATIONS_SCHEMA, preserve_index=False)
@@ -80,7 +66,7 @@ def test_skip_teacher_marks_skipped_assignments(store: Store, manifest: pd.DataF
     batch_id = seed_store(store, manifest)
     truth = truth_from_frame(manifest)
     cast = cast_roster(parse_roster("skip:5"), ANNOTATORS)
-    created = simulate_batch(store, batch_id, cast, truth, seed=1)
+    created = label_batch(store, batch_id, simulated_labelers(cast, truth), seed=1)
     assignments = assignments_frame(store, batch_id)
     pairs = pairs_frame(store, batch_id).set_index("pair_id")
     low = {t for t, z in truth.score.items() if z <= 0.1 * truth.margin}

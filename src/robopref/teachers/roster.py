@@ -1,104 +1,15 @@
-"""Simulated annotators working through their assignments in the store, and their roster."""
+"""Rosters of simulated annotators: `oracle:3,speeder:1` (or a YAML file) dealt over a batch."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from robopref.errors import InputError
-from robopref.progress import ProgressCallback, no_progress
-from robopref.store import (
-    Store,
-    Submission,
-    assignments_frame,
-    pairs_frame,
-    skip_assignment,
-    submit_annotation,
-)
-from robopref.store.models import utcnow
-from robopref.teachers.simulated import (
-    TEACHERS,
-    TRAITS,
-    PairView,
-    SimulatedAnnotator,
-    simulate_answer,
-)
-from robopref.teachers.truth import GroundTruth
-from robopref.types import PairKind
-
-logger = logging.getLogger(__name__)
-
-INTERFACE_VERSION = "simulated-1"
-"""`interface_version` recorded on simulated annotations."""
-
-
-def simulate_batch(
-    store: Store,
-    batch_id: str,
-    annotators: Sequence[SimulatedAnnotator],
-    truth: GroundTruth,
-    *,
-    seed: int,
-    progress: ProgressCallback = no_progress,
-) -> int:
-    """Have each simulated annotator answer its open assignments in `batch_id`.
-
-    Answers go through `submit_annotation`, like a person's, with idempotency key
-    `sim-<seed>-<pair_id>`: rerunning (or resuming) writes nothing twice. Pairs a skip
-    teacher declines are marked skipped.
-
-    Returns:
-        Annotations newly stored.
-
-    Raises:
-        InputError: The batch has no pairs, or a pair's trajectory is missing from `truth`.
-    """
-    pairs = {str(r["pair_id"]): r for r in pairs_frame(store, batch_id).to_dict("records")}
-    if not pairs:
-        raise InputError(batch_id, "batch_id", "no pairs in this batch")
-    used = {str(p[k]) for p in pairs.values() for k in ("trajectory_a_id", "trajectory_b_id")}
-    missing = sorted(used - set(truth.score))
-    if missing:
-        raise InputError(batch_id, "trajectory_id", f"no ground truth for {missing[:5]}")
-    by_id = {a.annotator_id: a for a in annotators}
-    todo = [
-        r for r in assignments_frame(store, batch_id).to_dict("records")
-        if not r["completed"] and not r["skipped"] and r["annotator_id"] in by_id
-    ]
-    created = skipped = 0
-    for done, row in enumerate(todo, start=1):
-        pair = pairs[row["pair_id"]]
-        view = PairView(pair_id=row["pair_id"], trajectory_a_id=pair["trajectory_a_id"],
-                        trajectory_b_id=pair["trajectory_b_id"],
-                        left_trajectory_id=row["left_trajectory_id"], kind=PairKind(pair["kind"]))
-        outcome = _answer(store, by_id[row["annotator_id"]], view, truth, seed=seed)
-        created += outcome is True
-        skipped += outcome is None
-        progress(done, len(todo))
-    logger.info("batch %s: %d simulated annotations, %d skipped", batch_id, created, skipped)
-    return created
-
-
-def _answer(
-    store: Store, annotator: SimulatedAnnotator, pair: PairView, truth: GroundTruth, *, seed: int
-) -> bool | None:
-    """Submit (True: stored now, False: stored before) or skip (None) one assignment."""
-    answer = simulate_answer(annotator, pair, truth, seed=seed)
-    if answer is None:
-        skip_assignment(store, annotator.annotator_id, pair.pair_id)
-        return None
-    return submit_annotation(store, Submission(
-        annotator_id=annotator.annotator_id, pair_id=pair.pair_id,
-        preference=answer.preference, confidence=answer.confidence,
-        response_time_ms=answer.response_time_ms, left_trajectory_id=pair.left_trajectory_id,
-        idempotency_key=f"sim-{seed}-{pair.pair_id}", interface_version=INTERFACE_VERSION,
-        shown_at=utcnow() - timedelta(milliseconds=answer.response_time_ms),
-    )).created
+from robopref.teachers.simulated import TEACHERS, TRAITS, SimulatedAnnotator
 
 
 def parse_roster(spec: str) -> list[dict[str, Any]]:
