@@ -3,8 +3,8 @@
 Layout of `POOL/trajectories/<trajectory_id>/` (readable with numpy, json and PyAV alone):
 
 - `arrays.npz` — `state` (T,S) f4, `action` (T,A) f4, `gripper` (T,) f4, `ee_pos` (T,3) f4,
-  `timestamps_s` (T,) f8, optional `force`, `clearance`, `goal_distance` (T,) f4, and the
-  contact log as `contact_step` i8, `contact_body` str, `contact_force_n` f4,
+  `timestamps_s` (T,) f8, optional `force`, `clearance`, `goal_distance`, `env_reward` (T,)
+  f4, and the contact log as `contact_step` i8, `contact_body` str, `contact_force_n` f4,
   `contact_toppled` bool. No pickled objects (`np.load(..., allow_pickle=False)` works).
 - `meta.json` — task, env_id, source, fps, success, success_step, metadata, and per camera
   its file, frame count and size.
@@ -31,7 +31,7 @@ from robopref.pool.trajectory import ContactLog, Trajectory, is_integer, is_numb
 from robopref.safe_paths import MAX_PART_CHARS, check_name, is_safe_name, path_inside
 from robopref.video import read_video, write_video
 
-OPTIONAL_SERIES = ("force", "clearance", "goal_distance")
+OPTIONAL_SERIES = ("force", "clearance", "goal_distance", "env_reward")
 ARRAYS = "arrays.npz"
 META = "meta.json"
 REQUIRED_ARRAYS = (

@@ -33,8 +33,9 @@ from robopref.atomic import write_atomic
 from robopref.errors import InputError, shown
 from robopref.pool.config import PoolConfig
 from robopref.pool.metrics import compute_metrics
-from robopref.pool.schema import MANIFEST_SCHEMA
+from robopref.pool.schema import LATER_COLUMNS, MANIFEST_SCHEMA
 from robopref.pool.trajectory import MAX_FPS, Trajectory
+from robopref.pool.true_return import true_return
 from robopref.safe_paths import MAX_NAME_CHARS
 from robopref.types import source_tier
 
@@ -96,7 +97,7 @@ def check_manifest(table: pa.Table, path: Path) -> pa.Table:
     Raises:
         InputError: Naming `path` and the first column at fault.
     """
-    _check_columns(table, path)
+    table = _check_columns(table, path)
     columns = [_typed_column(table.column(f.name), f, path) for f in MANIFEST_SCHEMA]
     typed = pa.Table.from_arrays(columns, schema=MANIFEST_SCHEMA)
     ids = typed.column("trajectory_id")
@@ -129,6 +130,7 @@ def manifest_row(traj: Trajectory, config: PoolConfig) -> dict[str, Any]:
         "duration_s": traj.duration_s,
         "horizon_s": meta.get("horizon_s"),
         **compute_metrics(traj, config.metrics).as_row(),
+        "true_return": true_return(traj),
         "cameras": traj.cameras,
         "clip_path": None,
         "added_at": datetime.now(UTC),
@@ -179,14 +181,22 @@ def unsafe_name_mask(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return ~np.asarray(safe.fill_null(False), dtype=bool)
 
 
-def _check_columns(table: pa.Table, path: Path) -> None:
+def _check_columns(table: pa.Table, path: Path) -> pa.Table:
+    """`table` with LATER_COLUMNS it lacks added as nulls, after checking the others."""
     names = table.column_names
-    missing = [f.name for f in MANIFEST_SCHEMA if f.name not in names]
+    missing = [
+        f.name for f in MANIFEST_SCHEMA if f.name not in names and f.name not in LATER_COLUMNS
+    ]
     if missing:
         raise InputError(path, missing[0], f"column missing ({len(missing)} in all)")
     repeated = [f.name for f in MANIFEST_SCHEMA if names.count(f.name) > 1]
     if repeated:
         raise InputError(path, repeated[0], "column appears more than once")
+    for name in LATER_COLUMNS:
+        if name not in names:
+            field = MANIFEST_SCHEMA.field(name)
+            table = table.append_column(field, pa.nulls(len(table), field.type))
+    return table
 
 
 def _typed_column(column: pa.ChunkedArray, field: pa.Field, path: Path) -> pa.ChunkedArray:

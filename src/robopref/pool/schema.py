@@ -43,6 +43,8 @@ MANIFEST_SCHEMA = pa.schema(
         pa.field("gripper_closed_frac", pa.float64(), nullable=False),
         pa.field("progress", pa.float64()),
         pa.field("final_goal_distance_m", pa.float64()),
+        # benchmark ground truth (robopref.pool.true_return): simulated pools only
+        pa.field("true_return", pa.float64()),
         # rubric (robopref.pool.rubric) and tiers
         pa.field("quality_score", pa.float64(), nullable=False),
         pa.field("disqualified", pa.bool_(), nullable=False),
@@ -56,6 +58,10 @@ MANIFEST_SCHEMA = pa.schema(
     ]
 )
 """Columns of `POOL/manifest.parquet`; writers cast to it, readers validate against it."""
+
+LATER_COLUMNS = ("true_return",)
+"""Nullable columns added after SCHEMA_VERSION 1 was frozen: pools written before them read
+with the column null."""
 
 CONTRACT_COLUMNS = (
     "trajectory_id",

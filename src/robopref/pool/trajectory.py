@@ -75,6 +75,9 @@ class Trajectory:
         clearance: (T,) float32 end-effector distance to the nearest obstacle in metres.
         goal_distance: (T,) float32 distance of the task object (or end effector) to the
             goal in metres, where the source knows the goal; gives progress and final error.
+        env_reward: (T,) float32 the simulator's own dense reward for arriving in state t,
+            where the source is a simulator: benchmark ground truth (`true_return`), never an
+            input of reward models or AI labelers.
         contacts: Robot–scene contact samples.
         success: Ground-truth task success, if known.
         success_step: First step at which the task counted as solved, if it was.
@@ -99,6 +102,7 @@ class Trajectory:
     force: np.ndarray | None = None
     clearance: np.ndarray | None = None
     goal_distance: np.ndarray | None = None
+    env_reward: np.ndarray | None = None
     contacts: ContactLog = field(default_factory=ContactLog.empty)
     success: bool | None = None
     success_step: int | None = None
@@ -224,7 +228,7 @@ def _validate(traj: Trajectory) -> None:
     _check_array(traj, "ee_pos", traj.ee_pos, 2, n)
     if traj.ee_pos.shape[1] != 3:
         _fail(traj, "ee_pos", f"expected (T, 3), got {traj.ee_pos.shape}")
-    for name in ("force", "clearance", "goal_distance", "timestamps_s"):
+    for name in ("force", "clearance", "goal_distance", "env_reward", "timestamps_s"):
         value = getattr(traj, name)
         if value is not None:
             _check_array(traj, name, value, 1, n)

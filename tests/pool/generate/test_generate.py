@@ -121,6 +121,7 @@ def test_metric_columns_filled(framed: rp.Pool) -> None:
         "progress",
         "quality_score",
         "horizon_s",
+        "true_return",
     ):
         assert m[column].notna().all(), column
     assert (m["fps"] == 80.0).all()
@@ -128,6 +129,8 @@ def test_metric_columns_filled(framed: rp.Pool) -> None:
     traj = framed["reach-v3__expert__s0-0000"]
     assert traj.force is not None and traj.clearance is not None and traj.goal_distance is not None
     assert traj.goal_distance[-1] < traj.goal_distance[0]
+    assert traj.env_reward is not None and traj.env_reward.shape == (traj.n_steps,)
+    assert traj.env_reward[-1] > traj.env_reward[0]  # the env's reward rises as it reaches
     assert traj.success and traj.success_step is not None
     assert traj.metadata["policy"] == "SawyerReachV3Policy"
     assert traj.metadata["cameras"] == "corner,gripperPOV"
@@ -140,6 +143,8 @@ def test_expert_beats_random(framed: rp.Pool) -> None:
     assert (
         by_source["quality_score"].mean()["expert"] > by_source["quality_score"].max()["random"] + 2
     )
+    # the simulator's own return (ground truth no model reads) agrees on the extremes
+    assert by_source["true_return"].min()["expert"] > by_source["true_return"].max()["random"]
 
 
 def test_collide_failure_records_a_collision(framed: rp.Pool) -> None:

@@ -144,14 +144,17 @@ class TaskEnv:
         return np.asarray(obs, np.float64)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-        """Apply one action (4,) in [-1, 1]; returns (observation, info)."""
-        obs, _, _, _, info = self.env.step(action)
-        return np.asarray(obs, np.float64), info
+        """Apply one action (4,) in [-1, 1]; returns (observation, info).
+
+        `info["reward"]` is the env's own dense reward for arriving in the new state.
+        """
+        obs, reward, _, _, info = self.env.step(action)
+        return np.asarray(obs, np.float64), {**info, "reward": float(reward)}
 
     def evaluate(self, obs: np.ndarray) -> dict[str, Any]:
-        """The env's success/progress info for an observation (used for the reset state)."""
-        _, info = self.env.evaluate_state(obs, np.zeros(4, np.float32))
-        return dict(info)
+        """The env's success/progress info and reward for an observation (the reset state)."""
+        reward, info = self.env.evaluate_state(obs, np.zeros(4, np.float32))
+        return {**info, "reward": float(reward)}
 
     def measure(self) -> StepMeasure:
         """Contacts, total contact force and hand clearance in the current state."""

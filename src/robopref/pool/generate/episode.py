@@ -1,7 +1,8 @@
 """Run one episode in a TaskEnv and turn the recording into a Trajectory.
 
 Row t of every series describes the state in which action t was chosen: observation t, its
-frames, contacts, clearance and goal distance, and the action then applied. An episode ends
+frames, contacts, clearance, goal distance and the env's reward for arriving there, and the
+action then applied. An episode ends
 `settle_steps` after the first success (so clips show the result), or at `max_steps`.
 """
 
@@ -26,6 +27,7 @@ class EpisodeRecord:
     force_n: list[float] = field(default_factory=list)
     clearance_m: list[float] = field(default_factory=list)
     goal_distance_m: list[float] = field(default_factory=list)
+    env_reward: list[float] = field(default_factory=list)
     contacts: list[tuple[int, str, float, bool]] = field(default_factory=list)
     frames: dict[str, list[np.ndarray]] = field(default_factory=dict)
     success_step: int | None = None
@@ -64,6 +66,7 @@ def run_episode(
         rec.force_n.append(measure.force_n)
         rec.clearance_m.append(measure.clearance_m)
         rec.goal_distance_m.append(float(info["obj_to_target"]))
+        rec.env_reward.append(float(info["reward"]))
         rec.contacts.extend((t, body, force, toppled) for body, force, toppled in measure.contacts)
         if frames:
             for camera, frame in env.render().items():
@@ -118,6 +121,7 @@ def to_trajectory(
         force=np.array(rec.force_n, np.float32),
         clearance=np.array(rec.clearance_m, np.float32),
         goal_distance=np.array(rec.goal_distance_m, np.float32),
+        env_reward=np.array(rec.env_reward, np.float32),
         contacts=contacts,
         success=rec.success_step is not None,
         success_step=rec.success_step,

@@ -37,7 +37,7 @@ from robopref.pool.trajectory import Trajectory
 from robopref.safe_paths import NameMap
 
 FRAMES_PREFIX = "frames_"
-SERIES = ("force", "clearance", "goal_distance")
+SERIES = ("force", "clearance", "goal_distance", "env_reward")
 DATASET_SIDECAR = "dataset.json"
 TEXT_FIELDS = ("task", "env_id", "source", "source_dataset", "source_episode")
 """Sidecar fields holding text."""
@@ -113,6 +113,7 @@ class NpzImporter(Importer):
             force=series.get("force"),
             clearance=series.get("clearance"),
             goal_distance=series.get("goal_distance"),
+            env_reward=series.get("env_reward"),
         )
 
     def _fps(self, arrays: dict[str, np.ndarray], meta: dict[str, Any], where: str) -> float:
