@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from robopref.errors import InputError
 from robopref.pairs.records import AssignmentSpec, PairBatch, PairSpec, RankingSetSpec
+from robopref.store.counts import count_assigned
 from robopref.store.models import (
     Assignment,
     Batch,
@@ -273,6 +274,7 @@ def _insert_assignments(
         position[a.annotator_id] += 1
     if rows:
         session.execute(insert(Assignment), rows)
+        count_assigned(session, batch_id, (a.annotator_id for a in assignments))
 
 
 def _insert_ranking_sets(

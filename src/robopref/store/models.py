@@ -172,10 +172,16 @@ class Assignment(Base):
     """One annotator's copy of a pair: the side each trajectory is shown on, and progress."""
 
     __tablename__ = "assignments"
+    __table_args__ = (
+        # The queue of one batch in order: its open entries are an index range, read
+        # LIMIT-first; the index also serves every lookup by annotator (its first column).
+        Index("ix_assignments_queue", "annotator_id", "batch_id", "completed", "skipped",
+              "position"),
+    )
 
     pair_id: Mapped[str] = mapped_column(ForeignKey("pairs.pair_id"), primary_key=True)
     annotator_id: Mapped[str] = mapped_column(
-        ForeignKey("annotators.annotator_id"), primary_key=True, index=True
+        ForeignKey("annotators.annotator_id"), primary_key=True
     )
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.batch_id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
@@ -186,6 +192,27 @@ class Assignment(Base):
     completed_at: Mapped[datetime | None] = mapped_column()
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     """The annotator (or a B-Pref skip teacher) declined to answer."""
+
+
+class AssignmentCount(Base):
+    """How many pairs of a batch an annotator holds and has finished: kept with every write.
+
+    The store's writers (`create_batch`, `add_assignments`, `submit_annotation`,
+    `skip_assignment`) update it in the transaction that changes the assignments, so an
+    annotator's progress and queue position are a few primary-key rows, however many
+    assignments they hold.
+    """
+
+    __tablename__ = "assignment_counts"
+
+    annotator_id: Mapped[str] = mapped_column(
+        ForeignKey("annotators.annotator_id"), primary_key=True
+    )
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.batch_id"), primary_key=True)
+    assigned: Mapped[int] = mapped_column(Integer)
+    """Assignments the annotator holds in the batch."""
+    done: Mapped[int] = mapped_column(Integer)
+    """Of those, answered or skipped."""
 
 
 class Annotation(Base):

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, select
 
-from robopref.store.models import Assignment, Batch, BatchStatus, Pair
-from robopref.store.queue import batch_kinds
+from robopref.store.models import Assignment, AssignmentCount, Batch, Pair
+from robopref.store.prepared import Prepared
+from robopref.store.queue import batch_counts, batch_kinds
 from robopref.store.records import Progress
 from robopref.store.session import Store
 from robopref.store.text import check_ids, shown
 from robopref.types import BatchKind
-
-_FINISHED = case((Assignment.completed.is_(True) | Assignment.skipped.is_(True), 1), else_=0)
-PROGRESS_BY_BATCH = (
-    select(Assignment.batch_id, func.count(), func.coalesce(func.sum(_FINISHED), 0))
-    .join(Batch, Batch.batch_id == Assignment.batch_id)
-    .where(Assignment.annotator_id == bindparam("annotator_id"),
-           Batch.status == BatchStatus.OPEN.value,
-           Batch.kind.in_(bindparam("kinds", expanding=True)))
-    .group_by(Assignment.batch_id)
-)
-"""Per open batch of the given kinds: (batch id, assigned, done: answered or skipped)."""
 
 
 def assignment_progress(
@@ -46,12 +36,10 @@ def assignment_progress(
     where = f"progress of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id)
     wanted = batch_kinds(kinds, where=where)
-    params = {"annotator_id": annotator_id,
-              "kinds": [k.value for k in BatchKind] if wanted is None else wanted}
-    with store.read_rows() as connection:
-        rows = connection.execute(PROGRESS_BY_BATCH, params).all()
-    kept = [(int(assigned), int(done)) for batch, assigned, done in rows if batch not in excluding]
-    return Progress(done=sum(d for _, d in kept), assigned=sum(a for a, _ in kept))
+    with store.raw_read(snapshot=False) as connection:
+        counts = batch_counts(connection, annotator_id, wanted)
+    kept = [c for c in counts if c.batch_id not in excluding]
+    return Progress(done=sum(c.done for c in kept), assigned=sum(c.assigned for c in kept))
 
 
 def pair_batch(store: Store, pair_id: str) -> tuple[str, BatchKind] | None:
@@ -75,13 +63,15 @@ def is_batch_finished(store: Store, annotator_id: str, batch_id: str) -> bool:
         InputError: An id the store could not hold.
     """
     check_ids(f"batch of {shown(annotator_id)}", annotator_id=annotator_id, batch_id=batch_id)
-    open_left = case((Assignment.completed.is_(False) & Assignment.skipped.is_(False), 1),
-                     else_=0)
-    query = select(func.count(), func.coalesce(func.sum(open_left), 0)).where(
-        Assignment.annotator_id == annotator_id, Assignment.batch_id == batch_id)
-    with store.read() as session:
-        held, left = session.execute(query).one()
-    return int(held) > 0 and int(left) == 0
+    with store.raw_read(snapshot=False) as connection:
+        found = _COUNT.first(connection, {"annotator_id": annotator_id, "batch_id": batch_id})
+    return found is not None and 0 < found.assigned <= found.done
+
+
+_COUNT = Prepared(select(AssignmentCount.assigned, AssignmentCount.done).where(
+    AssignmentCount.annotator_id == bindparam("annotator_id"),
+    AssignmentCount.batch_id == bindparam("batch_id")))
+"""Prepared once: one annotator's counts in one batch (`store.counts`)."""
 
 
 def annotator_batch_ids(

@@ -1,20 +1,30 @@
 """An annotator's pair queue: the next pair to show, and the few after it (for prefetch).
 
-The queue is read in a read transaction; showing a pair is a separate one-statement write.
+Batches are served oldest first, pairs in their assigned order. The queue is read in a
+read transaction from the annotator's assignment counts and the entries wanted only
+(`read_queue`); showing a pair is a separate one-statement write.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Row, Select, bindparam, func, select, update
+from sqlalchemy import BindParameter, bindparam, false, select, update
 from sqlalchemy.orm import aliased
 
 from robopref.errors import InputError
-from robopref.store.models import Assignment, Batch, BatchStatus, Pair, TrajectoryRow, utcnow
-from robopref.store.prepared import Prepared
+from robopref.store.models import (
+    Assignment,
+    AssignmentCount,
+    Batch,
+    BatchStatus,
+    Pair,
+    TrajectoryRow,
+    utcnow,
+)
+from robopref.store.prepared import Prepared, RawConnection
 from robopref.store.queries import as_utc
 from robopref.store.records import QueueItem
 from robopref.store.session import Store
@@ -41,57 +51,93 @@ def batch_kinds(kinds: Collection[BatchKind | str] | None, *, where: str) -> lis
             from None
 
 
-OpenWork = Select[str, str, str, datetime | None, bool, datetime, int]
-"""`open_work`: the open assignments of a queue, with their batch's rubric and sort keys."""
-QueueQuery = Select[str, str, str, datetime | None, bool, str, str, str, str | None, str | None]
-"""`window`: a queue's entries with their pair and the clips of A and B."""
-QueueRow = Row[str, str, str, datetime | None, bool, str, str, str, str | None, str | None]
-"""One row of a `QueueQuery`."""
+_ANNOTATOR: BindParameter[str] = bindparam("annotator_id")
+_KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
 _CLIP_A, _CLIP_B = aliased(TrajectoryRow), aliased(TrajectoryRow)
+ALL_KINDS = sorted(k.value for k in BatchKind)
+"""Every batch kind, for a queue of all kinds."""
+
+COUNTS = Prepared(
+    select(AssignmentCount.batch_id, AssignmentCount.assigned, AssignmentCount.done,
+           Batch.rubric)
+    .join(Batch, Batch.batch_id == AssignmentCount.batch_id)
+    .where(AssignmentCount.annotator_id == _ANNOTATOR, Batch.status == BatchStatus.OPEN.value,
+           Batch.kind.in_(_KINDS))
+    .order_by(Batch.created_at, Batch.batch_id)
+)
+"""The annotator's open batches of some kinds in queue order (oldest first), with their
+counts (`store.counts`): parameters `annotator_id`, `kinds`."""
+_ENTRIES = Prepared(
+    select(Assignment.pair_id, Assignment.left_trajectory_id, Assignment.shown_at, Pair.task,
+           Pair.trajectory_a_id, Pair.trajectory_b_id, _CLIP_A.clip_path.label("clip_a"),
+           _CLIP_B.clip_path.label("clip_b"))
+    .join(Pair, Pair.pair_id == Assignment.pair_id)
+    .outerjoin(_CLIP_A, _CLIP_A.trajectory_id == Pair.trajectory_a_id)
+    .outerjoin(_CLIP_B, _CLIP_B.trajectory_id == Pair.trajectory_b_id)
+    # `= false`, not `IS false`: PostgreSQL matches only `=` against an index column
+    .where(Assignment.annotator_id == _ANNOTATOR, Assignment.batch_id == bindparam("batch_id"),
+           Assignment.completed == false(), Assignment.skipped == false())
+    .order_by(Assignment.position)
+    .offset(bindparam("offset")).limit(bindparam("limit"))
+)
+"""Open entries of one batch's queue in order, with their pair and clips: a range of
+`ix_assignments_queue`, read LIMIT-first."""
 
 
-def open_work(
-    annotator_id: str | BindParameter[str],
-    *,
-    batch_id: str | None = None,
-    kinds: list[str] | BindParameter[list[str]] | None = None,
-) -> OpenWork:
-    """The annotator's unanswered, unskipped assignments in open batches (unordered).
+class BatchCount(NamedTuple):
+    """One row of `COUNTS`."""
 
-    `annotator_id` and `kinds` may be bound parameters, for a statement built once.
+    batch_id: str
+    assigned: int
+    done: int
+    rubric: bool
+
+
+def read_queue(connection: RawConnection, annotator_id: str, counts: Sequence[BatchCount], *,
+               offset: int, limit: int) -> list[QueueItem]:
+    """`limit` entries of the queue over `counts` (in order) from queue position `offset`.
+
+    The counts say which batches hold the entries wanted, so only those are read, each
+    from its position: the cost does not grow with the assignments the annotator holds.
     """
-    query = (
-        select(Assignment.pair_id, Assignment.batch_id, Assignment.left_trajectory_id,
-               Assignment.shown_at, Batch.rubric, Batch.created_at, Assignment.position)
-        .join(Batch, Batch.batch_id == Assignment.batch_id)
-        .where(Assignment.annotator_id == annotator_id, Assignment.completed.is_(False),
-               Assignment.skipped.is_(False), Batch.status == BatchStatus.OPEN.value)
+    remaining = sum(c.assigned - c.done for c in counts)
+    items: list[QueueItem] = []
+    before = 0  # open entries in the batches already passed
+    for count in counts:
+        open_here = count.assigned - count.done
+        if len(items) >= limit:
+            break
+        if offset - before >= open_here:
+            before += open_here
+            continue
+        start = max(0, offset - before)
+        rows = _ENTRIES.rows(connection, {"annotator_id": annotator_id, "batch_id": count.batch_id,
+                                          "offset": start, "limit": limit - len(items)})
+        items += [_item(row, count, remaining=remaining - before - start - n)
+                  for n, row in enumerate(rows)]
+        before += open_here
+    return items
+
+
+def _item(row: Any, count: BatchCount, *, remaining: int) -> QueueItem:
+    a_left = row.left_trajectory_id == row.trajectory_a_id
+    return QueueItem(
+        pair_id=row.pair_id, batch_id=count.batch_id, task=row.task,
+        left_trajectory_id=row.left_trajectory_id,
+        right_trajectory_id=row.trajectory_b_id if a_left else row.trajectory_a_id,
+        left_clip_path=row.clip_a if a_left else row.clip_b,
+        right_clip_path=row.clip_b if a_left else row.clip_a,
+        shown_at=as_utc(row.shown_at), remaining=remaining, rubric=bool(count.rubric),
     )
-    if batch_id is not None:
-        query = query.where(Assignment.batch_id == batch_id)
-    if kinds is not None:
-        query = query.where(Batch.kind.in_(kinds))
-    return query
 
 
-def window(work: OpenWork, *, offset: int | BindParameter[int],
-           limit: int | BindParameter[int]) -> QueueQuery:
-    """`limit` entries of the queue `work` from position `offset`, with pairs and clips.
-
-    Batches oldest first, pairs in their assigned order. The window is cut before the
-    pairs and clips are joined, so a long queue costs one index walk, not a join per entry.
-    """
-    cut = (work.order_by(Batch.created_at, Batch.batch_id, Assignment.position)
-           .offset(offset).limit(limit).subquery())
-    return (
-        select(cut.c.pair_id, cut.c.batch_id, cut.c.left_trajectory_id, cut.c.shown_at,
-               cut.c.rubric, Pair.task, Pair.trajectory_a_id, Pair.trajectory_b_id,
-               _CLIP_A.clip_path.label("clip_a"), _CLIP_B.clip_path.label("clip_b"))
-        .join(Pair, Pair.pair_id == cut.c.pair_id)
-        .outerjoin(_CLIP_A, _CLIP_A.trajectory_id == Pair.trajectory_a_id)
-        .outerjoin(_CLIP_B, _CLIP_B.trajectory_id == Pair.trajectory_b_id)
-        .order_by(cut.c.created_at, cut.c.batch_id, cut.c.position)
-    )
+def batch_counts(connection: RawConnection, annotator_id: str,
+                 kinds: list[str] | None) -> list[BatchCount]:
+    """`COUNTS` for the annotator's open batches of `kinds` (None: every kind)."""
+    rows = COUNTS.rows(connection, {"annotator_id": annotator_id,
+                                    "kinds": ALL_KINDS if kinds is None else kinds})
+    return [BatchCount(str(r.batch_id), int(r.assigned), int(r.done), bool(r.rubric))
+            for r in rows]
 
 
 _SHOWN = Prepared(
@@ -102,35 +148,14 @@ _SHOWN = Prepared(
 )
 
 
-def queue_items(rows: Sequence[QueueRow], *, offset: int, remaining: int) -> list[QueueItem]:
-    """Queue items of `window` rows that start at queue position `offset`.
-
-    `remaining` is the size of the whole queue; item n's `remaining` counts it and the
-    items after it.
-    """
-    items = []
-    for n, row in enumerate(rows):
-        a_left = row.left_trajectory_id == row.trajectory_a_id
-        right = row.trajectory_b_id if a_left else row.trajectory_a_id
-        items.append(QueueItem(
-            pair_id=row.pair_id, batch_id=row.batch_id, task=row.task,
-            left_trajectory_id=row.left_trajectory_id, right_trajectory_id=right,
-            left_clip_path=row.clip_a if a_left else row.clip_b,
-            right_clip_path=row.clip_b if a_left else row.clip_a,
-            shown_at=as_utc(row.shown_at), remaining=remaining - offset - n,
-            rubric=bool(row.rubric),
-        ))
-    return items
-
-
-def _window(store: Store, work: OpenWork, *, offset: int, limit: int) -> list[QueueItem]:
-    """`limit` items of the queue `work` from position `offset`, in one read transaction."""
-    with store.read_rows() as connection:
-        rows = connection.execute(window(work, offset=offset, limit=limit)).all()
-        if not rows:
-            return []
-        size = connection.scalar(select(func.count()).select_from(work.subquery())) or 0
-    return queue_items(rows, offset=offset, remaining=int(size))
+def _queue(store: Store, annotator_id: str, kinds: list[str] | None, *, batch_id: str | None,
+           offset: int, limit: int) -> list[QueueItem]:
+    """`limit` items of the annotator's queue from position `offset`, in one read transaction."""
+    with store.raw_read() as connection:
+        counts = batch_counts(connection, annotator_id, kinds)
+        if batch_id is not None:
+            counts = [c for c in counts if c.batch_id == batch_id]
+        return read_queue(connection, annotator_id, counts, offset=offset, limit=limit)
 
 
 def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
@@ -175,8 +200,8 @@ def next_assignment(
     """
     where = f"queue of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id, batch_id=batch_id)
-    work = open_work(annotator_id, batch_id=batch_id, kinds=batch_kinds(kinds, where=where))
-    found = _window(store, work, offset=0, limit=1)
+    found = _queue(store, annotator_id, batch_kinds(kinds, where=where), batch_id=batch_id,
+                   offset=0, limit=1)
     if not found:
         return None
     return record_shown(store, annotator_id, found[0]) if mark_shown else found[0]
@@ -210,5 +235,5 @@ def upcoming_assignments(
     where = f"queue of {shown(annotator_id)}"
     check_ids(where, annotator_id=annotator_id)
     check_upcoming(where, k)
-    work = open_work(annotator_id, kinds=batch_kinds(kinds, where=where))
-    return _window(store, work, offset=1, limit=k)
+    return _queue(store, annotator_id, batch_kinds(kinds, where=where), batch_id=None,
+                  offset=1, limit=k)

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from robopref.errors import InputError
+from robopref.store.counts import count_done, count_done_in
 from robopref.store.models import (
     Annotation,
     Assignment,
@@ -90,6 +91,8 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
                 "shown_at": submission.shown_at or target.shown_at, "created_at": now,
             })
             _complete(connection, submission.pair_id, submission.annotator_id, where, now)
+            if not target.skipped:  # a skipped pair was counted done when it was skipped
+                count_done(connection, submission.annotator_id, target.batch_id)
     except IntegrityError:
         original = _existing(store, annotation_id)
         if original is None:
@@ -102,10 +105,12 @@ _STORED = Prepared(select(Annotation.annotation_id).where(
     Annotation.annotation_id == bindparam("annotation_id")))
 """Prepared once: the idempotency check of every submit."""
 _ASSIGNED = Prepared(
-    select(Assignment.shown_at, Pair.trajectory_a_id, Pair.trajectory_b_id)
+    select(Assignment.shown_at, Assignment.batch_id, Assignment.skipped, Pair.trajectory_a_id,
+           Pair.trajectory_b_id)
     .join(Pair, Pair.pair_id == Assignment.pair_id)
     .where(Assignment.pair_id == bindparam("pair_id"),
            Assignment.annotator_id == bindparam("annotator_id"))
+    .with_for_update(of=Assignment)  # PostgreSQL: `skipped` stays as read (SQLite: no-op)
 )
 """Prepared once: the assignment a submit answers and its pair, in one read by primary key."""
 _INSERT = Prepared(insert(Annotation).values({
@@ -152,9 +157,10 @@ def skip_assignment(store: Store, annotator_id: str, pair_id: str) -> None:
     where = f"annotation {shown(annotator_id)}/{shown(pair_id)}"
     check_ids(where, annotator_id=annotator_id, pair_id=pair_id)
     with store.write() as session:
-        assignment = session.get(Assignment, (pair_id, annotator_id))
+        assignment = session.get(Assignment, (pair_id, annotator_id), with_for_update=True)
         if assignment is None:
             raise NotAssignedError(where, "pair_id",
                                    f"this pair is not assigned to annotator {annotator_id!r}")
-        if not assignment.completed:
+        if not assignment.completed and not assignment.skipped:
             assignment.skipped = True
+            count_done_in(session, annotator_id, assignment.batch_id)

@@ -9,14 +9,12 @@ from sqlalchemy import BindParameter, bindparam, select
 
 from robopref.store.models import Annotator, CertificationAttempt
 from robopref.store.prepared import Prepared
-from robopref.store.progress import PROGRESS_BY_BATCH
 from robopref.store.queue import (
+    batch_counts,
     batch_kinds,
     check_upcoming,
-    open_work,
-    queue_items,
+    read_queue,
     record_shown,
-    window,
 )
 from robopref.store.ranking_queue import open_sets_count_query
 from robopref.store.records import Progress, QueueItem
@@ -42,11 +40,7 @@ class WorkSnapshot:
 
 
 _ANNOTATOR: BindParameter[str] = bindparam("annotator_id")
-_KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
 _CERTIFIED = Prepared(select(Annotator.certified).where(Annotator.annotator_id == _ANNOTATOR))
-_PROGRESS = Prepared(PROGRESS_BY_BATCH)
-_QUEUE = Prepared(window(open_work(_ANNOTATOR, kinds=_KINDS), offset=0,
-                         limit=bindparam("limit")))
 _SCORED = Prepared(select(CertificationAttempt.calibration_batch_id)
                    .where(CertificationAttempt.annotator_id == _ANNOTATOR)
                    .order_by(CertificationAttempt.attempt_id))
@@ -63,10 +57,12 @@ def annotator_work(
 ) -> WorkSnapshot:
     """The annotator's state and queue in one read transaction, then the first pair shown.
 
-    Five prepared statements (`store.prepared`): certified, progress per batch, the queue
-    rows with their clips (next + upcoming, one LIMIT query), the scored calibration
-    batches and the ranking sets waiting; the queue's `remaining` comes from the progress
-    counts. Marking the first pair shown is a separate one-statement write (`record_shown`).
+    Five prepared statements (`store.prepared`): certified, the counts per open batch
+    (`store.counts`: progress and where the queue's entries are), the queue rows with
+    their clips (next + upcoming, one LIMIT query per batch they span, usually one), the
+    scored calibration batches and the ranking sets waiting. None walks the annotator's
+    assignments. Marking the first pair shown is a separate one-statement write
+    (`record_shown`).
 
     Args:
         store: The store.
@@ -82,16 +78,14 @@ def annotator_work(
     check_ids(where, annotator_id=annotator_id)
     check_upcoming(where, upcoming)
     with store.raw_read() as connection:
-        certified = bool(_CERTIFIED.scalar(connection, {"annotator_id": annotator_id}))
-        params = {"annotator_id": annotator_id,
-                  "kinds": batch_kinds(kinds_for(certified), where=where),
-                  "limit": 1 + upcoming}
-        progress = {str(batch): Progress(done=int(done), assigned=int(assigned))
-                    for batch, assigned, done in _PROGRESS.rows(connection, params)}
-        left = sum(p.assigned - p.done for p in progress.values())
-        queue = queue_items(_QUEUE.rows(connection, params), offset=0, remaining=left)
+        params = {"annotator_id": annotator_id}
+        certified = bool(_CERTIFIED.scalar(connection, params))
+        counts = batch_counts(connection, annotator_id,
+                              batch_kinds(kinds_for(certified), where=where))
+        queue = read_queue(connection, annotator_id, counts, offset=0, limit=1 + upcoming)
         scored = tuple(_SCORED.scalars(connection, params))
         rankings = int(_RANKINGS.scalar(connection, params) or 0)
+    progress = {c.batch_id: Progress(done=c.done, assigned=c.assigned) for c in counts}
     if queue:
         queue = [record_shown(store, annotator_id, queue[0]), *queue[1:]]
     return WorkSnapshot(certified=certified, queue=tuple(queue), progress_by_batch=progress,
