@@ -31,11 +31,8 @@ import argparse
 import json
 import logging
 import math
-import os
-import shutil
 import statistics
 import time
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -45,10 +42,10 @@ import pandas as pd
 import torch
 from scipy.stats import spearmanr
 
-import robopref.pool
 import robopref.reward as rr
 from robopref.pool import Pool
 from robopref.pool.config import DEFAULT_TASKS, GenerateConfig
+from robopref.pool.generate.cached import cached_pool
 from robopref.testing import synthetic_preferences
 
 EPSILON = 0.1
@@ -132,27 +129,6 @@ class Row:
     rho_new: float
     train_s: float
     n_train: int
-
-
-def ensure_pool(workdir: Path, config: GenerateConfig) -> Pool:
-    """The cached pool for `config` under `workdir`, generated (atomically) if missing."""
-    record = json.dumps(asdict(config), sort_keys=True, default=str)
-    name = "pool-" + str(uuid.uuid5(uuid.NAMESPACE_OID, record))[:8]
-    root = workdir / name
-    if (root / "bench-pool.json").exists():
-        return robopref.pool.open(root)
-    from robopref.pool.generate import generate_pool  # MuJoCo only when generating
-
-    tmp = workdir / f".{name}.{uuid.uuid4().hex}.tmp"
-    start = time.perf_counter()
-    print(f"generating pool {root} ...", flush=True)
-    generate_pool(config, tmp)
-    (tmp / "bench-pool.json").write_text(record)
-    if root.exists():
-        shutil.rmtree(root)
-    os.replace(tmp, root)
-    print(f"generated {name} in {time.perf_counter() - start:.0f} s", flush=True)
-    return robopref.pool.open(root)
 
 
 def _truth_pairs(rows: pd.DataFrame, quality: dict[str, float], n: int) -> pd.DataFrame:
@@ -450,7 +426,7 @@ def main() -> None:
     if args.quick:
         args.n_test = min(args.n_test, 15)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    pool = ensure_pool(args.workdir, QUICK_POOL if args.quick else FULL_POOL)
+    pool = cached_pool(args.workdir, QUICK_POOL if args.quick else FULL_POOL)
     all_tasks = tuple(sorted(set(pool.manifest.env_id)))
     rows: list[Row] = []
     for setting in args.settings.split(","):
