@@ -81,3 +81,19 @@ class BatchKind(str, Enum):
     PRODUCTION = "production"
     ACTIVE = "active"
     RANKING = "ranking"
+
+
+AI_PREFIX = "ai:"
+"""How an AI labeler's `interface_version` starts (`ai:<labeler>/<version>[@digest]`)."""
+
+
+def is_ai_label(interface_version: str | None) -> bool:
+    """Whether an annotation's `interface_version` says an AI labeler gave it.
+
+    Quality control leaves such annotations out (an AI labeler is never counted as a
+    human); they reach training through their own preferences table.
+
+    >>> is_ai_label("ai:rubric/1"), is_ai_label("simulated-1"), is_ai_label(None)
+    (True, False, False)
+    """
+    return isinstance(interface_version, str) and interface_version.startswith(AI_PREFIX)

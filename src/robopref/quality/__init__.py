@@ -21,7 +21,12 @@ if TYPE_CHECKING:
         position_bias,
         self_consistency,
     )
-    from robopref.quality.frames import CODES, RESOLVED_COLUMNS, resolve_annotations
+    from robopref.quality.frames import (
+        CODES,
+        RESOLVED_COLUMNS,
+        ai_label_mask,
+        resolve_annotations,
+    )
     from robopref.quality.gold import certification_table, gold_accuracy
     from robopref.quality.kappa import CertificationStep, certification_step, cohen_kappa
     from robopref.quality.krippendorff import (
@@ -54,6 +59,7 @@ _WHERE = {
     "self_consistency": ("consistency", "self_consistency"),
     "CODES": ("frames", "CODES"),
     "RESOLVED_COLUMNS": ("frames", "RESOLVED_COLUMNS"),
+    "ai_label_mask": ("frames", "ai_label_mask"),
     "resolve_annotations": ("frames", "resolve_annotations"),
     "certification_table": ("gold", "certification_table"),
     "gold_accuracy": ("gold", "gold_accuracy"),
@@ -86,6 +92,7 @@ __all__ = [
     "QAResult",
     "aggregate_preferences",
     "aggregate_rankings",
+    "ai_label_mask",
     "annotator_stats",
     "batch_alpha",
     "build_report",

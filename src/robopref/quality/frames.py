@@ -7,7 +7,7 @@ import pandas as pd
 
 from robopref.errors import InputError
 from robopref.schemas import PAIR_COLUMNS
-from robopref.types import Choice, PairKind
+from robopref.types import Choice, PairKind, is_ai_label
 
 ANNOTATION_COLUMNS = (
     "pair_id",
@@ -55,6 +55,21 @@ def check_columns(frame: pd.DataFrame, columns: tuple[str, ...], path: str) -> N
             raise InputError(path, column, "missing column")
 
 
+def ai_label_mask(annotations: pd.DataFrame) -> np.ndarray:
+    """(N,) bool: which annotations an AI labeler gave (`interface_version` `ai:…`).
+
+    Quality control counts people only (and simulated people, who stand in for them): AI
+    labels reach training through their own table. A frame without `interface_version`
+    holds no AI labels.
+    """
+    if "interface_version" not in annotations.columns:
+        return np.zeros(len(annotations), bool)
+    versions = annotations["interface_version"]
+    codes, uniques = pd.factorize(versions)  # millions of rows, a handful of versions
+    is_ai = np.array([is_ai_label(v) for v in uniques], bool)
+    return is_ai[codes] & (codes >= 0) if len(uniques) else np.zeros(len(versions), bool)
+
+
 def resolve_annotations(
     annotations: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -65,7 +80,8 @@ def resolve_annotations(
     """Join each annotation to its pair and express it in the original pair's A/B frame.
 
     A reversed duplicate's answer is flipped (its A is the original's B) and attributed to
-    the original pair, so agreement and consistency compare like with like.
+    the original pair, so agreement and consistency compare like with like. AI labels
+    (`ai_label_mask`) are left out: every QA figure and the aggregate are about people.
 
     Args:
         annotations: Rows with at least `ANNOTATION_COLUMNS` (`ANNOTATIONS_SCHEMA`).
@@ -76,7 +92,7 @@ def resolve_annotations(
         pairs_path: Likewise for the pairs (`pairs` if unknown).
 
     Returns:
-        One row per annotation with `RESOLVED_COLUMNS`: `code` 0 = A, 1 = equal, 2 = B;
+        One row per human annotation with `RESOLVED_COLUMNS`: `code` 0 = A, 1 = equal, 2 = B;
         `expected_code` likewise or NaN; `chose_left` 1.0 / 0.0 / NaN (equal);
         `quartiles` like `"q1-q3"`.
 
@@ -91,7 +107,8 @@ def resolve_annotations(
     check_columns(pairs, PAIR_COLUMNS, pairs_path)
     table = pairs.drop_duplicates("pair_id").reset_index(drop=True)
     index = pd.Index(table["pair_id"].to_numpy(object))
-    ann = annotations.reset_index(drop=True)
+    ai = ai_label_mask(annotations)
+    ann = (annotations[~ai] if ai.any() else annotations).reset_index(drop=True)
     codes = _codes(ann["preference"], annotations_path)
     own = _positions(index, ann["pair_id"])
     if (own < 0).any():

@@ -17,7 +17,7 @@ from robopref.progress import ProgressCallback, no_progress
 from robopref.quality.aggregate import aggregate_preferences, write_preferences
 from robopref.quality.annotators import annotator_stats
 from robopref.quality.config import QAConfig
-from robopref.quality.frames import ANNOTATION_COLUMNS, resolve_annotations
+from robopref.quality.frames import ANNOTATION_COLUMNS, ai_label_mask, resolve_annotations
 from robopref.quality.report import QAReport, ReportFiles, build_report, write_report
 from robopref.schemas import ANNOTATIONS_TABLE, PAIRS_TABLE
 from robopref.tables import TableFiles, read_table_file
@@ -96,7 +96,8 @@ def run_qa(
     """Quality-control a set of annotations and export one label per pair.
 
     Writes `preferences.parquet`, `preferences.jsonl`, `report.json`, `report.html` and
-    `config.json` into `out_dir`.
+    `config.json` into `out_dir`. AI labels (`interface_version` `ai:…`) are left out of
+    every figure and of the export; the report counts them (`ai_labels_excluded`).
 
     Args:
         annotations: Raw annotations (`ANNOTATIONS_SCHEMA` columns).
@@ -129,7 +130,7 @@ def run_qa(
     by_lead = sorted(set(excluded_by_lead) & set(excluded))
     report = build_report(
         resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
-        excluded_by_lead=by_lead,
+        excluded_by_lead=by_lead, ai_labels_excluded=int(ai_label_mask(annotations).sum()),
     )
     progress(4, total)
     with output_folder(out, OUTPUT_KIND, recognise=_is_qa_folder) as staged:

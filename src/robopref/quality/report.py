@@ -107,6 +107,7 @@ def build_report(
     preferences: pd.DataFrame,
     excluded: Collection[str],
     excluded_by_lead: Collection[str] = (),
+    ai_labels_excluded: int = 0,
 ) -> QAReport:
     """Assemble the report from resolved annotations and what was already computed.
 
@@ -117,6 +118,7 @@ def build_report(
         preferences: The aggregated export.
         excluded: Annotators left out of the export (flagged ones and the lead's).
         excluded_by_lead: Those of them the annotation lead excluded in the store.
+        ai_labels_excluded: AI labels left out before QA (`ai_label_mask`): reported only.
     """
     rows = production(resolved)
     originals = rows[~rows["is_duplicate"]]
@@ -124,6 +126,7 @@ def build_report(
     multi = originals.groupby("base_pair_id").size()
     summary = {
         "annotations": len(resolved),
+        "ai_labels_excluded": int(ai_labels_excluded),
         "calibration_annotations": int(len(resolved) - len(rows)),
         "pairs": int(originals["base_pair_id"].nunique()),
         "annotators": int(resolved["annotator_id"].nunique()),
@@ -156,7 +159,7 @@ def format_report(report: QAReport) -> str:
     s = report.summary
     lines = [
         f"annotations {s['annotations']} ({s['calibration_annotations']} calibration), "
-        f"pairs {s['pairs']}, annotators {s['annotators']}",
+        f"pairs {s['pairs']}, annotators {s['annotators']}{_ai_left_out(s)}",
         f"Krippendorff's alpha (ordinal) {_fmt(s['alpha'])} (target {s['alpha_target']:g}; "
         f"{_fmt(s.get('alpha_without_excluded'))} without the excluded annotators); "
         f"gold accuracy {_fmt(s['gold_accuracy'])}",
@@ -252,6 +255,12 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+def _ai_left_out(summary: dict[str, Any]) -> str:
+    """`; N AI labels left out (not people)` when there were any, else empty."""
+    count = int(summary.get("ai_labels_excluded") or 0)
+    return f"; {count} AI labels left out (not people)" if count else ""
 
 
 def _by_lead(summary: dict[str, Any]) -> str:

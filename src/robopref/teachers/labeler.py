@@ -13,12 +13,22 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
-from robopref.types import Choice, PairKind
+from robopref.types import AI_PREFIX, Choice, PairKind, is_ai_label
 
-AI_PREFIX = "ai:"
-"""How an AI labeler's `interface_version` starts (`ai:<labeler>/<version>[@digest]`)."""
+__all__ = [
+    "AI_PREFIX",
+    "Answer",
+    "Labeler",
+    "PairView",
+    "Provenance",
+    "TrajectorySource",
+    "confidence_from_p",
+    "is_ai_label",
+]
+
+T_co = TypeVar("T_co", covariant=True)
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,19}$")
 """A labeler name or version: short, so `interface_version` fits the store's 64 characters."""
@@ -61,6 +71,15 @@ class Answer:
     """How long the answer took (simulated for simulated people; measured for AI labelers)."""
     p_a: float | None = None
     """P(A ≻ B) as the labeler holds it (AI labelers, for noise routing); None if it has none."""
+
+
+def confidence_from_p(p_a: float) -> int:
+    """An AI labeler's 1–5 confidence from its P(A ≻ B): 1 at a coin flip, 5 when sure.
+
+    >>> [confidence_from_p(p) for p in (0.5, 0.6, 0.75, 0.1, 1.0)]
+    [1, 2, 3, 4, 5]
+    """
+    return int(min(5, max(1, 1 + round(8.0 * abs(float(p_a) - 0.5)))))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,15 +131,6 @@ class Provenance:
         return "sim" if self.is_human else f"ai-{self.labeler}"
 
 
-def is_ai_label(interface_version: str | None) -> bool:
-    """Whether an annotation's `interface_version` says an AI labeler gave it.
-
-    >>> is_ai_label("ai:rubric/1"), is_ai_label("simulated-1"), is_ai_label(None)
-    (True, False, False)
-    """
-    return interface_version is not None and interface_version.startswith(AI_PREFIX)
-
-
 @runtime_checkable
 class Labeler(Protocol):
     """Anything that answers assignments: a simulated person or an AI labeler."""
@@ -145,4 +155,16 @@ class Labeler(Protocol):
 
     def label(self, pair: PairView, *, seed: int) -> Answer | None:
         """Its answer to one pair (None: it abstains), deterministic given `seed`."""
+        ...
+
+
+class TrajectorySource(Protocol[T_co]):
+    """Trajectories by id, for labelers that read them: a `robopref.pool.Pool`, or a dict."""
+
+    def __getitem__(self, trajectory_id: str, /) -> T_co:
+        """The trajectory with this id."""
+        ...
+
+    def __contains__(self, trajectory_id: object, /) -> bool:
+        """Whether it holds the id."""
         ...
