@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from robopref.pool import Pool
 from robopref.pool.schema import MANIFEST_SCHEMA
+from robopref.scoring import prefer_from_scores
+from robopref.testing import tiny_pool
 
 _FILL: dict[str, object] = {
     "env_id": "synthetic-v0", "source": "expert", "tier": "expert", "success_known": True,
@@ -78,3 +82,46 @@ def manifest() -> pd.DataFrame:
 @pytest.fixture
 def make_manifest() -> Callable[..., pd.DataFrame]:
     return build_manifest
+
+
+class TableEnsemble:
+    """An ensemble scorer over a table of member rewards (`trajectory_id` → (M,) rewards).
+
+    A real `EnsembleScorer`: members are the truth plus independent noise, so how close and
+    how contested each pair is, is known.
+    """
+
+    def __init__(self, members: dict[str, np.ndarray]) -> None:
+        self.members = members
+        self.calls = 0
+        """How many trajectories were scored, over all calls."""
+
+    @classmethod
+    def noisy(
+        cls, truth: dict[str, float], *, n_members: int = 5, noise: float = 0.1, seed: int = 0
+    ) -> TableEnsemble:
+        rng = np.random.default_rng(seed)
+        return cls({k: v + noise * rng.standard_normal(n_members) for k, v in truth.items()})
+
+    def score_members(self, trajectories: Sequence[Any]) -> np.ndarray:
+        self.calls += len(trajectories)
+        return np.stack([self.members[t.trajectory_id] for t in trajectories])
+
+    def score(self, trajectories: Sequence[Any]) -> np.ndarray:
+        return np.asarray(self.score_members(trajectories).mean(axis=1))
+
+    def prefer(self, a: Sequence[Any], b: Sequence[Any]) -> np.ndarray:
+        return prefer_from_scores(self, a, b)
+
+
+@pytest.fixture(scope="session")
+def scored_pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
+    """Two tasks × 80 state-only synthetic trajectories (quality_score is the truth)."""
+    root = tmp_path_factory.mktemp("active") / "pool"
+    return tiny_pool(root, n=80, frame_size=None, tasks=("reach a", "reach b"))
+
+
+def truth_of(pool: Pool) -> dict[str, float]:
+    """Trajectory id → quality_score, the pool's ground truth."""
+    m = pool.manifest
+    return dict(zip(m["trajectory_id"], m["quality_score"].astype(float), strict=True))

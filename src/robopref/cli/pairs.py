@@ -1,17 +1,19 @@
-"""`robopref pairs POOL OUT`: draw a stratified batch (and calibration/ranking sets) as files."""
+"""`robopref pairs POOL OUT`: draw a stratified or active batch (and calibration/ranking sets)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from robopref.cli.config_file import build_config
-from robopref.pairs.config import PairsConfig
+from robopref.errors import InputError
+from robopref.pairs.config import ActiveConfig, PairsConfig
 
 _D = PairsConfig()
+_A = ActiveConfig()
 
 
 def pairs(
@@ -26,7 +28,8 @@ def pairs(
         int, typer.Option(help="Without --annotator: this many ids ann-01, ann-02, …")
     ] = 5,
     batch_size: Annotated[
-        int | None, typer.Option(help=f"Pairs per batch [{_D.batch_size}].")
+        int | None,
+        typer.Option(help=f"Pairs per batch [{_D.batch_size}; {_A.batch_size} with --active]."),
     ] = None,
     per_pair: Annotated[
         int | None, typer.Option(help=f"Annotators per pair [{_D.annotators_per_pair}].")
@@ -52,13 +55,28 @@ def pairs(
     config: Annotated[
         Path | None, typer.Option("--config", help="YAML with PairsConfig fields.")
     ] = None,
+    active: Annotated[
+        Path | None,
+        typer.Option("--active", help="Reward-model checkpoint: pairs where it is least sure."),
+    ] = None,
+    labelled: Annotated[
+        Path | None,
+        typer.Option(help="Preferences, annotations or pairs file: pairs not to draw again."),
+    ] = None,
 ) -> None:
     """Draw a batch of pairs stratified by quality quartile and assign it to annotators.
 
     40% adjacent-quartile, 30% same-quartile and 30% distant (gold) pairs by default, each
     pair to 3 annotators with left/right at random, 7.5% repeated reversed.
 
+    With --active MODEL, a batch of 100 where the model is least sure instead: unlabelled
+    same-task pairs within 0.5 σ, ensemble disagreement first, spread over trajectories,
+    with the same gold and duplicate shares (see docs/labels.md).
+
     Example: robopref pairs demo-output/pool batches/b1 --annotators 6 --calibration
+
+    Example: robopref pairs demo-output/pool batches/b2 --active demo-output/model
+    --labelled demo-output/qa/preferences.parquet
     """
     from robopref.pairs import read_manifest, select_batches, write_batches
     from robopref.pairs.files import check_pairs_out
@@ -69,13 +87,30 @@ def pairs(
         duplicate_frac=duplicates, cross_task=cross_task, seed=seed,
     )  # fmt: skip
     ids = annotator or [f"ann-{i + 1:02d}" for i in range(annotators)]
-    batches = select_batches(
-        read_manifest(pool), cfg, annotator_ids=ids, calibration=calibration,
-        ranking_sets=ranking_sets, batch_id=batch_id, manifest_path=str(pool),
-    )  # fmt: skip
-    if rubric:  # the production batch only: calibration and ranking sets ask no rubric
+    record: dict[str, object] = {}
+    if active is not None:
+        if calibration or ranking_sets:
+            raise InputError("command line", "--active", "draws no calibration or ranking sets")
+        from robopref.cli.pairs_active import draw_active
+
+        active_cfg = build_config(ActiveConfig, None, batch_size=batch_size)
+        batches = [
+            draw_active(
+                pool, active, pairs_config=cfg, config=active_cfg, annotator_ids=ids,
+                labelled=labelled, batch_id=batch_id,
+            )
+        ]  # fmt: skip
+        record = {"active": asdict(active_cfg), "model": str(active)}
+    else:
+        if labelled is not None:
+            raise InputError("command line", "--labelled", "only used with --active")
+        batches = select_batches(
+            read_manifest(pool), cfg, annotator_ids=ids, calibration=calibration,
+            ranking_sets=ranking_sets, batch_id=batch_id, manifest_path=str(pool),
+        )  # fmt: skip
+    if rubric:  # the first batch only: calibration and ranking sets ask no rubric
         batches[0] = replace(batches[0], rubric=True)
-    files = write_batches(batches, out, config=cfg)
+    files = write_batches(batches, out, config=cfg, record=record)
     if db is not None:
         from robopref.store import create_batch, open_store, sync_trajectories
 

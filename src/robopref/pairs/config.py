@@ -73,3 +73,53 @@ class PairsConfig:
         """
         n = self.batch_size if n is None else n
         return round(self.duplicate_frac * n)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActiveConfig:
+    """How an active batch is drawn where the current reward model is least sure (seed 004).
+
+    Gold and reversed-duplicate shares, overlap, task grouping and the seed come from the
+    `PairsConfig` given beside it, so QA sees an active batch as it sees a stratified one.
+    """
+
+    batch_size: int = 100
+    """Distinct pairs per batch, gold included (seed 004: 50–100); duplicates come on top."""
+    oversample: int = 10
+    """Candidates scored per active pair (drawn at random from unlabelled same-task pairs)."""
+    gap_window: float = 0.5
+    """Pairs predicted within this many σ of each other (σ: the task's spread of predicted
+    rewards) are ranked first (seed 004: 0.5 σ)."""
+    disagreement_weight: float = 1.0
+    """Weight of ensemble disagreement (variance of members' P(A ≻ B)) beside closeness."""
+    diversity_penalty: float = 0.5
+    """Taken off a candidate's score for each time its trajectories were already picked."""
+    max_per_trajectory: int = 4
+    """Most active pairs one trajectory may appear in (raised, with a warning, only when the
+    candidates cannot fill the batch otherwise)."""
+    gold_frac: float | None = None
+    """Share of gold pairs; None keeps the stratified batches' share (`frac_distant`)."""
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {self.batch_size}")
+        if self.oversample < 1:
+            raise ValueError(f"oversample must be ≥ 1, got {self.oversample}")
+        if self.gap_window <= 0:
+            raise ValueError(f"gap_window must be > 0, got {self.gap_window}")
+        for name in ("disagreement_weight", "diversity_penalty"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be ≥ 0, got {getattr(self, name)}")
+        if self.max_per_trajectory < 1:
+            raise ValueError(f"max_per_trajectory must be ≥ 1, got {self.max_per_trajectory}")
+        if self.gold_frac is not None and not 0.0 <= self.gold_frac < 1.0:
+            raise ValueError(f"gold_frac must be in [0, 1), got {self.gold_frac}")
+
+    def gold_count(self, pairs: PairsConfig) -> int:
+        """Gold pairs in a batch: `gold_frac` (or the stratified share) of `batch_size`.
+
+        >>> ActiveConfig(batch_size=100).gold_count(PairsConfig())
+        30
+        """
+        frac = pairs.frac_distant if self.gold_frac is None else self.gold_frac
+        return min(self.batch_size - 1, round(frac * self.batch_size))

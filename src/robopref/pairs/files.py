@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import NamedTuple
@@ -19,6 +19,8 @@ from robopref.pairs.config import PairsConfig
 from robopref.pairs.records import ASSIGNMENT_COLUMNS, PairBatch
 from robopref.pool.manifest import MANIFEST
 from robopref.pool.manifest import read_manifest as read_pool_manifest
+from robopref.schemas import Column, Kind, TableSpec
+from robopref.tables import read_table_file
 
 PAIRS_FILE = "pairs.parquet"
 ASSIGNMENTS_FILE = "assignments.parquet"
@@ -54,8 +56,34 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
     return read_pool_manifest(path)
 
 
+LABELLED_TABLE = TableSpec(
+    name="labelled pairs",
+    columns=(Column("trajectory_a_id", Kind.ID), Column("trajectory_b_id", Kind.ID)),
+    distinct=("trajectory_a_id", "trajectory_b_id"),
+)
+"""What `read_labelled_pairs` reads of a preferences, annotations or pairs file."""
+
+
+def read_labelled_pairs(path: str | Path) -> list[tuple[str, str]]:
+    """The (A, B) trajectory pairs of a preferences, annotations or pairs table file.
+
+    Only `trajectory_a_id` and `trajectory_b_id` are read (and checked); a pair labelled by
+    several annotators comes back once.
+
+    Raises:
+        InputError: The file is unreadable, lacks either column, or holds a bad id.
+    """
+    frame = read_table_file(path, LABELLED_TABLE)
+    pairs = zip(frame["trajectory_a_id"], frame["trajectory_b_id"], strict=True)
+    return list(dict.fromkeys((str(a), str(b)) for a, b in pairs))
+
+
 def write_batches(
-    batches: Sequence[PairBatch], out_dir: str | Path, *, config: PairsConfig | None = None
+    batches: Sequence[PairBatch],
+    out_dir: str | Path,
+    *,
+    config: PairsConfig | None = None,
+    record: Mapping[str, object] | None = None,
 ) -> BatchFiles:
     """Write batches' pairs, assignments and descriptions, each file atomically.
 
@@ -63,6 +91,7 @@ def write_batches(
         batches: Production, calibration and ranking batches.
         out_dir: Folder to write: absent, empty or an earlier batch folder (replaced whole).
         config: When given, written as `config.json` with the robopref version.
+        record: More JSON-ready entries for `config.json` (e.g. the active-selection config).
 
     Returns:
         The three paths.
@@ -81,8 +110,8 @@ def write_batches(
         described = [_describe(b) for b in batches]
         (staged / BATCHES_FILE).write_text(json.dumps(described, indent=1))
         if config is not None:
-            record = {"robopref_version": __version__, "config": asdict(config)}
-            (staged / "config.json").write_text(json.dumps(record, indent=1))
+            written = {"robopref_version": __version__, "config": asdict(config), **(record or {})}
+            (staged / "config.json").write_text(json.dumps(written, indent=1))
     return BatchFiles(out / PAIRS_FILE, out / ASSIGNMENTS_FILE, out / BATCHES_FILE)
 
 

@@ -118,19 +118,35 @@ def select_pairs(
     batch_id = batch_id or default_batch_id(pool, config, excluded)
     draws = _draw_all_strata(pool, config, excluded, manifest_path)
     rng = np.random.default_rng([config.seed, 1])
-    order = rng.permutation(len(draws))
-    swap = rng.random(len(draws)) < 0.5
-    specs = []
-    for n, i in enumerate(order):
-        ia, ib, stratum = draws[i]
-        if swap[i]:
-            ia, ib = ib, ia
-        specs.append(pair_spec(pool, ia, ib, stratum=stratum, pair_id=f"{batch_id}-{n:04d}"))
+    specs = shuffled_specs(pool, [(a, b, s, None) for a, b, s in draws], batch_id=batch_id, rng=rng)
     pairs, assignments = assign_pairs(specs, annotator_ids=annotator_ids, config=config)
     logger.info("batch %s: %d pairs, %d assignments", batch_id, len(pairs), len(assignments))
     return PairBatch(
         batch_id=batch_id, kind=BatchKind.PRODUCTION, pairs=pairs, assignments=assignments
     )
+
+
+def shuffled_specs(
+    pool: PoolArrays,
+    draws: Sequence[tuple[int, int, Stratum, PairKind | None]],
+    *,
+    batch_id: str,
+    rng: np.random.Generator,
+) -> list[PairSpec]:
+    """Pairs (A row, B row, stratum, kind) in random order, A and B swapped at random.
+
+    Numbered `<batch_id>-NNNN` in their new order; a kind of None lets `pair_spec` decide.
+    """
+    order = rng.permutation(len(draws))
+    swap = rng.random(len(draws)) < 0.5
+    specs = []
+    for n, i in enumerate(order):
+        ia, ib, stratum, kind = draws[i]
+        if swap[i]:
+            ia, ib = ib, ia
+        pair_id = f"{batch_id}-{n:04d}"
+        specs.append(pair_spec(pool, ia, ib, stratum=stratum, pair_id=pair_id, kind=kind))
+    return specs
 
 
 def pair_spec(
@@ -173,6 +189,23 @@ def default_batch_id(
     digest.update("\0".join(pool.ids.tolist()).encode())
     digest.update("\0".join(sorted("|".join(sorted(p)) for p in excluded)).encode())
     return f"b{config.seed}-{digest.hexdigest()[:8]}"
+
+
+def draw_gold(
+    pool: PoolArrays,
+    config: PairsConfig,
+    *,
+    need: int,
+    excluded: set[frozenset[str]],
+    path: str,
+) -> list[tuple[int, int]]:
+    """`need` distant-quartile pairs with different scores (gold), as stratified batches draw them.
+
+    Raises:
+        InputError: The pool has too few distant pairs (naming the quartile sizes).
+    """
+    reject = _rejector(pool, excluded, distinct_scores=True)
+    return _draw_stratum(pool, config, stratum=Stratum.DISTANT, need=need, reject=reject, path=path)
 
 
 def _draw_all_strata(
