@@ -172,7 +172,9 @@ def _specs(
     seed: int,
 ) -> list[PairSpec]:
     """Active (regular) and gold pairs, shuffled, each with its sides drawn at random."""
-    draws = [(a, b, stratum_of(arrays, a, b), PairKind.REGULAR) for a, b in chosen]
+    draws: list[tuple[int, int, Stratum, PairKind | None]] = [
+        (a, b, stratum_of(arrays, a, b), PairKind.REGULAR) for a, b in chosen
+    ]
     draws += [(a, b, Stratum.DISTANT, None) for a, b in gold]  # None: gold where scores differ
     rng = np.random.default_rng([seed, 8])
     return shuffled_specs(arrays, draws, batch_id=batch_id, rng=rng)
