@@ -14,6 +14,7 @@ from robopref.quality import QAConfig
 from robopref.store import AlreadyAnnotatedError, NotAssignedError, open_store
 from robopref.web.clip_access import ClipAccess
 from robopref.web.clip_index import ClipIndex
+from robopref.web.hot_routes import HotRoutes
 from robopref.web.routes import admin, annotate, calibration, clips, pages, ranking, session
 from robopref.web.settings import Settings
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
                    clips.router, pages.router, admin.router):
         app.include_router(router)
     pages.mount_static(app)
+    app.add_middleware(HotRoutes)  # next, submit and clips without the per-request machinery
     app.add_exception_handler(NotAssignedError, _forbidden)
     app.add_exception_handler(AlreadyAnnotatedError, _conflict)
     app.add_exception_handler(InputError, _bad_input)
