@@ -1,0 +1,412 @@
+"""PrefVLM's adapters over frozen image–text embeddings, their two losses, and their file.
+
+PrefVLM (seed 003, Ghosh et al. 2025) keeps the vision-language model frozen and trains small
+adapters on its image and text embeddings: a residual MLP each (CLIP-Adapter's form,
+`(1 − α)·e + α·MLP(e)`), with two losses:
+
+- inverse dynamics (self-supervised): an MLP predicts the action a_t from the adapted,
+  L2-normalised embeddings of consecutive frames (e_t, e_{t+1}), mean squared error on
+  actions standardised per dimension; it needs frames and actions only;
+- preference (optional): Bradley–Terry cross-entropy of σ(s · (R_A − R_B)) against human
+  labels, R = Σ_t cos(adapted e_t, adapted text embedding), s a learnt scale (CLIP's logit
+  scale; 1 / temperature until labels train it).
+
+The image adapter's MLP reads embeddings standardised per dimension (statistics fixed when
+training starts): one camera's frames lie close together in the embedding space, and what
+tells them apart is in small deviations. The last layer of each adapter starts at zero, so
+an untrained adapter scores exactly as the frozen model does (a cosine ignores the (1 − α)
+scale). Saved as `adapter.safetensors` (every
+tensor) and `adapter.json` (shapes, config, what the embeddings came from, the weights digest);
+nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from robopref.atomic import write_atomic, write_text_atomic
+from robopref.errors import InputError
+from robopref.json_files import read_json_object
+
+__all__ = [
+    "ADAPTER_FORMAT",
+    "AdapterConfig",
+    "AdapterData",
+    "AdapterOrigin",
+    "FitReport",
+    "PreferenceTarget",
+    "VLMAdapter",
+    "fit_adapter",
+    "load_adapter",
+    "save_adapter",
+]
+
+ADAPTER_FORMAT = 1
+"""Version of `adapter.json` / `adapter.safetensors`; loaders refuse any other."""
+WEIGHTS_FILE = "adapter.safetensors"
+META_FILE = "adapter.json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdapterConfig:
+    """The adapters' shape and how they are trained."""
+
+    hidden: int = 64
+    """Hidden width of each adapter MLP and of the inverse-dynamics head."""
+    residual: float = 0.2
+    """α of `(1 − α)·e + α·MLP(e)` (CLIP-Adapter's ratio, which PrefVLM's adapters follow)."""
+    temperature: float = 1.0
+    """Initial τ of P(A ≻ B) = σ((R_A − R_B) / τ), R a sum of per-frame cosines; the
+    preference loss learns 1 / τ (CLIP's logit scale) when there are labels."""
+    steps: int = 300
+    """Optimiser steps (Adam)."""
+    batch_size: int = 256
+    """Transitions (and at most this many labelled pairs) per step."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    preference_weight: float = 1.0
+    """Weight of the preference loss beside the inverse-dynamics loss (when labels exist)."""
+    seed: int = 0
+    """Initialisation and batch sampling."""
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "steps", "batch_size"):
+            value = getattr(self, name)
+            if type(value) is not int or value < (0 if name == "steps" else 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not 0.0 <= self.residual <= 1.0:
+            raise ValueError(f"residual must be in [0, 1], got {self.residual}")
+        for name in ("temperature", "lr"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not self.preference_weight >= 0:
+            raise ValueError(f"preference_weight must be ≥ 0, got {self.preference_weight}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdapterOrigin:
+    """What the adapter's input embeddings came from; a mismatch at load time is refused."""
+
+    backbone: str
+    """Registry name of the image–text model (`open_clip:<arch>`)."""
+    clip_digest: str
+    """`sha256:<hex>` of its weights file."""
+    camera: str
+    """The pool camera whose frames were embedded."""
+
+
+class PreferenceTarget(NamedTuple):
+    """One human-labelled pair, as indices into `AdapterData.frames`."""
+
+    a: int
+    b: int
+    p_a: float
+    """Target P(A ≻ B): 1 (A), 0 (B), 0.5 (equal), or a mean of several labels."""
+
+
+@dataclass(frozen=True)
+class AdapterData:
+    """Training inputs: per trajectory its frame embeddings, actions and instruction embedding.
+
+    Attributes:
+        frames: (T_i, F) float32 image embeddings of each trajectory's frames.
+        actions: (T_i, A) float32 actions (a_t taken between frames t and t + 1).
+        texts: (F,) float32 embedding of each trajectory's instruction.
+        preferences: Human-labelled pairs over these trajectories (may be empty).
+    """
+
+    frames: Sequence[torch.Tensor]
+    actions: Sequence[torch.Tensor]
+    texts: Sequence[torch.Tensor]
+    preferences: Sequence[PreferenceTarget] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if not len(self.frames) == len(self.actions) == len(self.texts):
+            raise ValueError("frames, actions and texts must have one entry per trajectory")
+        for i, (f, a) in enumerate(zip(self.frames, self.actions, strict=True)):
+            if f.ndim != 2 or a.ndim != 2 or len(f) != len(a):
+                raise ValueError(
+                    f"trajectory {i}: frames {tuple(f.shape)}, actions {tuple(a.shape)}"
+                )
+        for target in self.preferences:
+            if not (0 <= target.a < len(self.frames) and 0 <= target.b < len(self.frames)):
+                raise ValueError(
+                    f"preference {target} points outside the {len(self.frames)} trajectories"
+                )
+
+
+class VLMAdapter(nn.Module):
+    """Image and text adapters plus the inverse-dynamics head.
+
+    Args:
+        feature_dim: Width F of the frozen model's (shared) embedding.
+        action_dim: Width A of the actions the head predicts.
+        config: Shape and training settings.
+    """
+
+    feature_mean: torch.Tensor
+    feature_std: torch.Tensor
+    action_mean: torch.Tensor
+    action_std: torch.Tensor
+    input_mean: torch.Tensor
+    input_std: torch.Tensor
+
+    def __init__(self, feature_dim: int, action_dim: int, config: AdapterConfig) -> None:
+        super().__init__()
+        self.feature_dim, self.action_dim, self.config = feature_dim, action_dim, config
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.image = _residual_mlp(feature_dim, config.hidden)
+            self.text = _residual_mlp(feature_dim, config.hidden)
+            self.inverse = nn.Sequential(
+                nn.Linear(2 * feature_dim, config.hidden), nn.ReLU(),
+                nn.Linear(config.hidden, config.hidden), nn.ReLU(),
+                nn.Linear(config.hidden, action_dim),
+            )  # fmt: skip
+        self.log_scale = nn.Parameter(torch.tensor(-math.log(config.temperature)))
+        self.register_buffer("feature_mean", torch.zeros(feature_dim))
+        self.register_buffer("feature_std", torch.ones(feature_dim))
+        self.register_buffer("action_mean", torch.zeros(action_dim))
+        self.register_buffer("action_std", torch.ones(action_dim))
+        # Consecutive unit-length embeddings differ by little: the head's inputs are
+        # standardised with statistics fixed when training starts (`fit_adapter`).
+        self.register_buffer("input_mean", torch.zeros(2 * feature_dim))
+        self.register_buffer("input_std", torch.ones(2 * feature_dim))
+
+    def adapt_image(self, e: torch.Tensor) -> torch.Tensor:
+        """(..., F) image embeddings → adapted, unit-length (..., F)."""
+        alpha = self.config.residual
+        mlp = self.image((e - self.feature_mean) / self.feature_std)
+        return F.normalize((1 - alpha) * e + alpha * mlp, dim=-1)
+
+    def adapt_text(self, e: torch.Tensor) -> torch.Tensor:
+        """(..., F) text embeddings → adapted, unit-length (..., F)."""
+        alpha = self.config.residual
+        return F.normalize((1 - alpha) * e + alpha * self.text(e), dim=-1)
+
+    @property
+    def scale(self) -> float:
+        """The learnt 1 / τ of P(A ≻ B) = σ((R_A − R_B) / τ)."""
+        return float(self.log_scale.detach().exp())
+
+    def frame_rewards(self, frames: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
+        """(T,) cos(adapted frame t, adapted instruction) of (T, F) frames and an (F,) text."""
+        return self.adapt_image(frames) @ self.adapt_text(text)
+
+    def predict_action(self, e_t: torch.Tensor, e_next: torch.Tensor) -> torch.Tensor:
+        """(N, A) standardised actions predicted from (N, F) consecutive frame embeddings."""
+        out: torch.Tensor = self.inverse(
+            (self.head_input(e_t, e_next) - self.input_mean) / self.input_std
+        )
+        return out
+
+    def head_input(self, e_t: torch.Tensor, e_next: torch.Tensor) -> torch.Tensor:
+        """(N, 2F): the adapted frame t and its change to frame t + 1."""
+        z_t, z_next = self.adapt_image(e_t), self.adapt_image(e_next)
+        return torch.cat([z_t, z_next - z_t], -1)
+
+
+def _residual_mlp(width: int, hidden: int) -> nn.Sequential:
+    mlp = nn.Sequential(nn.Linear(width, hidden), nn.ReLU(), nn.Linear(hidden, width))
+    last = mlp[-1]
+    assert isinstance(last, nn.Linear)
+    nn.init.zeros_(last.weight)  # an untrained adapter leaves the cosines as they are
+    nn.init.zeros_(last.bias)
+    return mlp
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitReport:
+    """Losses on the whole training set before and after `fit_adapter`."""
+
+    inverse_before: float
+    inverse_after: float
+    preference_before: float | None
+    """None without labelled pairs."""
+    preference_after: float | None
+    transitions: int
+    pairs: int
+    steps: int
+    seconds: float
+
+
+class _Transitions(NamedTuple):
+    e_t: torch.Tensor
+    e_next: torch.Tensor
+    action: torch.Tensor
+
+
+def _transitions(data: AdapterData, adapter: VLMAdapter) -> _Transitions:
+    """Every (e_t, e_{t+1}, standardised a_t) of the data.
+
+    Fixes the adapter's feature, head-input and action statistics on the way.
+    """
+    frames = torch.cat(list(data.frames))
+    if len(frames):
+        adapter.feature_mean.copy_(frames.mean(0))
+        adapter.feature_std.copy_(frames.std(0, unbiased=False).clamp_min(1e-6))
+    e_t = torch.cat([f[:-1] for f in data.frames])
+    e_next = torch.cat([f[1:] for f in data.frames])
+    actions = torch.cat([a[:-1] for a in data.actions]).float()
+    if len(actions):
+        adapter.action_mean.copy_(actions.mean(0))
+        adapter.action_std.copy_(actions.std(0, unbiased=False).clamp_min(1e-6))
+        with torch.no_grad():
+            inputs = adapter.head_input(e_t, e_next)
+        adapter.input_mean.copy_(inputs.mean(0))
+        adapter.input_std.copy_(inputs.std(0, unbiased=False).clamp_min(1e-6))
+    return _Transitions(e_t, e_next, (actions - adapter.action_mean) / adapter.action_std)
+
+
+def _inverse_loss(
+    adapter: VLMAdapter, t: _Transitions, idx: torch.Tensor | None = None
+) -> torch.Tensor:
+    if idx is not None:
+        t = _Transitions(t.e_t[idx], t.e_next[idx], t.action[idx])
+    return F.mse_loss(adapter.predict_action(t.e_t, t.e_next), t.action)
+
+
+def _preference_loss(
+    adapter: VLMAdapter, data: AdapterData, targets: Sequence[PreferenceTarget]
+) -> torch.Tensor:
+    """Bradley–Terry cross-entropy of the adapted segment returns (PrefVLM's preference loss)."""
+    used = sorted({i for t in targets for i in (t.a, t.b)})
+    returns = {i: adapter.frame_rewards(data.frames[i], data.texts[i]).sum() for i in used}
+    diff = torch.stack([returns[t.a] - returns[t.b] for t in targets])
+    target = torch.tensor([t.p_a for t in targets], dtype=diff.dtype)
+    return F.binary_cross_entropy_with_logits(diff * adapter.log_scale.exp(), target)
+
+
+def _losses(adapter: VLMAdapter, data: AdapterData, t: _Transitions) -> tuple[float, float | None]:
+    with torch.no_grad():
+        inverse = float(_inverse_loss(adapter, t)) if len(t.action) else math.nan
+        pref = (
+            float(_preference_loss(adapter, data, data.preferences)) if data.preferences else None
+        )
+    return inverse, pref
+
+
+def fit_adapter(adapter: VLMAdapter, data: AdapterData) -> FitReport:
+    """Train the adapters with the inverse-dynamics loss (+ the preference loss on labels).
+
+    Runs `adapter.config.steps` Adam steps on random batches of transitions (and of labelled
+    pairs, when there are any), on the CPU; the adapter ends in eval mode.
+    """
+    started = time.perf_counter()
+    config = adapter.config
+    transitions = _transitions(data, adapter)
+    inverse_before, pref_before = _losses(adapter, data, transitions)
+    generator = torch.Generator().manual_seed(config.seed)
+    optimiser = torch.optim.Adam(adapter.parameters(), lr=config.lr)
+    n, pairs = len(transitions.action), list(data.preferences)
+    adapter.train()
+    for _ in range(config.steps if n or pairs else 0):
+        loss = torch.zeros(())
+        if n:
+            idx = torch.randint(n, (min(config.batch_size, n),), generator=generator)
+            loss = loss + _inverse_loss(adapter, transitions, idx)
+        if pairs and config.preference_weight > 0:
+            pick = torch.randperm(len(pairs), generator=generator)[: config.batch_size]
+            chosen = [pairs[int(i)] for i in pick]
+            loss = loss + config.preference_weight * _preference_loss(adapter, data, chosen)
+        optimiser.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimiser.step()
+    adapter.eval()
+    inverse_after, pref_after = _losses(adapter, data, transitions)
+    return FitReport(
+        inverse_before=inverse_before, inverse_after=inverse_after,
+        preference_before=pref_before, preference_after=pref_after,
+        transitions=n, pairs=len(pairs), steps=config.steps if n or pairs else 0,
+        seconds=time.perf_counter() - started,
+    )  # fmt: skip
+
+
+# ---- the adapter's file -------------------------------------------------------------------
+
+
+def adapter_bytes(adapter: VLMAdapter) -> bytes:
+    """The adapter's tensors as safetensors bytes: what `save_adapter` writes.
+
+    Keys are sorted, so the same tensors give the same bytes (and the same digest).
+    """
+    from safetensors.torch import save
+
+    state = {k: v.detach().contiguous().cpu() for k, v in sorted(adapter.state_dict().items())}
+    return save(state)
+
+
+def adapter_digest(adapter: VLMAdapter) -> str:
+    """sha256 hex of `adapter_bytes(adapter)`."""
+    return hashlib.sha256(adapter_bytes(adapter)).hexdigest()
+
+
+def save_adapter(
+    adapter: VLMAdapter, folder: Path, *, origin: AdapterOrigin, report: FitReport | None = None
+) -> str:
+    """Write `adapter.safetensors` and `adapter.json` into `folder` (each atomically).
+
+    Returns:
+        The weights digest (sha256 hex of `adapter.safetensors`).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = adapter_bytes(adapter)
+    digest = hashlib.sha256(data).hexdigest()
+    write_atomic(folder / WEIGHTS_FILE, lambda tmp: tmp.write_bytes(data))
+    meta: dict[str, Any] = {
+        "adapter_format": ADAPTER_FORMAT,
+        "feature_dim": adapter.feature_dim,
+        "action_dim": adapter.action_dim,
+        "config": asdict(adapter.config),
+        "origin": asdict(origin),
+        "weights_digest": digest,
+        "fit": None if report is None else asdict(report),
+    }
+    write_text_atomic(folder / META_FILE, json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return digest
+
+
+def load_adapter(folder: Path) -> tuple[VLMAdapter, AdapterOrigin]:
+    """The adapter saved in `folder` (eval mode) and what its embeddings came from.
+
+    Raises:
+        InputError: A missing or malformed file, another format version, or tensors whose
+            digest or shapes differ from what `adapter.json` records (naming the file, field).
+    """
+    folder = Path(folder)
+    meta_path, weights_path = folder / META_FILE, folder / WEIGHTS_FILE
+    meta = read_json_object(meta_path)
+    if meta.get("adapter_format") != ADAPTER_FORMAT:
+        raise InputError(
+            meta_path, "adapter_format", f"{meta.get('adapter_format')!r} is not {ADAPTER_FORMAT}"
+        )
+    try:
+        config = AdapterConfig(**meta["config"])
+        origin = AdapterOrigin(**meta["origin"])
+        adapter = VLMAdapter(int(meta["feature_dim"]), int(meta["action_dim"]), config)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(meta_path, "config", f"malformed: {exc}") from exc
+    if not weights_path.is_file():
+        raise InputError(weights_path, "weights", "no such file")
+    data = weights_path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != meta.get("weights_digest"):
+        raise InputError(weights_path, "weights_digest", f"differs from {META_FILE}'s")
+    from safetensors.torch import load
+
+    try:
+        adapter.load_state_dict(load(data), strict=True)
+    except Exception as exc:  # a boundary: whatever the file holds that does not fit
+        raise InputError(weights_path, "weights", f"does not fit the adapter: {exc}") from exc
+    return adapter.eval(), origin

@@ -1,0 +1,418 @@
+"""The vision-language AI labeler in PrefVLM's form (seed 003): frozen open_clip, small adapters.
+
+A trajectory's score is R = Σ_t cos(G_I(e_t), G_L(ℓ)) over its frames, with e_t the frozen
+image embedding of frame t (from the embedding cache, `robopref.vision`), ℓ the instruction's
+text embedding and G_I, G_L PrefVLM's adapters (`vlm_adapter`); P(A ≻ B) = σ((R_A − R_B) / τ)
+(1 / τ learnt from human labels when there are any).
+The labeler answers A, B or equal with that probability as `p_a`, a confidence that grows
+with |p − 0.5|, and abstains when |p − 0.5| is below a margin. It reads frames and actions
+only: never rewards, tiers, sources, quality scores or `true_return`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+import torch
+
+from robopref.errors import InputError
+from robopref.pool.pool import Pool
+from robopref.progress import ProgressCallback, no_progress
+from robopref.scoring import Identified, bradley_terry, prefer_from_scores
+from robopref.teachers.labeler import Answer, PairView, Provenance, is_ai_label
+from robopref.teachers.vlm_adapter import (
+    AdapterConfig,
+    AdapterData,
+    AdapterOrigin,
+    FitReport,
+    PreferenceTarget,
+    VLMAdapter,
+    adapter_digest,
+    fit_adapter,
+    load_adapter,
+)
+from robopref.types import Choice
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from robopref.vision.backbones import Backbone
+    from robopref.vision.embed import EmbedReport
+
+__all__ = [
+    "VLM_VERSION",
+    "ClipEncoders",
+    "HumanLabel",
+    "VLMBuild",
+    "VLMConfig",
+    "VLMLabeler",
+    "VLMScorer",
+    "human_labels",
+    "load_clip",
+    "prepare_vlm",
+]
+
+VLM_VERSION = "1"
+"""Version of the labeler's scoring rule (part of its `interface_version`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VLMConfig:
+    """How the vision-language labeler embeds, trains and answers."""
+
+    camera: str | None = None
+    """Pool camera whose frames are judged; None for the pool's primary camera."""
+    abstain_margin: float = 0.02
+    """Abstain when |P(A ≻ B) − 0.5| is below this."""
+    tie_margin: float = 0.0
+    """Answer `equal` when |P(A ≻ B) − 0.5| is below this (and not abstaining)."""
+    device: str = "auto"
+    """Where clips missing from the embedding cache are embedded: auto, cpu or cuda."""
+    batch_size: int = 256
+    """Frames per forward of the image tower."""
+    cache_root: Path | None = None
+    """Embedding cache root; None for the pool's own (`POOL/.cache/embeddings`)."""
+    adapter: AdapterConfig = field(default_factory=AdapterConfig)
+    """The adapters' shape and training."""
+
+    def __post_init__(self) -> None:
+        for name in ("abstain_margin", "tie_margin"):
+            if not 0.0 <= getattr(self, name) <= 0.5:
+                raise ValueError(f"{name} must be in [0, 0.5], got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class ClipEncoders:
+    """An open_clip model's frozen towers: images through the registry's `Backbone`, and text.
+
+    Attributes:
+        image: The image tower as a `Backbone` (`open_clip:<arch>`), so its features share the
+            embedding cache with `robopref pool embed --encoder open_clip:<arch>`.
+        model: The whole open_clip model (eval mode, frozen).
+        tokenizer: Its tokenizer.
+    """
+
+    image: Backbone
+    model: Any
+    tokenizer: Any
+
+    @property
+    def digest(self) -> str:
+        """sha256 hex of the weights file."""
+        return self.image.weights_digest.removeprefix("sha256:")
+
+    def embed_text(self, text: str) -> torch.Tensor:
+        """(F,) float32 embedding of one instruction."""
+        with torch.inference_mode():
+            out: torch.Tensor = self.model.encode_text(self.tokenizer([text]))
+        return out[0].float().clone()
+
+
+def load_clip(arch: str, weights: Path) -> ClipEncoders:
+    """open_clip `arch` with the weights in `weights`, through `robopref.vision`'s loader.
+
+    Raises:
+        InputError: An unknown architecture (`--encoder`), or a weights file that is missing,
+            unreadable or does not fit (naming the file, field `weights`).
+    """
+    from robopref.vision.backbones import OPEN_CLIP_PREFIX, Backbone, backbone_spec, load_open_clip
+    from robopref.vision.weights import file_digest
+
+    model, tokenizer = load_open_clip(arch, Path(weights))
+    spec = backbone_spec(f"{OPEN_CLIP_PREFIX}{arch.removeprefix(OPEN_CLIP_PREFIX)}")
+    image = Backbone(
+        spec, model.visual, input_size=spec.input_size,
+        weights_digest=file_digest(Path(weights)), weights_source=Path(weights).name,
+    )  # fmt: skip
+    return ClipEncoders(image=image, model=model, tokenizer=tokenizer)
+
+
+class HumanLabel(NamedTuple):
+    """A pair people labelled: target P(A ≻ B) (1 A, 0 B, 0.5 equal; a mean over people)."""
+
+    trajectory_a_id: str
+    trajectory_b_id: str
+    p_a: float
+
+
+_TARGET = {"A": 1.0, "B": 0.0, "equal": 0.5}
+
+
+def human_labels(annotations: pd.DataFrame) -> list[HumanLabel]:
+    """The mean human answer per (A, B) pair of raw annotations; AI labels are left out."""
+    if annotations.empty:
+        return []
+    human = annotations[~annotations["interface_version"].map(is_ai_label)]
+    p_a = human["preference"].map(_TARGET).astype("float64")
+    human = human.assign(p_a=p_a).dropna(subset=["p_a"])
+    means = human.groupby(["trajectory_a_id", "trajectory_b_id"], sort=True)["p_a"].mean()
+    flat = means.reset_index()
+    columns = (flat["trajectory_a_id"], flat["trajectory_b_id"], flat["p_a"].to_numpy(float))
+    return [HumanLabel(str(a), str(b), float(p)) for a, b, p in zip(*columns, strict=True)]
+
+
+class VLMScorer:
+    """Trajectory scores R = Σ_t cos(G_I(e_t), G_L(instruction)); a `Scorer`.
+
+    Args:
+        adapter: The adapters (eval mode).
+        frames: Trajectory id → (T, F) float32 frozen image embeddings.
+        tasks: Trajectory id → its instruction.
+        embed_text: Instruction → (F,) frozen text embedding.
+    """
+
+    def __init__(
+        self,
+        adapter: VLMAdapter,
+        frames: Mapping[str, torch.Tensor],
+        tasks: Mapping[str, str],
+        embed_text: Callable[[str], torch.Tensor],
+    ) -> None:
+        self.adapter, self.frames, self.tasks = adapter.eval(), dict(frames), dict(tasks)
+        self.temperature = 1.0 / adapter.scale
+        self._embed_text = embed_text
+        self._texts: dict[str, torch.Tensor] = {}
+        self._scores: dict[tuple[str, str], float] = {}
+
+    def text(self, task: str) -> torch.Tensor:
+        """(F,) frozen embedding of `task`, computed once."""
+        if task not in self._texts:
+            self._texts[task] = self._embed_text(task)
+        return self._texts[task]
+
+    def trajectory_score(self, trajectory_id: str, task: str | None = None) -> float:
+        """R of one trajectory against `task` (its own instruction when None)."""
+        task = self.tasks[trajectory_id] if task is None else task
+        key = (trajectory_id, task)
+        if key not in self._scores:
+            with torch.no_grad():
+                rewards = self.adapter.frame_rewards(self.frames[trajectory_id], self.text(task))
+            self._scores[key] = float(rewards.sum())
+        return self._scores[key]
+
+    def score(self, trajectories: Sequence[Identified]) -> np.ndarray:
+        """(N,) R / τ of each trajectory against its own instruction (Bradley–Terry units).
+
+        Raises:
+            InputError: A trajectory this scorer has no frames of.
+        """
+        ids = [t.trajectory_id for t in trajectories]
+        _check_known(self.frames, ids)
+        scores = [self.trajectory_score(i) / self.temperature for i in ids]
+        return np.array(scores, np.float64)
+
+    def prefer(self, a: Sequence[Identified], b: Sequence[Identified]) -> np.ndarray:
+        """(N,) σ((R(a[i]) − R(b[i])) / τ): the `p_a` the labeler answers with."""
+        return prefer_from_scores(self, a, b)
+
+    def p_a(self, a: str, b: str, task: str | None = None) -> float:
+        """P(a ≻ b) = σ((R_a − R_b) / temperature), both judged against `task`."""
+        diff = (self.trajectory_score(a, task) - self.trajectory_score(b, task)) / self.temperature
+        return float(bradley_terry(np.array([diff]), np.zeros(1))[0])
+
+
+def _check_known(frames: Collection[str], ids: Collection[str]) -> None:
+    missing = sorted(set(ids) - set(frames))
+    if missing:
+        raise InputError("vlm labeler", "trajectory_id", f"no frames embedded for {missing[:5]}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VLMLabeler:
+    """The vision-language labeler behind the `Labeler` protocol."""
+
+    annotator_id: str
+    scorer: VLMScorer
+    provenance: Provenance
+    config: VLMConfig = field(default_factory=VLMConfig)
+
+    def check_trajectories(self, trajectory_ids: Collection[str]) -> None:
+        """Refuse trajectories whose frames were not embedded (not in the pool, no camera).
+
+        Raises:
+            InputError: Field `trajectory_id`, naming up to five of them.
+        """
+        _check_known(self.scorer.frames, trajectory_ids)
+
+    def label(self, pair: PairView, *, seed: int) -> Answer | None:
+        """A, B or equal from P(A ≻ B); None when |p − 0.5| < `abstain_margin` (no randomness)."""
+        started = time.perf_counter()
+        p = self.scorer.p_a(pair.trajectory_a_id, pair.trajectory_b_id, pair.task or None)
+        margin = abs(p - 0.5)
+        if margin < self.config.abstain_margin:
+            return None
+        if margin < self.config.tie_margin:
+            choice = Choice.EQUAL
+        else:
+            choice = Choice.A if p > 0.5 else Choice.B
+        confidence = round(1 + 4 * min(1.0, margin / 0.5))
+        elapsed_ms = max(1, math.ceil(1000 * (time.perf_counter() - started)))
+        return Answer(choice, confidence, elapsed_ms, p_a=p)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VLMBuild:
+    """What `prepare_vlm` made and did.
+
+    Attributes:
+        scorer: The scores (adapter, embeddings).
+        provenance: `ai:vlm/<version>@<digest12>`; the digest is sha256 of
+            `<open_clip weights sha256>:<adapter sha256>`, so it names both files.
+        origin: What the embeddings came from (saved with the adapter).
+        embed: The embedding cache's report (`embedded` 0 when everything was cached).
+        fit: The adapter's training losses; None when it was loaded, or not trained.
+        adapter_digest: sha256 hex of the adapter's safetensors bytes.
+    """
+
+    scorer: VLMScorer
+    provenance: Provenance
+    origin: AdapterOrigin
+    embed: EmbedReport
+    fit: FitReport | None
+    adapter_digest: str
+
+    def labeler(self, annotator_id: str, config: VLMConfig) -> VLMLabeler:
+        """A labeler answering `annotator_id`'s assignments."""
+        return VLMLabeler(
+            annotator_id=annotator_id, scorer=self.scorer, provenance=self.provenance, config=config
+        )
+
+
+def prepare_vlm(
+    pool: Pool,
+    clip: ClipEncoders,
+    *,
+    config: VLMConfig,
+    adapter: Path | None = None,
+    train: bool = True,
+    labels: Sequence[HumanLabel] = (),
+    progress: ProgressCallback = no_progress,
+) -> VLMBuild:
+    """Embed the pool's frames (cache first), then load or train the adapters.
+
+    Args:
+        pool: The pool whose trajectories are judged and trained on.
+        clip: The frozen open_clip towers (`load_clip`).
+        config: Camera, margins, adapter settings.
+        adapter: A saved adapter folder to use as it is; None to build one.
+        train: Train the new adapter (inverse dynamics on every trajectory with the camera,
+            plus the preference loss on `labels`); False keeps it untrained (zero-shot).
+        labels: Human-labelled pairs for the preference loss (pairs outside the pool skipped).
+        progress: Embedding progress (frames done, frames in all).
+
+    Raises:
+        InputError: An unknown camera, a clip that cannot be read, trajectories whose actions
+            differ in width, or an adapter trained on other embeddings or unreadable.
+    """
+    camera, report, frames, tasks = _embedded(pool, clip, config, progress)
+    ids = list(frames)
+    origin = AdapterOrigin(
+        backbone=clip.image.spec.name, clip_digest=clip.image.weights_digest, camera=camera
+    )
+    fit: FitReport | None = None
+    if adapter is not None:
+        model = _loaded_adapter(adapter, origin, clip.image.feature_dim)
+    else:
+        model = VLMAdapter(clip.image.feature_dim, _action_dim(pool, ids), config.adapter)
+        if train:
+            data = _training_data(pool, ids, frames, tasks, clip, labels)
+            fit = fit_adapter(model, data)
+    scorer = VLMScorer(model, frames, tasks, clip.embed_text)
+    digest = adapter_digest(model)
+    combined = hashlib.sha256(f"{clip.digest}:{digest}".encode()).hexdigest()
+    provenance = Provenance(
+        labeler="vlm", version=VLM_VERSION, is_human=False, weights_digest=combined
+    )
+    return VLMBuild(
+        scorer=scorer, provenance=provenance, origin=origin, embed=report, fit=fit,
+        adapter_digest=digest,
+    )  # fmt: skip
+
+
+class _Embedded(NamedTuple):
+    camera: str
+    report: EmbedReport
+    frames: dict[str, torch.Tensor]
+    """Trajectory id → (T, F) float32 image embeddings, every trajectory with the camera."""
+    tasks: dict[str, str]
+
+
+def _embedded(
+    pool: Pool, clip: ClipEncoders, config: VLMConfig, progress: ProgressCallback
+) -> _Embedded:
+    """The camera's frames of every trajectory that has it, through the embedding cache."""
+    from robopref.vision.embed import check_cameras, embed_pool, trajectory_features
+
+    camera = check_cameras(pool, [config.camera or pool.primary_camera or ""])[0]
+    manifest = pool.manifest
+    rows = manifest[manifest["cameras"].map(lambda cams: camera in list(cams))]
+    ids = [str(i) for i in rows["trajectory_id"]]
+    report = embed_pool(
+        pool, clip.image, cameras=[camera], ids=ids, device=config.device,
+        batch_size=config.batch_size, root=config.cache_root, progress=progress,
+    )  # fmt: skip
+    features = trajectory_features(
+        pool, clip.image, ids, camera=camera, device=config.device,
+        batch_size=config.batch_size, root=config.cache_root,
+    )  # fmt: skip
+    frames = {
+        i: torch.from_numpy(f[:, 0].astype(np.float32)) for i, f in zip(ids, features, strict=True)
+    }
+    tasks = {str(r.trajectory_id): str(r.task) for r in rows.itertuples()}
+    return _Embedded(camera, report, frames, tasks)
+
+
+def _loaded_adapter(folder: Path, origin: AdapterOrigin, feature_dim: int) -> VLMAdapter:
+    model, saved = load_adapter(folder)
+    if saved != origin or model.feature_dim != feature_dim:
+        raise InputError(
+            folder, "origin",
+            f"the adapter was trained on {saved.backbone} ({saved.clip_digest[:19]}…) frames of "
+            f"camera {saved.camera!r}, not {origin.backbone} ({origin.clip_digest[:19]}…) "
+            f"of {origin.camera!r}",
+        )  # fmt: skip
+    return model
+
+
+def _actions(pool: Pool, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    return {i: np.asarray(pool[i].action, np.float32) for i in ids}
+
+
+def _action_dim(pool: Pool, ids: Sequence[str]) -> int:
+    return int(pool[ids[0]].action.shape[1]) if ids else 1
+
+
+def _training_data(
+    pool: Pool,
+    ids: Sequence[str],
+    frames: Mapping[str, torch.Tensor],
+    tasks: Mapping[str, str],
+    clip: ClipEncoders,
+    labels: Sequence[HumanLabel],
+) -> AdapterData:
+    """Frames, actions (trimmed to the frames) and instructions; labels as index pairs."""
+    actions = _actions(pool, ids)
+    widths = {a.shape[1] for a in actions.values()}
+    if len(widths) > 1:
+        raise InputError(
+            pool.root, "action", f"trajectories' actions differ in width: {sorted(widths)}"
+        )
+    texts = {task: clip.embed_text(task) for task in sorted(set(tasks.values()))}
+    index = {tid: k for k, tid in enumerate(ids)}
+    lengths = {i: min(len(frames[i]), len(actions[i])) for i in ids}
+    targets = [
+        PreferenceTarget(index[a], index[b], p) for a, b, p in labels if a in index and b in index
+    ]
+    return AdapterData(
+        frames=[frames[i][: lengths[i]] for i in ids],
+        actions=[torch.from_numpy(actions[i][: lengths[i]]) for i in ids],
+        texts=[texts[tasks[i]] for i in ids],
+        preferences=targets,
+    )
