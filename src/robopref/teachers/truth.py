@@ -1,10 +1,16 @@
-"""Ground truth for simulated teachers: normalised quality scores and per-step progress."""
+"""Ground truth for simulated teachers: a normalised score per trajectory and per-step progress.
+
+The score is the rubric's `quality_score` (the default, which every verb, the demo and the
+benches used so far) or the simulator's own `true_return` (the honest benchmark truth no AI
+labeler reads: `robopref.pool.true_return`).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +21,24 @@ from robopref.errors import InputError
 logger = logging.getLogger(__name__)
 
 
+class TruthColumn(str, Enum):
+    """The manifest column simulated teachers answer from."""
+
+    QUALITY_SCORE = "quality_score"
+    """The rubric score (seed 000), rescaled to [0, 1] over the whole pool."""
+    TRUE_RETURN = "true_return"
+    """The simulator's dense return, rescaled to [0, 1] within each task (tasks of different
+    reward scales then compare); null in imported pools and pools older than the column."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class GroundTruth:
     """What a simulated teacher knows about each trajectory.
 
     Attributes:
-        score: Trajectory id → quality_score rescaled to [0, 1] over the pool (min → 0,
-            max → 1), the "return" B-Pref's teachers compare.
+        score: Trajectory id → the truth column rescaled to [0, 1] (min → 0, max → 1: over
+            the pool for quality_score, within each task for true_return), the "return"
+            B-Pref's teachers compare.
         progress: Trajectory id → (T,) per-step task progress in [0, 1]
             (`1 − goal_distance_t / goal_distance_0`); only the myopic teacher reads it.
             Trajectories without a goal series are absent.
@@ -71,30 +88,71 @@ def normalised_scores(ids: Iterable[str], scores: Iterable[float]) -> dict[str, 
     return {i: float(v) for i, v in zip(ids, (values - low) / (high - low), strict=True)}
 
 
-def truth_from_frame(frame: pd.DataFrame) -> GroundTruth:
-    """Ground truth from any frame with `trajectory_id` and `quality_score` (manifest, store).
+def truth_from_frame(
+    frame: pd.DataFrame, truth: TruthColumn | str = TruthColumn.QUALITY_SCORE
+) -> GroundTruth:
+    """Ground truth from any frame with `trajectory_id` and the truth column (manifest, store).
+
+    Args:
+        frame: Rows with `trajectory_id` and `truth` (and `task` for `true_return`).
+        truth: `quality_score` (normalised over the frame) or `true_return` (normalised
+            within each task).
 
     Raises:
-        InputError: A column is missing or the frame is empty.
+        InputError: A column is missing, the frame is empty, or `true_return` is null for
+            some trajectory (a pool without the simulator's reward).
     """
-    for column in ("trajectory_id", "quality_score"):
-        if column not in frame.columns:
-            raise InputError("manifest", column, "column missing")
+    column = _truth_column(truth)
+    needed: tuple[str, ...] = ("trajectory_id", column.value)
+    if column is TruthColumn.TRUE_RETURN:
+        needed += ("task",)
+    for name in needed:
+        if name not in frame.columns:
+            raise InputError("manifest", name, "column missing")
     if frame.empty:
         raise InputError("manifest", "trajectory_id", "no trajectories")
-    return GroundTruth(score=normalised_scores(frame["trajectory_id"], frame["quality_score"]))
+    if column is TruthColumn.QUALITY_SCORE:
+        return GroundTruth(score=normalised_scores(frame["trajectory_id"], frame[column.value]))
+    values = pd.to_numeric(frame[column.value], errors="coerce")
+    if values.isna().any():
+        missing = frame.loc[values.isna(), "trajectory_id"].astype(str).tolist()
+        raise InputError("manifest", column.value, f"null for {len(missing)} trajectories "
+                         f"(e.g. {missing[:3]}): the pool has no simulator return; "
+                         "answer from quality_score instead")
+    score: dict[str, float] = {}
+    for _, rows in frame.assign(_value=values).groupby("task", sort=False):
+        score.update(normalised_scores(rows["trajectory_id"].astype(str), rows["_value"]))
+    return GroundTruth(score=score)
 
 
-def truth_from_pool(pool_path: str | Path) -> GroundTruth:
+def _truth_column(truth: TruthColumn | str) -> TruthColumn:
+    try:
+        return TruthColumn(truth)
+    except ValueError:
+        known = [c.value for c in TruthColumn]
+        raise InputError("truth", "truth", f"must be one of {known}, got {truth!r}") from None
+
+
+def truth_from_pool(
+    pool_path: str | Path, truth: TruthColumn | str = TruthColumn.QUALITY_SCORE
+) -> GroundTruth:
     """Ground truth from a pool folder, with per-step progress read from each `arrays.npz`.
 
+    Args:
+        pool_path: The pool folder.
+        truth: The manifest column to answer from (see `truth_from_frame`).
+
     Raises:
-        InputError: The folder is not a pool.
+        InputError: The folder is not a pool, or the truth column is null (true_return of
+            an imported or older pool).
     """
     import robopref.pool as rp
 
     pool = rp.open(pool_path)
-    base = truth_from_frame(pool.manifest)
+    try:
+        base = truth_from_frame(pool.manifest, truth)
+    except InputError as exc:
+        raise InputError(pool.root / "manifest.parquet", exc.field, exc.message) from exc
     progress: dict[str, np.ndarray] = {}
     for trajectory in pool:  # read through the pool's checks (arrays only; frames stay lazy)
         if trajectory.goal_distance is not None:
