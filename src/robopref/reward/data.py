@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -16,11 +16,28 @@ from robopref.errors import InputError
 from robopref.pool.pool import Pool
 from robopref.reward.config import LossConfig, SplitKind
 from robopref.reward.losses import PairTargets, confidence_margins, pair_weights
-from robopref.schemas import PREFERENCES_TABLE
+from robopref.schemas import PREFERENCES_TABLE, Column, Kind
 from robopref.tables import check_table, read_table_file
 
 REQUIRED_COLUMNS = PREFERENCES_TABLE.required
 """Columns a preferences file must have (the non-nullable ones of PREFERENCES_SCHEMA)."""
+TRAIN_ONLY_SOURCES = ("pseudo",)
+"""`label_source` values trained on but never held out: accuracy on a model's own
+pseudo-labels (robopref.teachers.pseudo) would measure nothing."""
+TRAINING_TABLE = replace(
+    PREFERENCES_TABLE,
+    columns=(
+        *(
+            replace(c, low=0) if c.name == "num_annotators" else c
+            for c in PREFERENCES_TABLE.columns
+        ),
+        Column("weight", Kind.FLOAT, nullable=True, low=0.0, high=1.0),
+        Column("label_source", Kind.ID, nullable=True),
+    ),
+)
+"""What training reads: the preferences table, plus optional `weight` (a pair's loss weight,
+used instead of the confidence/agreement weight where set) and `label_source`
+(TRAIN_ONLY_SOURCES are never held out); `num_annotators` may be 0 for machine labels."""
 MIN_PAIRS = 10
 """Fewest pairs that can be split three ways."""
 
@@ -33,7 +50,7 @@ def read_preferences(path: Path) -> pd.DataFrame:
             range, a duplicate pair id, a self-comparison, or fewer than MIN_PAIRS pairs; the
             message names the file and the field.
     """
-    frame = read_table_file(path, PREFERENCES_TABLE)
+    frame = read_table_file(path, TRAINING_TABLE)
     return _enough_pairs(frame, path)
 
 
@@ -43,7 +60,7 @@ def validate_preferences(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     Raises:
         InputError: As `read_preferences`; `path` names the table in errors.
     """
-    return _enough_pairs(check_table(frame, PREFERENCES_TABLE, origin=path), path)
+    return _enough_pairs(check_table(frame, TRAINING_TABLE, origin=path), path)
 
 
 def _enough_pairs(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -122,8 +139,15 @@ def make_splits(
     train. So no test or validation trajectory appears in any training pair, and no test
     trajectory in a validation pair. Trajectory fractions are 1 − √(1 − f), which makes the
     expected pair fractions f for random pairs.
+
+    Rows whose `label_source` is in TRAIN_ONLY_SOURCES (pseudo-labels) are split off first
+    and only ever train: every pair split puts them in train, a trajectory split (drawn from
+    the other rows) leaves out those touching a held-out trajectory. Without such rows the
+    split is what it always was.
     """
     rng = np.random.default_rng(seed)
+    train_only = is_train_only(prefs)
+    extra, prefs = prefs[train_only], prefs[~train_only]
     if SplitKind(kind) is SplitKind.PAIR:
         ids = np.array(sorted(prefs["pair_id"]))[rng.permutation(len(prefs))]
         n_test = max(1, round(test_fraction * len(ids)))
@@ -133,7 +157,7 @@ def make_splits(
             seed=seed,
             test=tuple(ids[:n_test]),
             val=tuple(ids[n_test : n_test + n_val]),
-            train=tuple(ids[n_test + n_val :]),
+            train=(*ids[n_test + n_val :], *sorted(extra["pair_id"])),
         )
     trajectories = np.array(sorted(set(prefs["trajectory_a_id"]) | set(prefs["trajectory_b_id"])))
     trajectories = trajectories[rng.permutation(len(trajectories))]
@@ -147,7 +171,33 @@ def make_splits(
     ):
         part = "test" if {a, b} & test_set else "val" if {a, b} & val_set else "train"
         parts[part].append(pid)
+    held_out = test_set | val_set  # a train-only pair touching them is left out altogether
+    parts["train"] += sorted(
+        pid
+        for pid, a, b in zip(
+            extra["pair_id"], extra["trajectory_a_id"], extra["trajectory_b_id"], strict=True
+        )
+        if not {a, b} & held_out
+    )
     return Splits(kind=SplitKind.TRAJECTORY, seed=seed, **{k: tuple(v) for k, v in parts.items()})
+
+
+def is_train_only(prefs: pd.DataFrame) -> np.ndarray:
+    """(P,) bool: rows whose `label_source` is one of TRAIN_ONLY_SOURCES."""
+    if "label_source" not in prefs.columns:
+        return np.zeros(len(prefs), bool)
+    return prefs["label_source"].isin(TRAIN_ONLY_SOURCES).to_numpy(bool)
+
+
+def row_weights(prefs: pd.DataFrame, loss: LossConfig) -> torch.Tensor:
+    """(P,) loss weights: a row's `weight` where set, else `pair_weights` of its labels."""
+    confidence = torch.tensor(prefs["confidence_mean"].to_numpy(np.float32))
+    agreement = torch.tensor(prefs["agreement"].to_numpy(np.float32))
+    weight = pair_weights(confidence, agreement, loss)
+    if "weight" in prefs.columns:
+        given = pd.to_numeric(prefs["weight"], errors="coerce").to_numpy(np.float32)
+        weight = torch.where(torch.from_numpy(np.isnan(given)), weight, torch.from_numpy(given))
+    return weight
 
 
 class PairData(NamedTuple):
@@ -170,15 +220,14 @@ class PairData(NamedTuple):
 
 
 def pair_data(prefs: pd.DataFrame, row_of: dict[str, int], loss: LossConfig) -> PairData:
-    """Tensors of all pairs in `prefs` (row order kept)."""
+    """Tensors of all pairs in `prefs` (row order kept); weights as `row_weights`."""
     confidence = torch.tensor(prefs["confidence_mean"].to_numpy(np.float32))
-    agreement = torch.tensor(prefs["agreement"].to_numpy(np.float32))
     return PairData(
         a=torch.tensor([row_of[t] for t in prefs["trajectory_a_id"]], dtype=torch.int64),
         b=torch.tensor([row_of[t] for t in prefs["trajectory_b_id"]], dtype=torch.int64),
         targets=PairTargets(
             preference=torch.tensor(prefs["preference"].to_numpy(np.float32)),
-            weight=pair_weights(confidence, agreement, loss),
+            weight=row_weights(prefs, loss),
             margin=confidence_margins(confidence, loss),
         ),
     )
