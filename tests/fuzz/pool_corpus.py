@@ -407,6 +407,7 @@ def _fewer_steps(arrays: dict[str, np.ndarray]) -> None:
         "force",
         "clearance",
         "goal_distance",
+        "env_reward",
     ):
         if key in arrays:
             arrays[key] = arrays[key][:10]

@@ -63,6 +63,8 @@ def synthetic_trajectory(
         force=np.zeros(n_steps, np.float32),
         clearance=(0.1 + 0.05 * quality + np.zeros(n_steps)).astype(np.float32),
         goal_distance=goal_distance.astype(np.float32),
+        # a simulator's dense reward: 1 at the goal, falling off with distance (true_return)
+        env_reward=np.exp(-goal_distance / 0.1).astype(np.float32),
         contacts=ContactLog.empty(),
         success=success,
         success_step=int(success_steps[0]) if success else None,

@@ -1,0 +1,250 @@
+"""The label-efficiency loop: select → label → QA → train → evaluate, until the human budget.
+
+Each round draws pairs by the strategy (the first round is a stratified bootstrap, except for
+`random`), has the simulated people answer them through the store exactly as in production
+(several per pair, QA's majority vote), adds AI labels or pseudo-labels where the strategy
+says, retrains the reward model on everything so far, and scores it on held-out
+trajectories against the truth the people answered from.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from robopref.campaign.heldout import HeldOut, held_out_scores, split_held_out
+from robopref.campaign.loop_config import LoopConfig, Strategy
+from robopref.errors import InputError
+from robopref.pairs import PairBatch, select_pairs
+from robopref.pairs.config import PairsConfig
+from robopref.pairs.uniform import select_uniform_pairs
+from robopref.pool.pool import Pool
+from robopref.progress import ProgressCallback, no_progress
+from robopref.quality import run_qa
+from robopref.quality.config import QAConfig
+from robopref.reward import RewardModel
+from robopref.store import (
+    Store,
+    annotations_frame,
+    create_batch,
+    open_store,
+    pairs_frame,
+    sync_trajectories,
+)
+from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_labelers
+from robopref.teachers.truth import GroundTruth, normalised_scores
+
+logger = logging.getLogger(__name__)
+
+ROUND_COLUMNS = (
+    "round", "strategy", "seed", "human_labels", "pairs", "ai_labels", "pseudo_labels",
+    "train_pairs", "accuracy", "rho", "seconds",
+)  # fmt: skip
+"""Columns of the per-round table (`rounds.csv`)."""
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """The learning curve of one run and its last model."""
+
+    rounds: pd.DataFrame
+    """One row per round, `ROUND_COLUMNS`."""
+    model: RewardModel
+
+
+Extra = Callable[[int, RewardModel | None, set[frozenset[str]]], pd.DataFrame]
+"""Extra training rows for a round (AI labels, pseudo-labels): (round, model, used pairs)."""
+
+
+def truth_values(manifest: pd.DataFrame, column: str) -> pd.Series:
+    """Trajectory id → the truth column, refused where it is missing or null."""
+    if column not in manifest.columns:
+        raise InputError("manifest", column, "column missing: the loop's people answer from it")
+    values = pd.to_numeric(manifest[column], errors="coerce")
+    if values.isna().any():
+        first = manifest.loc[values.isna(), "trajectory_id"].iloc[0]
+        raise InputError(
+            "manifest", column,
+            f"null for {first!r}: generate the pool with robopref pool generate (simulated "
+            "pools record it) or choose --truth quality_score",
+        )  # fmt: skip
+    return pd.Series(values.to_numpy(float), index=manifest["trajectory_id"].astype(str))
+
+
+def people_truth(manifest: pd.DataFrame, values: pd.Series) -> GroundTruth:
+    """What the simulated people compare: the truth rescaled to [0, 1] within each task."""
+    score: dict[str, float] = {}
+    for _, frame in manifest.groupby("task"):
+        ids = frame["trajectory_id"].astype(str).tolist()
+        score.update(normalised_scores(ids, values.loc[ids].tolist()))
+    return GroundTruth(score=score)
+
+
+def run_label_loop(
+    pool: Pool,
+    config: LoopConfig,
+    *,
+    work_dir: Path,
+    select_active: Callable[..., PairBatch] | None = None,
+    extra_labels: Extra | None = None,
+    progress: ProgressCallback = no_progress,
+) -> LoopResult:
+    """Run one strategy to its human-label budget; one row per round.
+
+    Args:
+        pool: The pool (its manifest must hold `config.truth`).
+        config: Strategy, budget, rounds and training settings.
+        work_dir: A new or empty folder for the run's store and QA outputs.
+        select_active: Draws an active batch (`strategy.active`): called with the candidate
+            manifest, the current model, the pair count, annotator ids, batch id, used pairs
+            and seed.
+        extra_labels: AI labels and pseudo-labels to train on besides the people's.
+        progress: Called as (human labels spent, budget).
+
+    Raises:
+        InputError: The truth column is missing or null, `work_dir` holds other files, or the
+            pool cannot give the pairs a round asks for.
+    """
+    if work_dir.exists() and any(work_dir.iterdir()):
+        raise InputError(work_dir, "work_dir", "not empty: give each run a new folder")
+    if config.strategy.active and select_active is None:
+        raise InputError("LoopConfig", "strategy", f"{config.strategy.value} needs select_active")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    manifest = pool.manifest
+    values = truth_values(manifest, config.truth)
+    held = split_held_out(
+        manifest, values, fraction=config.held_out, n_pairs=config.test_pairs, seed=config.seed
+    )
+    candidates = manifest[manifest["trajectory_id"].isin(held.train_ids)].reset_index(drop=True)
+    store = open_store(f"sqlite:///{work_dir / 'store.db'}")
+    try:
+        return _rounds(
+            store, pool, config, held, candidates, values, work_dir,
+            select_active, extra_labels, progress,
+        )  # fmt: skip
+    finally:
+        store.dispose()
+
+
+def _rounds(
+    store: Store,
+    pool: Pool,
+    config: LoopConfig,
+    held: HeldOut,
+    candidates: pd.DataFrame,
+    values: pd.Series,
+    work_dir: Path,
+    select_active: Callable[..., PairBatch] | None,
+    extra_labels: Extra | None,
+    progress: ProgressCallback,
+) -> LoopResult:
+    manifest = pool.manifest
+    sync_trajectories(store, manifest)
+    ids = config.annotator_ids
+    people = simulated_labelers(
+        cast_roster(parse_roster(config.roster), ids), people_truth(manifest, values)
+    )
+    used: set[frozenset[str]] = set()
+    model: RewardModel | None = None
+    rows: list[dict[str, object]] = []
+    spent = 0
+    round_no = 0
+    while config.budget - spent >= config.annotators_per_pair:  # room for one more pair
+        start = time.perf_counter()
+        answers = config.bootstrap if round_no == 0 else config.round_size
+        answers = min(answers, config.budget - spent)
+        pairs_config = _pairs_within(answers, config, seed=config.seed * 1000 + round_no)
+        n_pairs = pairs_config.batch_size
+        batch_id = f"round-{round_no:02d}"
+        exclude = [_ordered(p) for p in used]
+        if config.strategy.active and round_no > 0 and model is not None:
+            assert select_active is not None
+            batch = select_active(
+                candidates, model, n_pairs=n_pairs, annotator_ids=ids, batch_id=batch_id,
+                exclude=exclude, seed=pairs_config.seed, pairs_config=pairs_config,
+            )  # fmt: skip
+        elif config.strategy is Strategy.RANDOM:
+            batch = select_uniform_pairs(
+                candidates, pairs_config, annotator_ids=ids, batch_id=batch_id, exclude=exclude
+            )
+        else:
+            batch = select_pairs(
+                candidates, pairs_config, annotator_ids=ids, batch_id=batch_id, exclude=exclude
+            )
+        create_batch(store, batch)
+        label_batch(store, batch.batch_id, people, seed=config.seed * 1000 + round_no)
+        used.update(frozenset((p.trajectory_a_id, p.trajectory_b_id)) for p in batch.pairs)
+        annotations = annotations_frame(store)
+        spent = len(annotations)
+        qa = run_qa(
+            annotations, pairs_frame(store), QAConfig(source="simulated"),
+            out_dir=work_dir / "qa",
+        )  # fmt: skip
+        extra = extra_labels(round_no, model, used) if extra_labels else _no_rows()
+        train = pd.concat([qa.preferences, extra], ignore_index=True) if len(extra) else (
+            qa.preferences
+        )
+        model = _train(train, pool, config, multi_task=manifest["task"].nunique() > 1)
+        accuracy, rho = held_out_scores(model, pool, held, manifest, values)
+        sources = extra["label_source"].astype(str) if "label_source" in extra else pd.Series()
+        rows.append({
+            "round": round_no, "strategy": config.strategy.value, "seed": config.seed,
+            "human_labels": spent, "pairs": len(used),
+            "ai_labels": int(sources.str.startswith("ai").sum()),
+            "pseudo_labels": int((sources == "pseudo").sum()), "train_pairs": len(train),
+            "accuracy": accuracy, "rho": rho, "seconds": time.perf_counter() - start,
+        })  # fmt: skip
+        logger.info("round %d: %d human labels, accuracy %.3f, rho %.3f",
+                    round_no, spent, accuracy, rho)  # fmt: skip
+        progress(min(spent, config.budget), config.budget)
+        round_no += 1
+    assert model is not None
+    rounds = pd.DataFrame(rows, columns=list(ROUND_COLUMNS))
+    rounds.to_csv(work_dir / "rounds.csv", index=False)
+    (work_dir / "config.json").write_text(pd.Series(asdict(config)).to_json(indent=2))
+    return LoopResult(rounds=rounds, model=model)
+
+
+DUPLICATES = 0.075
+"""Share of pairs repeated reversed to one of their annotators (QA's self-consistency)."""
+
+
+def _pairs_within(answers: int, config: LoopConfig, *, seed: int) -> PairsConfig:
+    """The largest batch whose answers (reversed duplicates included) fit in `answers`."""
+    per_pair = config.annotators_per_pair
+    n = max(1, answers // per_pair)
+    while True:
+        pairs = PairsConfig(
+            batch_size=n, annotators_per_pair=per_pair, duplicate_frac=DUPLICATES, seed=seed
+        )
+        if n == 1 or n * per_pair + pairs.duplicate_count() <= answers:  # 1 pair: no duplicate
+            return pairs
+        n -= 1
+
+
+def _ordered(pair: frozenset[str]) -> tuple[str, str]:
+    a, b = sorted(pair)
+    return a, b
+
+
+def _no_rows() -> pd.DataFrame:
+    return pd.DataFrame()
+
+
+def _train(prefs: pd.DataFrame, pool: Pool, config: LoopConfig, *, multi_task: bool) -> RewardModel:
+    import robopref.reward as rr
+
+    train_config = rr.TrainConfig(
+        encoder=rr.EncoderConfig(kind="state", language=multi_task),
+        seed=config.seed,
+        ensemble_size=config.ensemble_size,
+        epochs=config.epochs,
+        test_fraction=0.01,  # the loop's own held-out trajectories are the test
+        device="cpu",
+    )
+    return rr.train_reward_model(prefs, pool, train_config).model

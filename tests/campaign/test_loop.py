@@ -1,0 +1,81 @@
+"""The label-efficiency loop on a synthetic pool: rounds, budget, held-out scores, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from robopref.campaign.heldout import split_held_out
+from robopref.campaign.loop import ROUND_COLUMNS, run_label_loop, truth_values
+from robopref.campaign.loop_config import LoopConfig, Strategy
+from robopref.errors import InputError
+from robopref.testing import tiny_pool
+
+SMALL = {
+    "budget": 240, "bootstrap": 150, "round_size": 45, "annotators": 4,
+    "annotators_per_pair": 3, "roster": "stochastic:3,mistake:1", "ensemble_size": 1,
+    "epochs": 15, "test_pairs": 150,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("loop") / "pool"
+    return tiny_pool(root, n=40, frame_size=None, tasks=("reach the red target", "reach far"))
+
+
+def test_rounds_spend_the_budget_and_learn(pool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = LoopConfig(strategy=Strategy.RANDOM, **SMALL)  # type: ignore[arg-type]
+    result = run_label_loop(pool, config, work_dir=tmp_path / "run")
+    rounds = result.rounds
+    assert list(rounds.columns) == list(ROUND_COLUMNS)
+    assert len(rounds) >= 3  # bootstrap + at least two more rounds
+    assert rounds["human_labels"].is_monotonic_increasing
+    assert rounds["human_labels"].iloc[-1] <= config.budget
+    assert rounds["human_labels"].iloc[-1] >= config.budget - config.round_size
+    assert rounds["accuracy"].iloc[-1] > 0.75, rounds  # truth is learnable from state
+    assert rounds["rho"].iloc[-1] > 0.6, rounds
+    assert (tmp_path / "run" / "rounds.csv").is_file()
+
+
+def test_stratified_bootstrap_never_uses_held_out_trajectories(pool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = LoopConfig(strategy=Strategy.STRATIFIED, **{**SMALL, "budget": 150})  # type: ignore[arg-type]
+    rounds = run_label_loop(pool, config, work_dir=tmp_path / "run").rounds
+    assert len(rounds) == 1 and rounds["human_labels"].iloc[0] <= 150
+    values = truth_values(pool.manifest, "true_return")
+    held = split_held_out(pool.manifest, values, fraction=0.2, n_pairs=150, seed=0)
+    from robopref.store import open_store, pairs_frame
+
+    store = open_store(f"sqlite:///{tmp_path / 'run' / 'store.db'}", existing=True)
+    try:
+        pairs = pairs_frame(store)
+        used = set(pairs[["trajectory_a_id", "trajectory_b_id"]].to_numpy().ravel())
+        assert (pairs["kind"] == "gold").any()  # distant quartile pairs, as in production
+    finally:
+        store.dispose()
+    assert used and not used & set(held.test_ids)
+    assert set(held.pairs["trajectory_a_id"]) <= set(held.test_ids)
+
+
+def test_refuses_a_used_folder_and_a_missing_truth(pool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "x.txt").write_text("mine")
+    with pytest.raises(InputError, match="work_dir"):
+        run_label_loop(pool, LoopConfig(**SMALL), work_dir=tmp_path / "notes")  # type: ignore[arg-type]
+    assert (tmp_path / "notes" / "x.txt").read_text() == "mine"
+    frame = pool.manifest.assign(true_return=None)
+    with pytest.raises(InputError, match="true_return"):
+        truth_values(frame, "true_return")
+    with pytest.raises(InputError, match="strategy"):
+        run_label_loop(pool, LoopConfig(strategy=Strategy.ACTIVE, **SMALL), work_dir=tmp_path / "a")  # type: ignore[arg-type]
+
+
+def test_truth_pairs_follow_the_truth(pool) -> None:  # type: ignore[no-untyped-def]
+    values = truth_values(pool.manifest, "true_return")
+    held = split_held_out(pool.manifest, values, fraction=0.2, n_pairs=100, seed=3)
+    a = values.loc[held.pairs["trajectory_a_id"]].to_numpy()
+    b = values.loc[held.pairs["trajectory_b_id"]].to_numpy()
+    assert ((a > b) == (held.pairs["preference"] == 1.0)).all()
+    assert isinstance(held.pairs, pd.DataFrame) and len(held.pairs) > 50
