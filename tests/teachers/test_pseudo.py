@@ -152,11 +152,11 @@ def test_training_reads_the_weight_column_from_a_file(pool: Pool, tmp_path: Path
     assert np.allclose(plain, human["confidence_mean"] / 5.0)
 
 
-def test_a_weight_outside_0_1_is_refused_naming_the_column(pool: Pool, tmp_path: Path) -> None:
+def test_a_negative_weight_is_refused_naming_the_column(pool: Pool, tmp_path: Path) -> None:
     from robopref.errors import InputError
 
     _, mixed = _mixed(pool)
-    mixed.loc[mixed.index[-1], "weight"] = 1.5
+    mixed.loc[mixed.index[-1], "weight"] = -0.5
     path = tmp_path / "bad.parquet"
     pq.write_table(pa.Table.from_pandas(mixed, preserve_index=False), path)
     with pytest.raises(InputError) as err:

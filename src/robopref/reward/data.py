@@ -21,9 +21,10 @@ from robopref.tables import check_table, read_table_file
 
 REQUIRED_COLUMNS = PREFERENCES_TABLE.required
 """Columns a preferences file must have (the non-nullable ones of PREFERENCES_SCHEMA)."""
-TRAIN_ONLY_SOURCES = ("pseudo",)
-"""`label_source` values trained on but never held out: accuracy on a model's own
-pseudo-labels (robopref.teachers.pseudo) would measure nothing."""
+TRAIN_ONLY_SOURCES = ("pseudo", "ai:")
+"""`label_source` values (or, ending in `:`, prefixes) trained on but never held out:
+accuracy on a model's own pseudo-labels (robopref.teachers.pseudo) or on an AI labeler's
+answers would measure nothing, and validation picks models (and source weights) on people."""
 TRAINING_TABLE = replace(
     PREFERENCES_TABLE,
     columns=(
@@ -31,7 +32,7 @@ TRAINING_TABLE = replace(
             replace(c, low=0) if c.name == "num_annotators" else c
             for c in PREFERENCES_TABLE.columns
         ),
-        Column("weight", Kind.FLOAT, nullable=True, low=0.0, high=1.0),
+        Column("weight", Kind.FLOAT, nullable=True, low=0.0),
         Column("label_source", Kind.ID, nullable=True),
     ),
 )
@@ -140,7 +141,7 @@ def make_splits(
     trajectory in a validation pair. Trajectory fractions are 1 − √(1 − f), which makes the
     expected pair fractions f for random pairs.
 
-    Rows whose `label_source` is in TRAIN_ONLY_SOURCES (pseudo-labels) are split off first
+    Rows whose `label_source` is in TRAIN_ONLY_SOURCES (pseudo and AI labels) are split off first
     and only ever train: every pair split puts them in train, a trajectory split (drawn from
     the other rows) leaves out those touching a held-out trajectory. Without such rows the
     split is what it always was.
@@ -183,10 +184,17 @@ def make_splits(
 
 
 def is_train_only(prefs: pd.DataFrame) -> np.ndarray:
-    """(P,) bool: rows whose `label_source` is one of TRAIN_ONLY_SOURCES."""
+    """(P,) bool: rows whose `label_source` is one of TRAIN_ONLY_SOURCES (or starts so).
+
+    >>> is_train_only(pd.DataFrame({"label_source": ["pseudo", "ai:rubric", None, "human"]}))
+    array([ True,  True, False, False])
+    """
     if "label_source" not in prefs.columns:
         return np.zeros(len(prefs), bool)
-    return prefs["label_source"].isin(TRAIN_ONLY_SOURCES).to_numpy(bool)
+    source = prefs["label_source"].fillna("").astype(str)
+    exact = [s for s in TRAIN_ONLY_SOURCES if not s.endswith(":")]
+    prefixes = tuple(s for s in TRAIN_ONLY_SOURCES if s.endswith(":"))
+    return (source.isin(exact) | source.str.startswith(prefixes)).to_numpy(bool)
 
 
 def row_weights(prefs: pd.DataFrame, loss: LossConfig) -> torch.Tensor:
