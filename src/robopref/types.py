@@ -83,6 +83,16 @@ class BatchKind(str, Enum):
     RANKING = "ranking"
 
 
+class TruthColumn(str, Enum):
+    """The manifest column simulated annotators answer from (benchmark ground truth)."""
+
+    QUALITY_SCORE = "quality_score"
+    """The rubric score (seed 000), rescaled to [0, 1] over the whole pool."""
+    TRUE_RETURN = "true_return"
+    """The simulator's dense return, rescaled to [0, 1] within each task (tasks of different
+    reward scales then compare); null in imported pools and pools older than the column."""
+
+
 AI_PREFIX = "ai:"
 """How an AI labeler's `interface_version` starts (`ai:<labeler>/<version>[@digest]`)."""
 

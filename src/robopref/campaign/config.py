@@ -31,8 +31,14 @@ class CampaignConfig:
     """Certification threshold, flags and aggregation."""
     seed: int = 0
     """Seed of the simulated answers."""
+    truth: str = "quality_score"
+    """Manifest column the simulated annotators answer from: `quality_score` (the rubric)
+    or `true_return` (the simulator's return, normalised within each task; Meta-World
+    pools record it)."""
 
     def __post_init__(self) -> None:
+        if self.truth not in ("quality_score", "true_return"):
+            raise ValueError(f"truth must be quality_score or true_return, got {self.truth!r}")
         if self.annotators < self.pairs.annotators_per_pair:
             raise ValueError(
                 f"CampaignConfig.annotators ({self.annotators}) must be >= "

@@ -73,19 +73,20 @@ def run_simulated_campaign(
 
     Args:
         store: The annotation store (its trajectories are synced from `manifest`).
-        manifest: The pool manifest (ground truth: `quality_score`).
+        manifest: The pool manifest (ground truth: its `config.truth` column).
         config: Rosters, pair selection and QA settings.
         out_dir: Where QA writes report.json/html and preferences.parquet/jsonl.
         progress: Called after each of the campaign's steps.
 
     Raises:
-        InputError: The pool cannot give the batches asked for, nobody is certified, or
-            `out_dir` is a folder robopref did not write as QA output (checked first).
+        InputError: The pool cannot give the batches asked for, nobody is certified, the
+            truth column is null (`true_return` of an imported pool), or `out_dir` is a
+            folder robopref did not write as QA output (checked first).
     """
     check_qa_out(out_dir)
     check_rosters(config)
+    truth = truth_from_frame(manifest, config.truth)  # refused before the store changes
     sync_trajectories(store, manifest)
-    truth = truth_from_frame(manifest)
     ids = config.annotator_ids
     sets = [s.batch for s in select_calibration_sets(manifest, config.pairs, annotator_ids=ids)]
     for batch in sets:

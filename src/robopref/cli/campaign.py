@@ -12,6 +12,7 @@ from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
 from robopref.errors import InputError
 from robopref.store.defaults import DEFAULT_URL
+from robopref.types import TruthColumn
 
 campaign_app = typer.Typer(help="Run preference campaigns.", no_args_is_help=True)
 _D = CampaignConfig()
@@ -33,6 +34,10 @@ def simulate(
         str | None, typer.Option(help=f"Production [{_D.production_roster}].")
     ] = None,
     seed: Annotated[int | None, typer.Option(help=f"Seed of the answers [{_D.seed}].")] = None,
+    truth: Annotated[
+        TruthColumn | None,
+        typer.Option(help=f"What the simulated annotators answer from [{_D.truth}]."),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML with fields.")] = None,
 ) -> None:
     """Run a simulated campaign: calibration, retest, production batch, QA, preferences.
@@ -40,6 +45,9 @@ def simulate(
     Annotators are certified on the first calibration set (kappa ≥ 0.65); failures are
     retested on the second. Certified ones annotate a production batch, QA flags bad
     annotators and the rest are aggregated into preferences.parquet.
+
+    With --truth true_return the annotators answer from the simulator's own return
+    (Meta-World pools record it) instead of the rubric's quality_score.
 
     Example: robopref campaign simulate demo-output/pool --db sqlite:///campaign.db --out qa
     """
@@ -52,6 +60,7 @@ def simulate(
     cfg = build_config(
         CampaignConfig, config, annotators=annotators, calibration_roster=calibration_roster,
         retest_roster=retest_roster, production_roster=production_roster, seed=seed,
+        truth=None if truth is None else truth.value,
     )  # fmt: skip
     check_qa_out(out)  # before the store is created
     try:

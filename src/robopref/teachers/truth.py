@@ -10,25 +10,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from robopref.errors import InputError
+from robopref.types import TruthColumn
+
+__all__ = [
+    "GroundTruth",
+    "TruthColumn",
+    "normalised_scores",
+    "step_progress",
+    "truth_from_frame",
+    "truth_from_pool",
+]
 
 logger = logging.getLogger(__name__)
-
-
-class TruthColumn(str, Enum):
-    """The manifest column simulated teachers answer from."""
-
-    QUALITY_SCORE = "quality_score"
-    """The rubric score (seed 000), rescaled to [0, 1] over the whole pool."""
-    TRUE_RETURN = "true_return"
-    """The simulator's dense return, rescaled to [0, 1] within each task (tasks of different
-    reward scales then compare); null in imported pools and pools older than the column."""
 
 
 @dataclass(frozen=True, kw_only=True)
