@@ -12,12 +12,16 @@ features; `--members` members): timing does not depend on what the weights learn
 4. with `--end-to-end`: the same trajectories written as a pool, `select_active` twice
    through an on-disk `ScoreCache` (the second call scores nothing).
 
+`--selection` instead trains a small ensemble on 300 synthetic labels and judges one active
+batch, one stratified batch and the pseudo-labels against the pool's truth.
+
 CPU only unless `--cuda` (then PyTorch scoring is timed on the GPU as well). One thread by
 default (`--threads`): on a shared CPU torch's thread barriers stall whenever a thread is
 preempted. The load average is printed beside the figures.
 
     .venv/bin/python bench/active_scoring.py
     .venv/bin/python bench/active_scoring.py --trajectories 2000 --end-to-end
+    .venv/bin/python bench/active_scoring.py --selection
 """
 
 from __future__ import annotations
@@ -132,6 +136,55 @@ def end_to_end(trajs: list[Trajectory], model: RewardModel, folder: Path) -> Non
         ))  # fmt: skip
 
 
+def selection(folder: Path) -> None:
+    """What the picks are worth: a trained ensemble's active batch and pseudo-labels vs truth.
+
+    A 2-task × 200-trajectory synthetic pool, 300 bootstrap pairs from a B-Pref teacher (10 %
+    mistakes) on `quality_score`, a 3-member state ensemble; then one active batch, one
+    stratified batch of the same size, and the pseudo-labels, each judged against the truth.
+    """
+    from robopref.pairs import select_pairs
+    from robopref.reward import TrainConfig, train_reward_model
+    from robopref.teachers.pseudo import PseudoConfig, pseudo_label
+    from robopref.testing import synthetic_preferences, tiny_pool
+
+    pool = tiny_pool(folder / "sel", n=200, frame_size=None, tasks=TASKS[:2])
+    truth = dict(zip(pool.manifest["trajectory_id"], pool.manifest["quality_score"], strict=True))
+    boot = synthetic_preferences(pool, n_pairs=300, seed=0, epsilon=0.1)
+    enc = EncoderConfig(kind="state", language=False, n_steps=16, hidden_dim=64, embed_dim=32)
+    config = TrainConfig(encoder=enc, epochs=40, patience=10, ensemble_size=3, device="cpu")
+    model, _ = timed("train a 3-member ensemble on 300 pairs", lambda: train_reward_model(
+        boot, pool, config).model)  # fmt: skip
+    labelled = list(zip(boot["trajectory_a_id"], boot["trajectory_b_id"], strict=True))
+    ids = [f"ann-{i}" for i in range(5)]
+    active = select_active(pool, model, annotator_ids=ids, labelled=labelled)
+    strat = select_pairs(pool.manifest, PairsConfig(batch_size=100), annotator_ids=ids,
+                         exclude=labelled)  # fmt: skip
+    for name, batch in (("active", active), ("stratified", strat)):
+        pairs = [p for p in batch.pairs if p.kind.value != "duplicate"]
+        for kind in ("regular", "gold"):
+            some = [p for p in pairs if p.kind.value == kind]
+            if not some:
+                continue
+            gap = np.array([truth[p.trajectory_a_id] - truth[p.trajectory_b_id] for p in some])
+            a = [pool[p.trajectory_a_id] for p in some]
+            b = [pool[p.trajectory_b_id] for p in some]
+            wrong = (model.prefer(a, b) >= 0.5) != (gap > 0)
+            print(f"  {name} {kind} pairs: {len(some)}, mean |Δ true| {np.abs(gap).mean():.2f}, "
+                  f"model wrong on {wrong.mean():.0%}")  # fmt: skip
+    for tail in (0.2, 0.5):  # DROID's fifths; then halves, where the threshold has work to do
+        result = pseudo_label(pool, model, labelled=labelled, config=PseudoConfig(tail_frac=tail))
+        c = result.candidates
+        pairs = zip(c["trajectory_a_id"], c["trajectory_b_id"], strict=True)
+        right = (c["p_a"].to_numpy() >= 0.5) == (
+            np.array([truth[a] - truth[b] for a, b in pairs]) > 0
+        )
+        kept = c["kept"].to_numpy()
+        rejected = f"{right[~kept].mean():.3f}" if (~kept).any() else "-"
+        print(f"  pseudo-labels, tails {tail:.0%}: {kept.sum()} kept of {len(c)}; accuracy vs "
+              f"truth kept {right[kept].mean():.3f}, rejected {rejected}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trajectories", type=int, default=10_000)
@@ -145,8 +198,15 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--cuda", action="store_true", help="also score on CUDA")
     parser.add_argument("--end-to-end", action="store_true")
+    parser.add_argument(
+        "--selection", action="store_true", help="only: active batch and pseudo-labels vs truth"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.selection:
+        with tempfile.TemporaryDirectory() as tmp:
+            selection(Path(tmp))
+        return
     n = args.trajectories
     print(
         f"synthetic trajectories (state only, {args.steps} steps, {len(TASKS)} tasks), untrained "
