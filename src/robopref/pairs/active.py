@@ -25,6 +25,7 @@ from robopref.pairs.sampling import Cell, water_fill
 from robopref.pairs.scores import ScoreCache, member_scores
 from robopref.pairs.stratified import PoolArrays, draw_gold, shuffled_specs
 from robopref.pairs.uncertainty import Uncertainty, pick_diverse, uncertainty
+from robopref.pairs.uniform import stratum_of
 from robopref.pool.pool import Pool
 from robopref.pool.trajectory import Trajectory
 from robopref.scoring import Scorer
@@ -173,17 +174,12 @@ def _specs(
 ) -> list[PairSpec]:
     """Active (regular) and gold pairs, shuffled, each with its sides drawn at random."""
     draws: list[tuple[int, int, Stratum, PairKind | None]] = [
-        (a, b, stratum_of(arrays, a, b), PairKind.REGULAR) for a, b in chosen
+        (a, b, stratum_of(int(arrays.quartiles[a]), int(arrays.quartiles[b])), PairKind.REGULAR)
+        for a, b in chosen
     ]
     draws += [(a, b, Stratum.DISTANT, None) for a, b in gold]  # None: gold where scores differ
     rng = np.random.default_rng([seed, 8])
     return shuffled_specs(arrays, draws, batch_id=batch_id, rng=rng)
-
-
-def stratum_of(arrays: PoolArrays, ia: int, ib: int) -> Stratum:
-    """The stratum the two trajectories' quartiles put a pair in."""
-    distance = abs(int(arrays.quartiles[ia]) - int(arrays.quartiles[ib]))
-    return (Stratum.SAME, Stratum.ADJACENT)[distance] if distance < 2 else Stratum.DISTANT
 
 
 def _batch_id(
