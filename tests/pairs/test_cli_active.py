@@ -80,6 +80,7 @@ def test_labelled_pairs_are_excluded(setup: tuple[Pool, Path], tmp_path: Path) -
     result = _run(pool.root, tmp_path / "b", "--active", model, "--labelled", labelled)
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     drawn = pq.read_table(tmp_path / "b" / "pairs.parquet").to_pandas()
+
     def pairs_of(frame: object) -> set[frozenset[str]]:
         a, b = frame["trajectory_a_id"], frame["trajectory_b_id"]  # type: ignore[index]
         return {frozenset(p) for p in zip(a, b, strict=True)}
@@ -121,3 +122,25 @@ def test_active_needs_a_pool_folder_and_no_calibration(
     assert result.exit_code == 2 and "--active" in result.output  # type: ignore[attr-defined]
     result = _run(pool.root, tmp_path / "out", "--labelled", manifest)
     assert result.exit_code == 2 and "--labelled" in result.output  # type: ignore[attr-defined]
+
+
+def test_an_earlier_batch_file_excludes_its_pairs(setup: tuple[Pool, Path], tmp_path: Path) -> None:
+    pool, model = setup
+    assert _run(pool.root, tmp_path / "b1", "--active", model).exit_code == 0  # type: ignore[attr-defined]
+    first = tmp_path / "b1" / "pairs.parquet"
+    result = _run(pool.root, tmp_path / "b2", "--active", model, "--labelled", first)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    one, two = (pq.read_table(p).to_pandas() for p in (first, tmp_path / "b2" / "pairs.parquet"))
+    seen = {frozenset(p) for p in zip(one["trajectory_a_id"], one["trajectory_b_id"], strict=True)}
+    pairs = zip(two["trajectory_a_id"], two["trajectory_b_id"], strict=True)
+    assert not any(frozenset(p) in seen for p in pairs)
+
+
+def test_a_labelled_file_without_the_ids_exits_2(setup: tuple[Pool, Path], tmp_path: Path) -> None:
+    pool, model = setup
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"pair_id": "p1", "trajectory_a_id": "syn-00-001"}\n')
+    result = _run(pool.root, tmp_path / "out", "--active", model, "--labelled", bad)
+    output: str = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 2 and str(bad) in output and "trajectory_b_id" in output, output
+    assert not (tmp_path / "out").exists()
