@@ -144,3 +144,17 @@ def test_a_labelled_file_without_the_ids_exits_2(setup: tuple[Pool, Path], tmp_p
     output: str = result.output  # type: ignore[attr-defined]
     assert result.exit_code == 2 and str(bad) in output and "trajectory_b_id" in output, output
     assert not (tmp_path / "out").exists()
+
+
+def test_pairs_already_in_the_store_are_not_drawn_again(
+    setup: tuple[Pool, Path], tmp_path: Path
+) -> None:
+    pool, model = setup
+    db = f"sqlite:///{tmp_path / 'robopref.db'}"
+    for out in ("b1", "b2"):
+        result = _run(pool.root, tmp_path / out, "--active", model, "--db", db)
+        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    one, two = (pq.read_table(tmp_path / b / "pairs.parquet").to_pandas() for b in ("b1", "b2"))
+    seen = {frozenset(p) for p in zip(one["trajectory_a_id"], one["trajectory_b_id"], strict=True)}
+    pairs = zip(two["trajectory_a_id"], two["trajectory_b_id"], strict=True)
+    assert not any(frozenset(p) in seen for p in pairs)

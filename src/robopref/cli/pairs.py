@@ -97,7 +97,7 @@ def pairs(
         batches = [
             draw_active(
                 pool, active, pairs_config=cfg, config=active_cfg, annotator_ids=ids,
-                labelled=labelled, batch_id=batch_id,
+                labelled=labelled, batch_id=batch_id, db=db,
             )
         ]  # fmt: skip
         record = {"active": asdict(active_cfg), "model": str(active)}
