@@ -153,16 +153,15 @@ def test_abstains_when_the_probability_is_near_one_half(
 def test_beats_chance_on_held_out_pairs_after_the_preference_loss(
     tiny_pool: Callable[..., Pool], clip_file: Path
 ) -> None:
-    """Frames show the end effector moving toward the goal; a random CLIP has no image–text
-    alignment, so the zero-shot direction is arbitrary: human labels on 16 trajectories teach
-    the adapters which way progress goes, and the 16 others are judged (measured: 0.78 of
-    their 120 pairs right; trajectories of quality ≥ 0.5 all reach the goal and differ only
-    by a little wobble, so 1.0 is out of reach)."""
+    """Frames show the end effector moving toward the goal. A random CLIP has no image–text
+    alignment, so the zero-shot direction is arbitrary (measured: 0.39 of held-out pairs
+    right): human labels on 16 trajectories teach the adapters which way progress goes, and
+    pairs of the 16 others are judged. Trajectories of quality ≥ 0.5 all reach the goal and
+    differ only by a little wobble, so only pairs with one that stops short are scored
+    (measured: 0.78–0.80 of those 92 right over adapter seeds 0–2; 0.70–0.73 of all 120)."""
     pool = tiny_pool(n=32, n_steps=20, frame_size=32)
-    quality = {
-        str(r.trajectory_id): float(i) for i, r in enumerate(pool.manifest.itertuples())
-    }  # tiny_pool spreads true quality evenly in id order
-    ids = sorted(quality)
+    ids = sorted(pool.manifest["trajectory_id"])  # tiny_pool spreads quality evenly in id order
+    quality = {tid: k / (len(ids) - 1) for k, tid in enumerate(ids)}
     train, held = ids[::2], ids[1::2]
     labels = [
         HumanLabel(a, b, float(quality[a] > quality[b]))
@@ -174,9 +173,11 @@ def test_beats_chance_on_held_out_pairs_after_the_preference_loss(
     assert build.fit is not None and build.fit.pairs == len(labels)
     assert build.fit.preference_after is not None and build.fit.preference_before is not None
     assert build.fit.preference_after < build.fit.preference_before
-    held_pairs = list(itertools.combinations(held, 2))
-    right = [(build.scorer.p_a(a, b) > 0.5) == (quality[a] > quality[b]) for a, b in held_pairs]
-    assert np.mean(right) >= 0.7, np.mean(right)  # chance: 0.5
+    visible = [
+        (a, b) for a, b in itertools.combinations(held, 2) if min(quality[a], quality[b]) < 0.5
+    ]
+    right = [(build.scorer.p_a(a, b) > 0.5) == (quality[a] > quality[b]) for a, b in visible]
+    assert len(visible) == 92 and np.mean(right) >= 0.7, np.mean(right)  # chance: 0.5
 
 
 def test_a_saved_adapter_labels_as_the_one_trained_and_refuses_other_embeddings(

@@ -13,6 +13,7 @@ from robopref.cli.annotate import annotate_app
 from robopref.cli.annotators import annotators_app
 from robopref.cli.campaign import campaign_app
 from robopref.cli.demo import demo
+from robopref.cli.label import label
 from robopref.cli.pairs import pairs
 from robopref.cli.pool import pool_app
 from robopref.cli.qa import qa
@@ -47,6 +48,7 @@ app.add_typer(pool_app, name="pool")
 app.command()(render)
 app.command()(pairs)
 app.add_typer(annotate_app, name="annotate")
+app.command()(label)
 app.command()(qa)
 app.add_typer(campaign_app, name="campaign")
 app.command()(train)

@@ -9,7 +9,8 @@ adapters on its image and text embeddings: a residual MLP each (CLIP-Adapter's f
   actions standardised per dimension; it needs frames and actions only;
 - preference (optional): Bradley–Terry cross-entropy of σ(s · (R_A − R_B)) against human
   labels, R = Σ_t cos(adapted e_t, adapted text embedding), s a learnt scale (CLIP's logit
-  scale; 1 / temperature until labels train it).
+  scale). Without labels s stays 1 / (τ · spread of R over the trajectories): cosines of one
+  camera's frames differ by little, so a fixed scale would leave every P(A ≻ B) near 0.5.
 
 The image adapter's MLP reads embeddings standardised per dimension (statistics fixed when
 training starts): one camera's frames lie close together in the embedding space, and what
@@ -38,6 +39,7 @@ from torch import nn
 from robopref.atomic import write_atomic, write_text_atomic
 from robopref.errors import InputError
 from robopref.json_files import read_json_object
+from robopref.teachers.vlm_config import AdapterConfig
 
 __all__ = [
     "ADAPTER_FORMAT",
@@ -47,8 +49,12 @@ __all__ = [
     "FitReport",
     "PreferenceTarget",
     "VLMAdapter",
+    "adapter_bytes",
+    "adapter_digest",
+    "calibrate_scale",
     "fit_adapter",
     "load_adapter",
+    "returns",
     "save_adapter",
 ]
 
@@ -56,42 +62,6 @@ ADAPTER_FORMAT = 1
 """Version of `adapter.json` / `adapter.safetensors`; loaders refuse any other."""
 WEIGHTS_FILE = "adapter.safetensors"
 META_FILE = "adapter.json"
-
-
-@dataclass(frozen=True, kw_only=True)
-class AdapterConfig:
-    """The adapters' shape and how they are trained."""
-
-    hidden: int = 64
-    """Hidden width of each adapter MLP and of the inverse-dynamics head."""
-    residual: float = 0.2
-    """α of `(1 − α)·e + α·MLP(e)` (CLIP-Adapter's ratio, which PrefVLM's adapters follow)."""
-    temperature: float = 1.0
-    """Initial τ of P(A ≻ B) = σ((R_A − R_B) / τ), R a sum of per-frame cosines; the
-    preference loss learns 1 / τ (CLIP's logit scale) when there are labels."""
-    steps: int = 300
-    """Optimiser steps (Adam)."""
-    batch_size: int = 256
-    """Transitions (and at most this many labelled pairs) per step."""
-    lr: float = 1e-3
-    """Adam learning rate."""
-    preference_weight: float = 1.0
-    """Weight of the preference loss beside the inverse-dynamics loss (when labels exist)."""
-    seed: int = 0
-    """Initialisation and batch sampling."""
-
-    def __post_init__(self) -> None:
-        for name in ("hidden", "steps", "batch_size"):
-            value = getattr(self, name)
-            if type(value) is not int or value < (0 if name == "steps" else 1):
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not 0.0 <= self.residual <= 1.0:
-            raise ValueError(f"residual must be in [0, 1], got {self.residual}")
-        for name in ("temperature", "lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
-        if not self.preference_weight >= 0:
-            raise ValueError(f"preference_weight must be ≥ 0, got {self.preference_weight}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +145,7 @@ class VLMAdapter(nn.Module):
                 nn.Linear(config.hidden, action_dim),
             )  # fmt: skip
         self.log_scale = nn.Parameter(torch.tensor(-math.log(config.temperature)))
+        """log s of P(A ≻ B) = σ(s · (R_A − R_B)), set by `calibrate_scale` and the labels."""
         self.register_buffer("feature_mean", torch.zeros(feature_dim))
         self.register_buffer("feature_std", torch.ones(feature_dim))
         self.register_buffer("action_mean", torch.zeros(action_dim))
@@ -277,6 +248,24 @@ def _inverse_loss(
     return F.mse_loss(adapter.predict_action(t.e_t, t.e_next), t.action)
 
 
+def returns(adapter: VLMAdapter, data: AdapterData) -> torch.Tensor:
+    """(N,) R = Σ_t cos(adapted e_t, adapted instruction) of each trajectory."""
+    with torch.no_grad():
+        rewards = [
+            adapter.frame_rewards(f, t).sum() for f, t in zip(data.frames, data.texts, strict=True)
+        ]
+    return torch.stack(rewards) if rewards else torch.zeros(0)
+
+
+def calibrate_scale(adapter: VLMAdapter, data: AdapterData) -> float:
+    """Set s = 1 / (τ · std of R over the trajectories); returns that std (0: s left as is)."""
+    spread = float(returns(adapter, data).std(unbiased=False)) if len(data.frames) > 1 else 0.0
+    if spread > 0 and math.isfinite(spread):
+        with torch.no_grad():
+            adapter.log_scale.fill_(-math.log(adapter.config.temperature * spread))
+    return spread
+
+
 def _preference_loss(
     adapter: VLMAdapter, data: AdapterData, targets: Sequence[PreferenceTarget]
 ) -> torch.Tensor:
@@ -301,14 +290,18 @@ def fit_adapter(adapter: VLMAdapter, data: AdapterData) -> FitReport:
     """Train the adapters with the inverse-dynamics loss (+ the preference loss on labels).
 
     Runs `adapter.config.steps` Adam steps on random batches of transitions (and of labelled
-    pairs, when there are any), on the CPU; the adapter ends in eval mode.
+    pairs, when there are any), on the CPU; the adapter ends in eval mode. The scale s starts
+    from `calibrate_scale`; without labels it is calibrated again at the end.
     """
     started = time.perf_counter()
     config = adapter.config
     transitions = _transitions(data, adapter)
+    calibrate_scale(adapter, data)
     inverse_before, pref_before = _losses(adapter, data, transitions)
     generator = torch.Generator().manual_seed(config.seed)
-    optimiser = torch.optim.Adam(adapter.parameters(), lr=config.lr)
+    optimiser = torch.optim.AdamW(
+        adapter.parameters(), lr=config.lr, weight_decay=config.weight_decay
+    )
     n, pairs = len(transitions.action), list(data.preferences)
     adapter.train()
     for _ in range(config.steps if n or pairs else 0):
@@ -324,6 +317,8 @@ def fit_adapter(adapter: VLMAdapter, data: AdapterData) -> FitReport:
         loss.backward()  # type: ignore[no-untyped-call]
         optimiser.step()
     adapter.eval()
+    if not pairs or config.preference_weight == 0:
+        calibrate_scale(adapter, data)
     inverse_after, pref_after = _losses(adapter, data, transitions)
     return FitReport(
         inverse_before=inverse_before, inverse_after=inverse_after,

@@ -28,16 +28,17 @@ from robopref.progress import ProgressCallback, no_progress
 from robopref.scoring import Identified, bradley_terry, prefer_from_scores
 from robopref.teachers.labeler import Answer, PairView, Provenance, is_ai_label
 from robopref.teachers.vlm_adapter import (
-    AdapterConfig,
     AdapterData,
     AdapterOrigin,
     FitReport,
     PreferenceTarget,
     VLMAdapter,
     adapter_digest,
+    calibrate_scale,
     fit_adapter,
     load_adapter,
 )
+from robopref.teachers.vlm_config import VLMConfig
 from robopref.types import Choice
 
 if TYPE_CHECKING:
@@ -61,31 +62,6 @@ __all__ = [
 
 VLM_VERSION = "1"
 """Version of the labeler's scoring rule (part of its `interface_version`)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class VLMConfig:
-    """How the vision-language labeler embeds, trains and answers."""
-
-    camera: str | None = None
-    """Pool camera whose frames are judged; None for the pool's primary camera."""
-    abstain_margin: float = 0.02
-    """Abstain when |P(A ≻ B) − 0.5| is below this."""
-    tie_margin: float = 0.0
-    """Answer `equal` when |P(A ≻ B) − 0.5| is below this (and not abstaining)."""
-    device: str = "auto"
-    """Where clips missing from the embedding cache are embedded: auto, cpu or cuda."""
-    batch_size: int = 256
-    """Frames per forward of the image tower."""
-    cache_root: Path | None = None
-    """Embedding cache root; None for the pool's own (`POOL/.cache/embeddings`)."""
-    adapter: AdapterConfig = field(default_factory=AdapterConfig)
-    """The adapters' shape and training."""
-
-    def __post_init__(self) -> None:
-        for name in ("abstain_margin", "tie_margin"):
-            if not 0.0 <= getattr(self, name) <= 0.5:
-                raise ValueError(f"{name} must be in [0, 0.5], got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -303,7 +279,8 @@ def prepare_vlm(
         config: Camera, margins, adapter settings.
         adapter: A saved adapter folder to use as it is; None to build one.
         train: Train the new adapter (inverse dynamics on every trajectory with the camera,
-            plus the preference loss on `labels`); False keeps it untrained (zero-shot).
+            plus the preference loss on `labels`); False keeps it untrained (zero-shot, its
+            scale calibrated to the spread of R).
         labels: Human-labelled pairs for the preference loss (pairs outside the pool skipped).
         progress: Embedding progress (frames done, frames in all).
 
@@ -321,9 +298,11 @@ def prepare_vlm(
         model = _loaded_adapter(adapter, origin, clip.image.feature_dim)
     else:
         model = VLMAdapter(clip.image.feature_dim, _action_dim(pool, ids), config.adapter)
+        data = _training_data(pool, ids, frames, tasks, clip, labels)
         if train:
-            data = _training_data(pool, ids, frames, tasks, clip, labels)
             fit = fit_adapter(model, data)
+        else:
+            calibrate_scale(model, data)
     scorer = VLMScorer(model, frames, tasks, clip.embed_text)
     digest = adapter_digest(model)
     combined = hashlib.sha256(f"{clip.digest}:{digest}".encode()).hexdigest()
