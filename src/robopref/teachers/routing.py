@@ -87,7 +87,8 @@ class Routed:
     """The routed labels and the report."""
 
     labels: pd.DataFrame
-    """`AI_LABEL_COLUMNS` (flipped rows already flipped) + `p_model`, `kl`, `route`."""
+    """`AI_LABEL_COLUMNS` (flipped rows already flipped) + `p_model`, `kl`, `route`; the
+    most disputed (highest KL) first."""
     report: RoutingReport
 
     def group(self, route: Route) -> pd.DataFrame:
