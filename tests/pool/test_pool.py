@@ -135,3 +135,14 @@ def test_config_is_stored_with_the_pool(tmp_path, rng):
     config = rp.PoolConfig(rubric=rp.RubricConfig(per_minor_collision=0.25))
     pool = rp.append_to_pool(Path(tmp_path / "p"), _trajs(rng, 2), config)
     assert pool.config.rubric.per_minor_collision == 0.25
+
+
+def test_subset_is_a_view_of_the_same_folder(tmp_path, rng):
+    pool = rp.append_to_pool(tmp_path / "p", _trajs(rng, 5))
+    view = pool.subset(["t3", "t1"])
+    assert len(view) == 2 and list(view.manifest["trajectory_id"]) == ["t1", "t3"]
+    assert "t0" not in view and view.root == pool.root
+    np.testing.assert_array_equal(view["t3"].state, pool["t3"].state)
+    with pytest.raises(InputError, match="trajectory_id"):
+        pool.subset(["t1", "nope"])
+    assert len(pool) == 5  # the original is unchanged

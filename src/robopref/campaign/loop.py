@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,8 +19,10 @@ import pandas as pd
 from robopref.campaign.heldout import HeldOut, held_out_scores, split_held_out
 from robopref.campaign.loop_config import LoopConfig, Strategy
 from robopref.errors import InputError
-from robopref.pairs import PairBatch, select_pairs
-from robopref.pairs.config import PairsConfig
+from robopref.pairs import select_pairs
+from robopref.pairs.active import select_active
+from robopref.pairs.config import ActiveConfig, PairsConfig
+from robopref.pairs.scores import ScoreCache
 from robopref.pairs.uniform import select_uniform_pairs
 from robopref.pool.pool import Pool
 from robopref.progress import ProgressCallback, no_progress
@@ -37,7 +38,8 @@ from robopref.store import (
     sync_trajectories,
 )
 from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_labelers
-from robopref.teachers.truth import GroundTruth, normalised_scores
+from robopref.teachers.pseudo import PseudoConfig, pseudo_label
+from robopref.teachers.truth import truth_from_frame
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +59,6 @@ class LoopResult:
     model: RewardModel
 
 
-Extra = Callable[[int, RewardModel | None, set[frozenset[str]]], pd.DataFrame]
-"""Extra training rows for a round (AI labels, pseudo-labels): (round, model, used pairs)."""
-
-
 def truth_values(manifest: pd.DataFrame, column: str) -> pd.Series:
     """Trajectory id → the truth column, refused where it is missing or null."""
     if column not in manifest.columns:
@@ -76,22 +74,11 @@ def truth_values(manifest: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(values.to_numpy(float), index=manifest["trajectory_id"].astype(str))
 
 
-def people_truth(manifest: pd.DataFrame, values: pd.Series) -> GroundTruth:
-    """What the simulated people compare: the truth rescaled to [0, 1] within each task."""
-    score: dict[str, float] = {}
-    for _, frame in manifest.groupby("task"):
-        ids = frame["trajectory_id"].astype(str).tolist()
-        score.update(normalised_scores(ids, values.loc[ids].tolist()))
-    return GroundTruth(score=score)
-
-
 def run_label_loop(
     pool: Pool,
     config: LoopConfig,
     *,
     work_dir: Path,
-    select_active: Callable[..., PairBatch] | None = None,
-    extra_labels: Extra | None = None,
     progress: ProgressCallback = no_progress,
 ) -> LoopResult:
     """Run one strategy to its human-label budget; one row per round.
@@ -100,10 +87,6 @@ def run_label_loop(
         pool: The pool (its manifest must hold `config.truth`).
         config: Strategy, budget, rounds and training settings.
         work_dir: A new or empty folder for the run's store and QA outputs.
-        select_active: Draws an active batch (`strategy.active`): called with the candidate
-            manifest, the current model, the pair count, annotator ids, batch id, used pairs
-            and seed.
-        extra_labels: AI labels and pseudo-labels to train on besides the people's.
         progress: Called as (human labels spent, budget).
 
     Raises:
@@ -112,21 +95,16 @@ def run_label_loop(
     """
     if work_dir.exists() and any(work_dir.iterdir()):
         raise InputError(work_dir, "work_dir", "not empty: give each run a new folder")
-    if config.strategy.active and select_active is None:
-        raise InputError("LoopConfig", "strategy", f"{config.strategy.value} needs select_active")
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = pool.manifest
     values = truth_values(manifest, config.truth)
     held = split_held_out(
         manifest, values, fraction=config.held_out, n_pairs=config.test_pairs, seed=config.seed
     )
-    candidates = manifest[manifest["trajectory_id"].isin(held.train_ids)].reset_index(drop=True)
+    candidates = pool.subset(held.train_ids)
     store = open_store(f"sqlite:///{work_dir / 'store.db'}")
     try:
-        return _rounds(
-            store, pool, config, held, candidates, values, work_dir,
-            select_active, extra_labels, progress,
-        )  # fmt: skip
+        return _rounds(store, pool, config, held, candidates, values, work_dir, progress)
     finally:
         store.dispose()
 
@@ -136,20 +114,19 @@ def _rounds(
     pool: Pool,
     config: LoopConfig,
     held: HeldOut,
-    candidates: pd.DataFrame,
+    candidates: Pool,
     values: pd.Series,
     work_dir: Path,
-    select_active: Callable[..., PairBatch] | None,
-    extra_labels: Extra | None,
     progress: ProgressCallback,
 ) -> LoopResult:
     manifest = pool.manifest
     sync_trajectories(store, manifest)
     ids = config.annotator_ids
     people = simulated_labelers(
-        cast_roster(parse_roster(config.roster), ids), people_truth(manifest, values)
+        cast_roster(parse_roster(config.roster), ids), truth_from_frame(manifest, config.truth)
     )
     used: set[frozenset[str]] = set()
+    cache = ScoreCache("memory")  # one model's scores, emptied when the model changes
     model: RewardModel | None = None
     rows: list[dict[str, object]] = []
     spent = 0
@@ -162,20 +139,22 @@ def _rounds(
         n_pairs = pairs_config.batch_size
         batch_id = f"round-{round_no:02d}"
         exclude = [_ordered(p) for p in used]
-        if config.strategy.active and round_no > 0 and model is not None:
-            assert select_active is not None
+        if config.strategy.active and model is not None:
             batch = select_active(
-                candidates, model, n_pairs=n_pairs, annotator_ids=ids, batch_id=batch_id,
-                exclude=exclude, seed=pairs_config.seed, pairs_config=pairs_config,
+                candidates, model, annotator_ids=ids, pairs_config=pairs_config,
+                config=ActiveConfig(batch_size=n_pairs), labelled=exclude, cache=cache,
+                batch_id=batch_id,
             )  # fmt: skip
         elif config.strategy is Strategy.RANDOM:
             batch = select_uniform_pairs(
-                candidates, pairs_config, annotator_ids=ids, batch_id=batch_id, exclude=exclude
-            )
+                candidates.manifest, pairs_config, annotator_ids=ids, batch_id=batch_id,
+                exclude=exclude,
+            )  # fmt: skip
         else:
             batch = select_pairs(
-                candidates, pairs_config, annotator_ids=ids, batch_id=batch_id, exclude=exclude
-            )
+                candidates.manifest, pairs_config, annotator_ids=ids, batch_id=batch_id,
+                exclude=exclude,
+            )  # fmt: skip
         create_batch(store, batch)
         label_batch(store, batch.batch_id, people, seed=config.seed * 1000 + round_no)
         used.update(frozenset((p.trajectory_a_id, p.trajectory_b_id)) for p in batch.pairs)
@@ -185,11 +164,12 @@ def _rounds(
             annotations, pairs_frame(store), QAConfig(source="simulated"),
             out_dir=work_dir / "qa",
         )  # fmt: skip
-        extra = extra_labels(round_no, model, used) if extra_labels else _no_rows()
+        extra = _pseudo(candidates, model, used, config, round_no)
         train = pd.concat([qa.preferences, extra], ignore_index=True) if len(extra) else (
             qa.preferences
         )
         model = _train(train, pool, config, multi_task=manifest["task"].nunique() > 1)
+        cache = ScoreCache("memory")
         accuracy, rho = held_out_scores(model, pool, held, manifest, values)
         sources = extra["label_source"].astype(str) if "label_source" in extra else pd.Series()
         rows.append({
@@ -232,8 +212,22 @@ def _ordered(pair: frozenset[str]) -> tuple[str, str]:
     return a, b
 
 
-def _no_rows() -> pd.DataFrame:
-    return pd.DataFrame()
+def _pseudo(
+    candidates: Pool,
+    model: RewardModel | None,
+    used: set[frozenset[str]],
+    config: LoopConfig,
+    round_no: int,
+) -> pd.DataFrame:
+    """Pseudo-labels from the previous round's model (none without a model or the strategy)."""
+    if not config.strategy.pseudo or model is None:
+        return pd.DataFrame()
+    pseudo = PseudoConfig(
+        max_pairs=config.pseudo_per_round, weight_scale=config.pseudo_weight,
+        threshold=config.pseudo_threshold, seed=config.seed * 1000 + round_no,
+    )  # fmt: skip
+    labelled = [_ordered(p) for p in used]
+    return pseudo_label(candidates, model, config=pseudo, labelled=labelled).labels
 
 
 def _train(prefs: pd.DataFrame, pool: Pool, config: LoopConfig, *, multi_task: bool) -> RewardModel:

@@ -71,6 +71,10 @@ class LoopConfig:
     pseudo_per_round: int = 200
     """Pseudo-labels added per round at most (active+ai+pseudo)."""
     pseudo_weight: float = 0.5
+    pseudo_threshold: float = 0.7
+    """Ensemble confidence a pseudo-label needs. Below SURF's 0.9: a model trained on
+    noisy people (B-Pref teachers, label-flip loss) is calibrated to their agreement, so
+    even its top-versus-bottom pairs stay near 0.75 (measured on the synthetic pool)."""
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -143,6 +143,20 @@ class Pool:
         """The scoring config this pool was built with."""
         return self._config
 
+    def subset(self, trajectory_ids: Iterable[str]) -> Pool:
+        """A read-only view of this folder holding only `trajectory_ids` (manifest order kept).
+
+        Raises:
+            InputError: An id is not in the pool.
+        """
+        wanted = set(trajectory_ids)
+        unknown = sorted(wanted - self._row.keys())
+        if unknown:
+            message = f"not in the pool: {unknown[:3]}"
+            raise InputError(self.root / MANIFEST, "trajectory_id", message)
+        keep = self.manifest["trajectory_id"].isin(wanted).to_numpy()
+        return Pool(self.root, self.manifest[keep].reset_index(drop=True), self.info, self._config)
+
     @property
     def primary_camera(self) -> str | None:
         """Camera used for review clips (pool.json `primary_camera`, else the first one)."""
