@@ -79,3 +79,25 @@ def test_bad_weights_or_options_exit_2_naming_them(
 def test_help_names_the_labelers_and_has_an_example() -> None:
     result = CliRunner().invoke(app, ["label", "--help"])
     assert result.exit_code == 0 and "Example" in result.output and "vlm" in result.output
+
+
+def test_the_rubric_labeler_answers_from_the_observable_metrics(
+    setup: tuple[str, Pool, Path],
+) -> None:
+    url, pool, _ = setup
+    code, out = _run("b1", "--db", url, "--pool", pool.root, "--labeler", "rubric")
+    assert code == 0, out
+    store = open_store(url, existing=True)
+    frame = annotations_frame(store, "b1")
+    store.dispose()
+    assert len(frame) > 0 and frame.interface_version.str.startswith("ai:rubric/").all()
+    assert f"batch b1: {len(frame)} new rubric annotations" in out
+
+
+def test_the_transfer_labeler_needs_a_model(setup: tuple[str, Pool, Path]) -> None:
+    url, pool, _ = setup
+    code, out = _run("b1", "--db", url, "--pool", pool.root, "--labeler", "transfer")
+    assert code == 2 and "--model" in out
+    code, out = _run(*("b1", "--db", url, "--pool", pool.root), "--labeler", "transfer",
+                     "--model", pool.root / "no-model")  # fmt: skip
+    assert code == 2 and "no-model" in out

@@ -30,10 +30,12 @@ class LabelRequest:
     arch: str | None
     adapter: Path | None
     save_adapter: Path | None
+    model: Path | None
     camera: str | None
     steps: int
     human_labels: bool
-    abstain_margin: float
+    abstain_margin: float | None
+    """None: each labeler's own default."""
     device: str
 
 
@@ -59,8 +61,9 @@ def build_vlm(request: LabelRequest) -> Built:
     if request.weights is None or request.arch is None:
         option = "--weights" if request.weights is None else "--arch"
         raise InputError(option, option[2:], "the vlm labeler needs --weights FILE and --arch ARCH")
+    margin = VLMConfig.abstain_margin if request.abstain_margin is None else request.abstain_margin
     config = VLMConfig(
-        camera=request.camera, abstain_margin=request.abstain_margin, device=request.device,
+        camera=request.camera, abstain_margin=margin, device=request.device,
         adapter=AdapterConfig(steps=request.steps),
     )  # fmt: skip
     clip = load_clip(request.arch, request.weights)
@@ -84,9 +87,51 @@ def build_vlm(request: LabelRequest) -> Built:
     return Built(labelers, note)
 
 
-LABELERS: dict[str, Callable[[LabelRequest], Built]] = {"vlm": build_vlm}
-"""AI labelers by `--labeler` name. The rubric and transfer labelers
-(`teachers/rubric_labeler.py`, `teachers/transfer_labeler.py`) join here once committed."""
+def build_rubric(request: LabelRequest) -> Built:
+    """The rubric labeler (seed 000's rubric on observable metrics, the pool's weights)."""
+    import robopref.pool as rp
+    from robopref.teachers.rubric_labeler import RubricLabeler, RubricLabelerConfig
+
+    opened = rp.open(request.pool)
+    config = RubricLabelerConfig(rubric=opened.config)
+    labelers: list[Labeler] = [
+        RubricLabeler(opened.manifest, annotator_id=a, config=config) for a in request.annotator_ids
+    ]
+    return Built(labelers, "rubric on the manifest's observable metrics")
+
+
+def build_transfer(request: LabelRequest) -> Built:
+    """The transfer labeler: a reward model trained elsewhere (`--model DIR`) judges the pairs.
+
+    Raises:
+        InputError: No `--model`, or a checkpoint `robopref.reward.load` refuses.
+    """
+    import robopref.pool as rp
+    from robopref.reward import load
+    from robopref.reward.checkpoint_format import WEIGHTS_FILE
+    from robopref.teachers.transfer_labeler import TransferLabeler, TransferLabelerConfig
+    from robopref.vision.weights import file_digest
+
+    if request.model is None:
+        raise InputError("--model", "model", "the transfer labeler needs --model DIR")
+    model = load(request.model)
+    digest = file_digest(request.model / WEIGHTS_FILE).removeprefix("sha256:")
+    margin = request.abstain_margin
+    config = TransferLabelerConfig() if margin is None else TransferLabelerConfig(dead_zone=margin)
+    opened = rp.open(request.pool)
+    labelers: list[Labeler] = [
+        TransferLabeler(model, opened, annotator_id=a, weights_digest=digest, config=config)
+        for a in request.annotator_ids
+    ]
+    return Built(labelers, f"reward model {request.model}")
+
+
+LABELERS: dict[str, Callable[[LabelRequest], Built]] = {
+    "vlm": build_vlm,
+    "rubric": build_rubric,
+    "transfer": build_transfer,
+}
+"""AI labelers by `--labeler` name."""
 
 
 def label(
@@ -110,6 +155,9 @@ def label(
     save_adapter: Annotated[
         Path | None, typer.Option("--save-adapter", help="vlm: write the adapter to this folder.")
     ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="transfer: reward-model checkpoint folder (robopref train).")
+    ] = None,
     camera: Annotated[
         str | None, typer.Option(help="vlm: camera judged [the primary one].")
     ] = None,
@@ -124,8 +172,13 @@ def label(
         ),
     ] = True,
     abstain_margin: Annotated[
-        float, typer.Option(min=0.0, max=0.5, help="Abstain when |P(A≻B) − 0.5| is below this.")
-    ] = VLMConfig.abstain_margin,
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=0.5,
+            help="vlm, transfer: abstain when |P(A≻B) − 0.5| is below this [0.02, 0.05].",
+        ),
+    ] = None,
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
     seed: Annotated[int, typer.Option(help="Seed (part of each idempotency key).")] = 0,
 ) -> None:
@@ -134,6 +187,11 @@ def label(
     Answers go through the same submission path as people's, with `interface_version`
     `ai:<labeler>/<version>@<digest>`, so QA never counts them as human and a rerun adds
     nothing; abstentions mark the assignment skipped.
+
+    vlm: frozen open_clip (`--weights`, `--arch`) with PrefVLM's adapters, trained here on
+    the pool's frames and actions (and the store's human labels) unless `--adapter` is given;
+    rubric: the rubric on the manifest's observable metrics; transfer: a reward model trained
+    on other tasks or data (`--model`).
 
     Example: robopref label b-0001 --db sqlite:///robopref.db --pool pools/mw --labeler vlm
     --weights open_clip_vit_b32.safetensors --arch ViT-B-32
@@ -148,7 +206,7 @@ def label(
         ids = annotators or batch_annotator_ids(store, batch)
         request = LabelRequest(
             store=store, pool=pool, annotator_ids=ids, weights=weights, arch=arch,
-            adapter=adapter, save_adapter=save_adapter, camera=camera, steps=steps,
+            adapter=adapter, save_adapter=save_adapter, model=model, camera=camera, steps=steps,
             human_labels=human, abstain_margin=abstain_margin, device=device,
         )  # fmt: skip
         built = LABELERS[labeler](request)

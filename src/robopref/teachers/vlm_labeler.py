@@ -26,7 +26,13 @@ from robopref.errors import InputError
 from robopref.pool.pool import Pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.scoring import Identified, bradley_terry, prefer_from_scores
-from robopref.teachers.labeler import Answer, PairView, Provenance, is_ai_label
+from robopref.teachers.labeler import (
+    Answer,
+    PairView,
+    Provenance,
+    confidence_from_p,
+    is_ai_label,
+)
 from robopref.teachers.vlm_adapter import (
     AdapterData,
     AdapterOrigin,
@@ -228,9 +234,8 @@ class VLMLabeler:
             choice = Choice.EQUAL
         else:
             choice = Choice.A if p > 0.5 else Choice.B
-        confidence = round(1 + 4 * min(1.0, margin / 0.5))
         elapsed_ms = max(1, math.ceil(1000 * (time.perf_counter() - started)))
-        return Answer(choice, confidence, elapsed_ms, p_a=p)
+        return Answer(choice, confidence_from_p(p), elapsed_ms, p_a=p)
 
 
 @dataclass(frozen=True, kw_only=True)
