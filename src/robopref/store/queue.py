@@ -8,10 +8,9 @@ read transaction from the annotator's assignment counts and the entries wanted o
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, bindparam, false, select, update
+from sqlalchemy import BindParameter, bindparam, false, select
 from sqlalchemy.orm import aliased
 
 from robopref.errors import InputError
@@ -22,12 +21,12 @@ from robopref.store.models import (
     BatchStatus,
     Pair,
     TrajectoryRow,
-    utcnow,
 )
 from robopref.store.prepared import Prepared, RawConnection
 from robopref.store.queries import as_utc
 from robopref.store.records import QueueItem
 from robopref.store.session import Store
+from robopref.store.shown import record_shown
 from robopref.store.text import check_ids, shown
 from robopref.types import BatchKind
 
@@ -140,14 +139,6 @@ def batch_counts(connection: RawConnection, annotator_id: str,
             for r in rows]
 
 
-_SHOWN = Prepared(
-    update(Assignment)
-    .where(Assignment.pair_id == bindparam("pair"),
-           Assignment.annotator_id == bindparam("annotator"), Assignment.shown_at.is_(None))
-    .values(shown_at=bindparam("now"))
-)
-
-
 def _queue(store: Store, annotator_id: str, kinds: list[str] | None, *, batch_id: str | None,
            offset: int, limit: int) -> list[QueueItem]:
     """`limit` items of the annotator's queue from position `offset`, in one read transaction."""
@@ -156,21 +147,6 @@ def _queue(store: Store, annotator_id: str, kinds: list[str] | None, *, batch_id
         if batch_id is not None:
             counts = [c for c in counts if c.batch_id == batch_id]
         return read_queue(connection, annotator_id, counts, offset=offset, limit=limit)
-
-
-def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
-    """`item` with its first showing recorded (unchanged when it was shown before).
-
-    The read that found the item is over; the write is one `UPDATE … WHERE shown_at IS
-    NULL`, so of two concurrent first showings the first writer's time stays, and the
-    write lock is held for one statement only.
-    """
-    if item.shown_at is not None:
-        return item
-    now = utcnow()
-    with store.raw_write() as connection:
-        _SHOWN.rowcount(connection, {"pair": item.pair_id, "annotator": annotator_id, "now": now})
-    return replace(item, shown_at=now)
 
 
 def next_assignment(

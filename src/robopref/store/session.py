@@ -18,6 +18,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from robopref.errors import InputError
 from robopref.store.defaults import DEFAULT_URL
+from robopref.store.pending import PendingShown
 from robopref.store.prepared import RawConnection
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ class Store:
     """SQLite: this process's writers queue here, one at a time, before taking a pooled
     connection, instead of each holding one while SQLite's busy handler sleeps and retries
     (writers in other processes still meet the busy timeout)."""
+    pending_shown: PendingShown = field(default_factory=PendingShown, repr=False,
+                                        compare=False)
+    """First showings waiting for the next commit (`store.shown.defer_shown`)."""
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,10 +17,13 @@ from robopref.store.models import (
     Pair,
     utcnow,
 )
+from robopref.store.pending import Showings
 from robopref.store.prepared import Prepared, RawConnection
 from robopref.store.records import Submission, SubmitResult
 from robopref.store.session import Store
+from robopref.store.shown import put_back_shown, write_shown
 from robopref.store.text import check_ids, shown
+from robopref.types import Choice
 
 logger = logging.getLogger(__name__)
 
@@ -59,46 +62,56 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     """
     choice = submission.validate()
     annotation_id = stored_id(submission.annotator_id, submission.idempotency_key)
+    showings: Showings = {}
     try:
         with store.raw_write() as connection:
-            if _STORED.first(connection, {"annotation_id": annotation_id}) is not None:
-                return SubmitResult(annotation_id, created=False)
-            target = _ASSIGNED.first(connection, {"pair_id": submission.pair_id,
-                                                  "annotator_id": submission.annotator_id})
-            where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
-            if target is None:
-                raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
-                                       f"{submission.annotator_id!r}")
-            if submission.left_trajectory_id not in (target.trajectory_a_id,
-                                                     target.trajectory_b_id):
-                raise InputError(where, "left_trajectory_id",
-                                 f"{submission.left_trajectory_id!r} is not in this pair")
-            now = utcnow()
-            # a concurrent twin with the same key fails on this insert's primary key
-            _INSERT.rowcount(connection, {
-                "annotation_id": annotation_id, "pair_id": submission.pair_id,
-                "trajectory_a_id": target.trajectory_a_id,
-                "trajectory_b_id": target.trajectory_b_id,
-                "annotator_id": submission.annotator_id, "preference": choice.value,
-                "confidence": submission.confidence,
-                "response_time_ms": submission.response_time_ms,
-                "free_text_reason": submission.free_text_reason,
-                "left_trajectory_id": submission.left_trajectory_id,
-                "rubric_answers": None if submission.rubric_answers is None
-                else dict(submission.rubric_answers),
-                "interface_version": submission.interface_version,
-                "idempotency_key": submission.idempotency_key,
-                "shown_at": submission.shown_at or target.shown_at, "created_at": now,
-            })
-            _complete(connection, submission.pair_id, submission.annotator_id, where, now)
-            if not target.skipped:  # a skipped pair was counted done when it was skipped
-                count_done(connection, submission.annotator_id, target.batch_id)
-    except IntegrityError:
+            # the annotator's deferred showings (this pair's first): in this commit
+            showings = write_shown(connection, store, submission.annotator_id)
+            created = _store(connection, submission, choice, annotation_id)
+    except BaseException as exc:
+        put_back_shown(store, showings)  # rolled back: they wait for the next commit
+        if not isinstance(exc, IntegrityError):
+            raise
         original = _existing(store, annotation_id)
         if original is None:
             raise
         return SubmitResult(original, created=False)
-    return SubmitResult(annotation_id, created=True)
+    return SubmitResult(annotation_id, created=created)
+
+
+def _store(connection: RawConnection, submission: Submission, choice: Choice,
+           annotation_id: str) -> bool:
+    """The answer's writes inside the submit's transaction; False for a retried key."""
+    if _STORED.first(connection, {"annotation_id": annotation_id}) is not None:
+        return False
+    target = _ASSIGNED.first(connection, {"pair_id": submission.pair_id,
+                                          "annotator_id": submission.annotator_id})
+    where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
+    if target is None:
+        raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
+                               f"{submission.annotator_id!r}")
+    if submission.left_trajectory_id not in (target.trajectory_a_id, target.trajectory_b_id):
+        raise InputError(where, "left_trajectory_id",
+                         f"{submission.left_trajectory_id!r} is not in this pair")
+    now = utcnow()
+    # a concurrent twin with the same key fails on this insert's primary key
+    _INSERT.rowcount(connection, {
+        "annotation_id": annotation_id, "pair_id": submission.pair_id,
+        "trajectory_a_id": target.trajectory_a_id, "trajectory_b_id": target.trajectory_b_id,
+        "annotator_id": submission.annotator_id, "preference": choice.value,
+        "confidence": submission.confidence, "response_time_ms": submission.response_time_ms,
+        "free_text_reason": submission.free_text_reason,
+        "left_trajectory_id": submission.left_trajectory_id,
+        "rubric_answers": None if submission.rubric_answers is None
+        else dict(submission.rubric_answers),
+        "interface_version": submission.interface_version,
+        "idempotency_key": submission.idempotency_key,
+        "shown_at": submission.shown_at or target.shown_at, "created_at": now,
+    })
+    _complete(connection, submission.pair_id, submission.annotator_id, where, now)
+    if not target.skipped:  # a skipped pair was counted done when it was skipped
+        count_done(connection, submission.annotator_id, target.batch_id)
+    return True
 
 
 _STORED = Prepared(select(Annotation.annotation_id).where(

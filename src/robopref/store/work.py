@@ -14,11 +14,11 @@ from robopref.store.queue import (
     batch_kinds,
     check_upcoming,
     read_queue,
-    record_shown,
 )
 from robopref.store.ranking_queue import open_sets_count_query
 from robopref.store.records import Progress, QueueItem
 from robopref.store.session import Store
+from robopref.store.shown import record_shown
 from robopref.store.text import check_ids, shown
 from robopref.types import BatchKind
 

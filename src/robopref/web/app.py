@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from robopref.errors import InputError
 from robopref.quality import QAConfig
 from robopref.store import AlreadyAnnotatedError, NotAssignedError, open_store
+from robopref.store.shown import defer_shown, flush_shown
 from robopref.web.clip_access import ClipAccess
 from robopref.web.clip_index import ClipIndex
 from robopref.web.hot_routes import HotRoutes
@@ -28,6 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.db_url, upgrade=settings.upgrade)
+        defer_shown(store)  # a pair's first showing is written with the next submit's commit
         app.state.store = store
         app.state.clip_index = ClipIndex(store, settings.pool)
         app.state.clip_access = ClipAccess(store)
@@ -38,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            flush_shown(store)
             store.dispose()
 
     app = FastAPI(title="robopref annotation server", lifespan=lifespan)
