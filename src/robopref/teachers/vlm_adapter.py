@@ -8,7 +8,8 @@ adapters on its image and text embeddings: a residual MLP each (CLIP-Adapter's f
   L2-normalised embeddings of consecutive frames (e_t, e_{t+1}), mean squared error on
   actions standardised per dimension; it needs frames and actions only;
 - preference (optional): Bradley–Terry cross-entropy of σ(s · (R_A − R_B)) against human
-  labels, R = Σ_t cos(adapted e_t, adapted text embedding), s a learnt scale (CLIP's logit
+  labels, R = Σ_t cos(adapted e_t, adapted text embedding) with the last frame held to the
+  horizon (`segment_return`), s a learnt scale (CLIP's logit
   scale). Without labels s stays 1 / (τ · spread of R over the trajectories): cosines of one
   camera's frames differ by little, so a fixed scale would leave every P(A ≻ B) near 0.5.
 
@@ -56,6 +57,7 @@ __all__ = [
     "load_adapter",
     "returns",
     "save_adapter",
+    "segment_return",
 ]
 
 ADAPTER_FORMAT = 1
@@ -94,16 +96,25 @@ class AdapterData:
         actions: (T_i, A) float32 actions (a_t taken between frames t and t + 1).
         texts: (F,) float32 embedding of each trajectory's instruction.
         preferences: Human-labelled pairs over these trajectories (may be empty).
+        holds: Steps each trajectory's last frame is held to reach its horizon (`segment_return`);
+            empty for none.
     """
 
     frames: Sequence[torch.Tensor]
     actions: Sequence[torch.Tensor]
     texts: Sequence[torch.Tensor]
     preferences: Sequence[PreferenceTarget] = field(default_factory=tuple)
+    holds: Sequence[int] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if not len(self.frames) == len(self.actions) == len(self.texts):
             raise ValueError("frames, actions and texts must have one entry per trajectory")
+        if self.holds and len(self.holds) != len(self.frames):
+            raise ValueError("holds must have one entry per trajectory (or none)")
+
+    def hold(self, i: int) -> int:
+        """Steps trajectory i's last frame is held (0 without `holds`)."""
+        return int(self.holds[i]) if self.holds else 0
         for i, (f, a) in enumerate(zip(self.frames, self.actions, strict=True)):
             if f.ndim != 2 or a.ndim != 2 or len(f) != len(a):
                 raise ValueError(
@@ -248,11 +259,24 @@ def _inverse_loss(
     return F.mse_loss(adapter.predict_action(t.e_t, t.e_next), t.action)
 
 
+def segment_return(rewards: torch.Tensor, hold: int) -> torch.Tensor:
+    """R = Σ_t r_t + r_{T−1} · hold: the last frame held to the horizon.
+
+    Episodes end soon after success, so a plain sum would favour slow trajectories; the hold
+    is the one `robopref.pool.true_return` applies to the simulator's reward.
+
+    >>> round(float(segment_return(torch.tensor([0.1, 0.2, 0.5]), 2)), 4)
+    1.8
+    """
+    return rewards.sum() + rewards[-1] * hold if len(rewards) else rewards.sum()
+
+
 def returns(adapter: VLMAdapter, data: AdapterData) -> torch.Tensor:
-    """(N,) R = Σ_t cos(adapted e_t, adapted instruction) of each trajectory."""
+    """(N,) R of each trajectory (`segment_return` of its per-frame cosines)."""
     with torch.no_grad():
         rewards = [
-            adapter.frame_rewards(f, t).sum() for f, t in zip(data.frames, data.texts, strict=True)
+            segment_return(adapter.frame_rewards(data.frames[i], data.texts[i]), data.hold(i))
+            for i in range(len(data.frames))
         ]
     return torch.stack(rewards) if rewards else torch.zeros(0)
 
@@ -271,8 +295,11 @@ def _preference_loss(
 ) -> torch.Tensor:
     """Bradley–Terry cross-entropy of the adapted segment returns (PrefVLM's preference loss)."""
     used = sorted({i for t in targets for i in (t.a, t.b)})
-    returns = {i: adapter.frame_rewards(data.frames[i], data.texts[i]).sum() for i in used}
-    diff = torch.stack([returns[t.a] - returns[t.b] for t in targets])
+    r = {
+        i: segment_return(adapter.frame_rewards(data.frames[i], data.texts[i]), data.hold(i))
+        for i in used
+    }
+    diff = torch.stack([r[t.a] - r[t.b] for t in targets])
     target = torch.tensor([t.p_a for t in targets], dtype=diff.dtype)
     return F.binary_cross_entropy_with_logits(diff * adapter.log_scale.exp(), target)
 

@@ -43,6 +43,7 @@ from robopref.teachers.vlm_adapter import (
     calibrate_scale,
     fit_adapter,
     load_adapter,
+    segment_return,
 )
 from robopref.teachers.vlm_config import VLMConfig
 from robopref.types import Choice
@@ -143,11 +144,14 @@ def human_labels(annotations: pd.DataFrame) -> list[HumanLabel]:
 class VLMScorer:
     """Trajectory scores R = Σ_t cos(G_I(e_t), G_L(instruction)); a `Scorer`.
 
+    The last frame is held to the horizon (`segment_return`), as `true_return` does.
+
     Args:
         adapter: The adapters (eval mode).
         frames: Trajectory id → (T, F) float32 frozen image embeddings.
         tasks: Trajectory id → its instruction.
         embed_text: Instruction → (F,) frozen text embedding.
+        holds: Trajectory id → steps its last frame is held to reach the horizon (none: 0).
     """
 
     def __init__(
@@ -156,8 +160,10 @@ class VLMScorer:
         frames: Mapping[str, torch.Tensor],
         tasks: Mapping[str, str],
         embed_text: Callable[[str], torch.Tensor],
+        holds: Mapping[str, int] | None = None,
     ) -> None:
         self.adapter, self.frames, self.tasks = adapter.eval(), dict(frames), dict(tasks)
+        self.holds = dict(holds or {})
         self.temperature = 1.0 / adapter.scale
         self._embed_text = embed_text
         self._texts: dict[str, torch.Tensor] = {}
@@ -176,7 +182,8 @@ class VLMScorer:
         if key not in self._scores:
             with torch.no_grad():
                 rewards = self.adapter.frame_rewards(self.frames[trajectory_id], self.text(task))
-            self._scores[key] = float(rewards.sum())
+            hold = self.holds.get(trajectory_id, 0)
+            self._scores[key] = float(segment_return(rewards, hold))
         return self._scores[key]
 
     def score(self, trajectories: Sequence[Identified]) -> np.ndarray:
@@ -293,29 +300,30 @@ def prepare_vlm(
         InputError: An unknown camera, a clip that cannot be read, trajectories whose actions
             differ in width, or an adapter trained on other embeddings or unreadable.
     """
-    camera, report, frames, tasks = _embedded(pool, clip, config, progress)
-    ids = list(frames)
+    embedded = _embedded(pool, clip, config, progress)
+    ids = list(embedded.frames)
     origin = AdapterOrigin(
-        backbone=clip.image.spec.name, clip_digest=clip.image.weights_digest, camera=camera
-    )
+        backbone=clip.image.spec.name, clip_digest=clip.image.weights_digest,
+        camera=embedded.camera,
+    )  # fmt: skip
     fit: FitReport | None = None
     if adapter is not None:
         model = _loaded_adapter(adapter, origin, clip.image.feature_dim)
     else:
         model = VLMAdapter(clip.image.feature_dim, _action_dim(pool, ids), config.adapter)
-        data = _training_data(pool, ids, frames, tasks, clip, labels)
+        data = _training_data(pool, ids, embedded, clip, labels)
         if train:
             fit = fit_adapter(model, data)
         else:
             calibrate_scale(model, data)
-    scorer = VLMScorer(model, frames, tasks, clip.embed_text)
+    scorer = VLMScorer(model, embedded.frames, embedded.tasks, clip.embed_text, embedded.holds)
     digest = adapter_digest(model)
     combined = hashlib.sha256(f"{clip.digest}:{digest}".encode()).hexdigest()
     provenance = Provenance(
         labeler="vlm", version=VLM_VERSION, is_human=False, weights_digest=combined
     )
     return VLMBuild(
-        scorer=scorer, provenance=provenance, origin=origin, embed=report, fit=fit,
+        scorer=scorer, provenance=provenance, origin=origin, embed=embedded.report, fit=fit,
         adapter_digest=digest,
     )  # fmt: skip
 
@@ -326,6 +334,8 @@ class _Embedded(NamedTuple):
     frames: dict[str, torch.Tensor]
     """Trajectory id → (T, F) float32 image embeddings, every trajectory with the camera."""
     tasks: dict[str, str]
+    holds: dict[str, int]
+    """Trajectory id → steps from its last frame to its horizon."""
 
 
 def _embedded(
@@ -350,7 +360,27 @@ def _embedded(
         i: torch.from_numpy(f[:, 0].astype(np.float32)) for i, f in zip(ids, features, strict=True)
     }
     tasks = {str(r.trajectory_id): str(r.task) for r in rows.itertuples()}
-    return _Embedded(camera, report, frames, tasks)
+    return _Embedded(camera, report, frames, tasks, _holds(rows, frames))
+
+
+def _holds(rows: pd.DataFrame, frames: Mapping[str, torch.Tensor]) -> dict[str, int]:
+    """Steps from each trajectory's last frame to its horizon.
+
+    The horizon is `round(horizon_s · fps)`, as `true_return` takes it, else the longest
+    trajectory of its task (read from the manifest's observable columns only).
+    """
+    longest = rows.groupby("task")["n_steps"].transform("max")
+    out = {}
+    for (tid, fps), horizon_s, fallback in zip(
+        rows[["trajectory_id", "fps"]].itertuples(index=False, name=None),
+        rows["horizon_s"] if "horizon_s" in rows else [None] * len(rows),
+        longest,
+        strict=True,
+    ):
+        known = horizon_s is not None and math.isfinite(float(horizon_s))
+        horizon = round(float(horizon_s) * float(fps)) if known else int(fallback)
+        out[str(tid)] = max(0, horizon - len(frames[str(tid)]))
+    return out
 
 
 def _loaded_adapter(folder: Path, origin: AdapterOrigin, feature_dim: int) -> VLMAdapter:
@@ -376,12 +406,12 @@ def _action_dim(pool: Pool, ids: Sequence[str]) -> int:
 def _training_data(
     pool: Pool,
     ids: Sequence[str],
-    frames: Mapping[str, torch.Tensor],
-    tasks: Mapping[str, str],
+    embedded: _Embedded,
     clip: ClipEncoders,
     labels: Sequence[HumanLabel],
 ) -> AdapterData:
     """Frames, actions (trimmed to the frames) and instructions; labels as index pairs."""
+    frames, tasks = embedded.frames, embedded.tasks
     actions = _actions(pool, ids)
     widths = {a.shape[1] for a in actions.values()}
     if len(widths) > 1:
@@ -399,4 +429,5 @@ def _training_data(
         actions=[torch.from_numpy(actions[i][: lengths[i]]) for i in ids],
         texts=[texts[tasks[i]] for i in ids],
         preferences=targets,
+        holds=[embedded.holds[i] + len(frames[i]) - lengths[i] for i in ids],
     )
