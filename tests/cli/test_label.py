@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,3 +102,27 @@ def test_the_transfer_labeler_needs_a_model(setup: tuple[str, Pool, Path]) -> No
     code, out = _run(*("b1", "--db", url, "--pool", pool.root), "--labeler", "transfer",
                      "--model", pool.root / "no-model")  # fmt: skip
     assert code == 2 and "no-model" in out
+
+
+def test_the_transfer_labeler_answers_with_a_trained_model(
+    setup: tuple[str, Pool, Path], tmp_path: Path
+) -> None:
+    from tests.reward.conftest import state_config
+
+    from robopref.reward import train_reward_model
+    from robopref.testing import synthetic_preferences, write_preferences
+
+    url, pool, _ = setup
+    prefs = write_preferences(
+        synthetic_preferences(pool, n_pairs=60, seed=0), tmp_path / "preferences.parquet"
+    )
+    model = tmp_path / "model"
+    train_reward_model(prefs, pool, state_config(epochs=5, patience=5), out=model)
+    digest = hashlib.sha256((model / "model.safetensors").read_bytes()).hexdigest()
+    code, out = _run(*("b1", "--db", url, "--pool", pool.root), "--labeler", "transfer",
+                     "--model", model, "--abstain-margin", "0")  # fmt: skip
+    assert code == 0, out
+    store = open_store(url, existing=True)
+    frame = annotations_frame(store, "b1")
+    store.dispose()
+    assert len(frame) == 78 and set(frame.interface_version) == {f"ai:transfer/1@{digest[:12]}"}
