@@ -11,15 +11,17 @@ import torch
 
 from robopref.errors import InputError
 from robopref.teachers.vlm_adapter import (
-    META_FILE,
-    WEIGHTS_FILE,
     AdapterConfig,
     AdapterData,
     AdapterOrigin,
     PreferenceTarget,
     VLMAdapter,
-    adapter_digest,
     fit_adapter,
+)
+from robopref.teachers.vlm_adapter_file import (
+    META_FILE,
+    WEIGHTS_FILE,
+    adapter_digest,
     load_adapter,
     save_adapter,
 )

@@ -20,14 +20,10 @@ from robopref.errors import InputError
 from robopref.pool.pool import Pool, append_to_pool
 from robopref.store import Store, annotations_frame, assignments_frame
 from robopref.teachers import label_batch
-from robopref.teachers.vlm_adapter import AdapterConfig, save_adapter
-from robopref.teachers.vlm_labeler import (
-    HumanLabel,
-    VLMConfig,
-    human_labels,
-    load_clip,
-    prepare_vlm,
-)
+from robopref.teachers.vlm_adapter import AdapterConfig
+from robopref.teachers.vlm_adapter_file import save_adapter
+from robopref.teachers.vlm_build import prepare_vlm
+from robopref.teachers.vlm_labeler import HumanLabel, VLMConfig, human_labels, load_clip
 from robopref.testing import synthetic_trajectory
 from robopref.types import Choice
 

@@ -55,8 +55,9 @@ def build_vlm(request: LabelRequest) -> Built:
     """
     import robopref.pool as rp
     from robopref.store import annotations_frame
-    from robopref.teachers.vlm_adapter import save_adapter
-    from robopref.teachers.vlm_labeler import human_labels, load_clip, prepare_vlm
+    from robopref.teachers.vlm_adapter_file import save_adapter
+    from robopref.teachers.vlm_build import prepare_vlm
+    from robopref.teachers.vlm_labeler import human_labels, load_clip
 
     if request.weights is None or request.arch is None:
         option = "--weights" if request.weights is None else "--arch"
