@@ -77,3 +77,22 @@ def test_truth_pairs_follow_the_truth(pool) -> None:  # type: ignore[no-untyped-
     b = values.loc[held.pairs["trajectory_b_id"]].to_numpy()
     assert ((a > b) == (held.pairs["preference"] == 1.0)).all()
     assert isinstance(held.pairs, pd.DataFrame) and len(held.pairs) > 50
+
+
+def test_ai_round_trains_on_routed_labels_and_people_get_the_rest(pool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    config = LoopConfig(  # type: ignore[arg-type]
+        strategy=Strategy.ACTIVE_AI_PSEUDO, **{**SMALL, "budget": 195}, ai_per_round=60
+    )
+    rounds = run_label_loop(pool, config, work_dir=tmp_path / "run").rounds
+    assert len(rounds) >= 2 and rounds["ai_labels"].iloc[0] == 0
+    ai = rounds.iloc[1]
+    assert 0 < ai["ai_labels"] <= 60 and ai["train_pairs"] > ai["ai_labels"]
+    assert ai["ai_accuracy"] > 0.7  # the rubric on observable metrics, routed
+    assert rounds["human_labels"].iloc[-1] <= 195
+    from robopref.store import annotations_frame, open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'run' / 'store.db'}", existing=True)
+    try:  # AI labels never enter the store as people's answers
+        assert not annotations_frame(store)["interface_version"].str.startswith("ai:").any()
+    finally:
+        store.dispose()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from robopref.campaign.ai_round import ai_round
 from robopref.campaign.heldout import HeldOut, held_out_scores, split_held_out
 from robopref.campaign.loop_config import LoopConfig, Strategy
 from robopref.errors import InputError
@@ -39,13 +40,14 @@ from robopref.store import (
 )
 from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_labelers
 from robopref.teachers.pseudo import PseudoConfig, pseudo_label
+from robopref.teachers.rubric_labeler import RubricLabeler
 from robopref.teachers.truth import truth_from_frame
 
 logger = logging.getLogger(__name__)
 
 ROUND_COLUMNS = (
-    "round", "strategy", "seed", "human_labels", "pairs", "ai_labels", "pseudo_labels",
-    "train_pairs", "accuracy", "rho", "seconds",
+    "round", "strategy", "seed", "human_labels", "pairs", "ai_labels", "ai_accuracy",
+    "pseudo_labels", "train_pairs", "accuracy", "rho", "seconds",
 )  # fmt: skip
 """Columns of the per-round table (`rounds.csv`)."""
 
@@ -122,9 +124,11 @@ def _rounds(
     manifest = pool.manifest
     sync_trajectories(store, manifest)
     ids = config.annotator_ids
-    people = simulated_labelers(
-        cast_roster(parse_roster(config.roster), ids), truth_from_frame(manifest, config.truth)
-    )
+    truth = truth_from_frame(manifest, config.truth)
+    people = simulated_labelers(cast_roster(parse_roster(config.roster), ids), truth)
+    labeler = RubricLabeler(candidates.manifest)  # observable metrics only, never the truth
+    ai_kept = pd.DataFrame()
+    ai_accuracy: float | None = None
     used: set[frozenset[str]] = set()
     cache = ScoreCache("memory")  # one model's scores, emptied when the model changes
     model: RewardModel | None = None
@@ -139,7 +143,16 @@ def _rounds(
         n_pairs = pairs_config.batch_size
         batch_id = f"round-{round_no:02d}"
         exclude = [_ordered(p) for p in used]
-        if config.strategy.active and model is not None:
+        if config.strategy.ai and model is not None:
+            ai = ai_round(
+                candidates, model, labeler, config=config, pairs_config=pairs_config,
+                annotator_ids=ids, labelled=exclude, cache=cache, batch_id=batch_id,
+                truth=truth,
+            )  # fmt: skip
+            batch = ai.people
+            ai_kept = pd.concat([ai_kept, ai.kept], ignore_index=True)
+            ai_accuracy = ai.report.accuracy.get("trained")
+        elif config.strategy.active and model is not None:
             batch = select_active(
                 candidates, model, annotator_ids=ids, pairs_config=pairs_config,
                 config=ActiveConfig(batch_size=n_pairs), labelled=exclude, cache=cache,
@@ -158,25 +171,24 @@ def _rounds(
         create_batch(store, batch)
         label_batch(store, batch.batch_id, people, seed=config.seed * 1000 + round_no)
         used.update(frozenset((p.trajectory_a_id, p.trajectory_b_id)) for p in batch.pairs)
+        used.update(_pair_set(ai_kept))
         annotations = annotations_frame(store)
         spent = len(annotations)
         qa = run_qa(
             annotations, pairs_frame(store), QAConfig(source="simulated"),
             out_dir=work_dir / "qa",
         )  # fmt: skip
-        extra = _pseudo(candidates, model, used, config, round_no)
-        train = pd.concat([qa.preferences, extra], ignore_index=True) if len(extra) else (
-            qa.preferences
+        pseudo = _pseudo(candidates, model, used, config, round_no)
+        train = pd.concat(
+            [frame for frame in (qa.preferences, ai_kept, pseudo) if len(frame)], ignore_index=True
         )
         model = _train(train, pool, config, multi_task=manifest["task"].nunique() > 1)
         cache = ScoreCache("memory")
         accuracy, rho = held_out_scores(model, pool, held, manifest, values)
-        sources = extra["label_source"].astype(str) if "label_source" in extra else pd.Series()
         rows.append({
             "round": round_no, "strategy": config.strategy.value, "seed": config.seed,
-            "human_labels": spent, "pairs": len(used),
-            "ai_labels": int(sources.str.startswith("ai").sum()),
-            "pseudo_labels": int((sources == "pseudo").sum()), "train_pairs": len(train),
+            "human_labels": spent, "pairs": len(used), "ai_labels": len(ai_kept),
+            "ai_accuracy": ai_accuracy, "pseudo_labels": len(pseudo), "train_pairs": len(train),
             "accuracy": accuracy, "rho": rho, "seconds": time.perf_counter() - start,
         })  # fmt: skip
         logger.info("round %d: %d human labels, accuracy %.3f, rho %.3f",
@@ -205,6 +217,14 @@ def _pairs_within(answers: int, config: LoopConfig, *, seed: int) -> PairsConfig
         if n == 1 or n * per_pair + pairs.duplicate_count() <= answers:  # 1 pair: no duplicate
             return pairs
         n -= 1
+
+
+def _pair_set(frame: pd.DataFrame) -> set[frozenset[str]]:
+    if frame.empty:
+        return set()
+    pairs = zip(frame["trajectory_a_id"].astype(str), frame["trajectory_b_id"].astype(str),
+                strict=True)  # fmt: skip
+    return {frozenset(p) for p in pairs}
 
 
 def _ordered(pair: frozenset[str]) -> tuple[str, str]:

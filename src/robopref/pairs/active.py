@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from robopref.errors import InputError
 from robopref.pairs.assignment import assign_pairs
 from robopref.pairs.config import ActiveConfig, PairsConfig
 from robopref.pairs.records import PairBatch, PairSpec
@@ -89,16 +90,62 @@ def select_active(
         config.batch_size - n_gold, config,
     )  # fmt: skip
     chosen = [(int(candidates.ia[k]), int(candidates.ib[k])) for k in picks]
-    taken = excluded | {frozenset((arrays.ids[a], arrays.ids[b])) for a, b in chosen}
-    gold = draw_gold(arrays, pairs_config, need=n_gold, excluded=taken, path=path)
     batch_id = batch_id or _batch_id(arrays, pairs_config, config, chosen, excluded)
-    specs = _specs(arrays, chosen, gold, batch_id=batch_id, seed=pairs_config.seed)
-    pairs, assignments = assign_pairs(specs, annotator_ids=annotator_ids, config=pairs_config)
     logger.info(
-        "active batch %s: %d active + %d gold pairs from %d candidates (%d within %.2g σ)",
-        batch_id, len(chosen), len(gold), len(candidates.ia),
+        "active batch %s: %d active pairs from %d candidates (%d within %.2g σ)",
+        batch_id, len(chosen), len(candidates.ia),
         int((candidates.measures.gap_sigma[picks] <= config.gap_window).sum()), config.gap_window,
     )  # fmt: skip
+    return _with_gold(arrays, chosen, excluded, n_gold, annotator_ids, pairs_config, batch_id, path)
+
+
+def batch_of_pairs(
+    pool: Pool,
+    chosen: Sequence[tuple[str, str]],
+    *,
+    annotator_ids: Sequence[str],
+    batch_id: str,
+    pairs_config: PairsConfig | None = None,
+    config: ActiveConfig | None = None,
+    labelled: Collection[tuple[str, str]] = (),
+) -> PairBatch:
+    """An active batch of pairs chosen elsewhere (e.g. AI labels routed to people).
+
+    The gold share of `len(chosen)` and reversed duplicates are added as `select_active`
+    adds them, so QA works on it unchanged.
+
+    Raises:
+        InputError: A trajectory is not in the pool, or the pool has too few gold pairs.
+    """
+    pairs_config = pairs_config or PairsConfig()
+    config = config or ActiveConfig()
+    path = str(pool.root)
+    arrays = PoolArrays.from_manifest(pool.manifest, path)
+    row = {str(t): i for i, t in enumerate(arrays.ids)}
+    unknown = sorted({t for pair in chosen for t in pair} - row.keys())
+    if unknown:
+        raise InputError(path, "trajectory_id", f"not in the pool: {unknown[:3]}")
+    rows = [(row[a], row[b]) for a, b in chosen]
+    excluded = {frozenset(p) for p in labelled}
+    n_gold = round(len(rows) * config.gold_count(pairs_config) / config.batch_size)
+    return _with_gold(arrays, rows, excluded, n_gold, annotator_ids, pairs_config, batch_id, path)
+
+
+def _with_gold(
+    arrays: PoolArrays,
+    chosen: list[tuple[int, int]],
+    excluded: set[frozenset[str]],
+    n_gold: int,
+    annotator_ids: Sequence[str],
+    pairs_config: PairsConfig,
+    batch_id: str,
+    path: str,
+) -> PairBatch:
+    """`chosen` plus `n_gold` gold pairs, shuffled, assigned, with reversed duplicates."""
+    taken = excluded | {frozenset((arrays.ids[a], arrays.ids[b])) for a, b in chosen}
+    gold = draw_gold(arrays, pairs_config, need=n_gold, excluded=taken, path=path)
+    specs = _specs(arrays, chosen, gold, batch_id=batch_id, seed=pairs_config.seed)
+    pairs, assignments = assign_pairs(specs, annotator_ids=annotator_ids, config=pairs_config)
     return PairBatch(batch_id=batch_id, kind=BatchKind.ACTIVE, pairs=pairs, assignments=assignments)
 
 
