@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from robopref.campaign.config import CampaignConfig
+from robopref.campaign.loop_config import Strategy
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
 from robopref.errors import InputError
@@ -38,9 +39,20 @@ def simulate(
         TruthColumn | None,
         typer.Option(help=f"What the simulated annotators answer from [{_D.truth}]."),
     ] = None,
+    strategy: Annotated[
+        Strategy | None,
+        typer.Option(help="Run the label-efficiency loop with this strategy instead."),
+    ] = None,
+    budget: Annotated[int | None, typer.Option(help="Loop: human labels to spend [1000].")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML with fields.")] = None,
 ) -> None:
     """Run a simulated campaign: calibration, retest, production batch, QA, preferences.
+
+    With --strategy (random, stratified, active, active+ai, active+ai+pseudo) it runs the
+    label-efficiency loop instead: rounds of pair selection, simulated people (answering
+    from --truth, default true_return), QA, training and a held-out score, until --budget
+    human labels; --out gets rounds.csv, curve.csv and curve.png, and --config takes
+    LoopConfig fields.
 
     Annotators are certified on the first calibration set (kappa ≥ 0.65); failures are
     retested on the second. Certified ones annotate a production batch, QA flags bad
@@ -50,7 +62,18 @@ def simulate(
     (Meta-World pools record it) instead of the rubric's quality_score.
 
     Example: robopref campaign simulate demo-output/pool --db sqlite:///campaign.db --out qa
+
+    Example: robopref campaign simulate pool --strategy active --budget 600 --out loop-active
     """
+    if strategy is not None:
+        from robopref.cli.campaign_loop import run_loop_command
+
+        flags = {"strategy": strategy.value, "budget": budget, "seed": seed,
+                 "truth": None if truth is None else truth.value}  # fmt: skip
+        run_loop_command(pool, out, config_file=config, flags=flags)
+        return
+    if budget is not None:
+        raise InputError("command line", "--budget", "only with --strategy")
     import robopref.pool as rp
     from robopref.campaign import run_simulated_campaign
     from robopref.campaign.simulated import check_rosters
