@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -75,6 +76,10 @@ def run_one(job: tuple[str, str, str, int, dict[str, object], str]) -> pd.DataFr
     view = pool.subset(pool.manifest.loc[pool.manifest["env_id"] == task, "trajectory_id"])
     config = replace(LoopConfig(strategy=Strategy(strategy), seed=seed), **overrides)  # type: ignore[arg-type]
     work = Path(out) / "runs" / f"{task}-{strategy.replace('+', '_')}-s{seed}"
+    if (work / "rounds.csv").is_file():  # finished by an earlier (resumed) invocation
+        return pd.read_csv(work / "rounds.csv").assign(task=task)
+    if work.exists():  # this bench's own run, killed before it finished: start it again
+        shutil.rmtree(work)
     rounds = run_label_loop(view, config, work_dir=work).rounds
     return rounds.assign(task=task)
 
@@ -83,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/robopref-label-efficiency"))
     parser.add_argument("--out", type=Path, default=None, help="results folder (new)")
+    parser.add_argument("--resume", action="store_true", help="reuse the finished runs in --out")
     parser.add_argument("--tasks", default=",".join(TASKS))
     parser.add_argument("--strategies", default=",".join(s.value for s in Strategy))
     parser.add_argument("--seeds", type=int, default=3)
@@ -100,7 +106,7 @@ def main() -> None:
     if args.quick:
         tasks, seeds, args.budget, args.bootstrap, args.round_size = tasks[:1], 1, 300, 150, 75
     out = args.out or args.workdir / f"results-{time.strftime('%Y%m%d-%H%M%S')}"
-    out.mkdir(parents=True, exist_ok=False)
+    out.mkdir(parents=True, exist_ok=args.resume)
     pool = cached_pool(args.workdir, POOL)
     overrides = {
         "budget": args.budget, "bootstrap": args.bootstrap, "round_size": args.round_size,
