@@ -18,6 +18,7 @@ from robopref.web.clip_index import ClipIndex
 from robopref.web.hot_routes import HotRoutes
 from robopref.web.routes import admin, annotate, calibration, clips, pages, ranking, session
 from robopref.web.settings import Settings
+from robopref.web.store_threads import close_store_threads, open_store_threads
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -33,6 +34,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.store = store
         app.state.clip_index = ClipIndex(store, settings.pool)
         app.state.clip_access = ClipAccess(store)
+        open_store_threads(app.state)
         # What start-up built (modules, the app, the store) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise walk all of it and
         # pause every request for tens of milliseconds.
@@ -40,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            close_store_threads(app.state)
             flush_shown(store)
             store.dispose()
 

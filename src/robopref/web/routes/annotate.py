@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from robopref.campaign import NextWork, finish_if_calibration_done, next_work
 from robopref.quality import QAConfig
@@ -37,6 +36,7 @@ from robopref.web.schemas import (
     SubmitPublic,
 )
 from robopref.web.signing import SessionData
+from robopref.web.store_threads import in_store_thread
 
 router = APIRouter(prefix="/api", tags=["annotate"])
 
@@ -104,12 +104,12 @@ async def next_pair(request: Request, session: SessionDep) -> Response:
     """The caller's phase, progress and next pair (`assignment` null when there is none).
 
     Calibration sets until the caller is certified, production batches after. The store's
-    work runs in one trip to the thread pool.
+    work runs in one trip to the store threads (`web.store_threads`).
     """
     state = request.app.state
     pairs = pair_index(request)
-    work = await run_in_threadpool(next_work, state.store, session.annotator_id,
-                                   upcoming=PREFETCH_PAIRS)
+    work = await in_store_thread(state, next_work, state.store, session.annotator_id,
+                                 upcoming=PREFETCH_PAIRS)
     return json_reply(next_public(work, state.clip_index, pairs))
 
 
@@ -150,11 +150,11 @@ async def submit(request: Request, session: WriteSessionDep, body: SubmitBody) -
 
     The answer that finishes a calibration set scores it (`calibration_complete`). The
     ownership check (403 for a pair that is not the caller's) and the store's work run in
-    one trip to the thread pool.
+    one trip to the store threads (`web.store_threads`).
     """
     state = request.app.state
     answer = partial(_store_answer, state.store, pair_index(request), state.qa_config)
-    return json_reply(await run_in_threadpool(answer, session, body))
+    return json_reply(await in_store_thread(state, answer, session, body))
 
 
 def _store_answer(store: Store, pairs: PairIndex, qa: QAConfig, session: SessionData,
