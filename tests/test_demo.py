@@ -34,6 +34,8 @@ def test_demo_runs_end_to_end_at_toy_size(tmp_path: Path):
     prefs = pd.read_parquet(out / "qa" / "preferences.parquet")
     assert set(prefs["preference"]) <= {0.0, 0.5, 1.0} and prefs["pair_id"].is_unique
     assert (prefs["trajectory_a_id"] != prefs["trajectory_b_id"]).all()
+    assert prefs["pair_id"].str.startswith("active-1-").any()  # the one active round's pairs
+    assert "active_pairs: " in result.stdout
     assert (out / "model" / "model.safetensors").is_file()
     assert (out / "validation" / "report.json").is_file()
     assert (out / "validation" / "report.html").is_file()

@@ -37,7 +37,9 @@ OUTPUTS = (
     "release",
     "config.json",
 )
-STAGES = ("pool", "clips", "campaign", "reward model", "validation", "release")
+STAGES = (
+    "pool", "clips", "campaign", "reward model", "active round", "validation", "release",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +55,9 @@ class DemoConfig:
     """Simulated calibration, production batch and QA."""
     train: TrainConfig = field(default_factory=TrainConfig)
     """The reward model."""
+    active_pairs: int = 60
+    """Pairs of the one active round (where the first model is least sure); the model is
+    then retrained on both batches."""
     validate: ValidateConfig = field(default_factory=ValidateConfig)
     """The validation report."""
     release: ReleaseConfig = field(default_factory=ReleaseConfig)
@@ -80,6 +85,7 @@ class DemoConfig:
                 CampaignConfig(), pairs=PairsConfig(batch_size=40, calibration_size=8)
             ),
             train=replace(TrainConfig(), epochs=20, ensemble_size=2),
+            active_pairs=10,
         )
 
 
@@ -149,8 +155,10 @@ def run_demo(
     """
     _clear(out, config)
     from robopref.campaign import run_simulated_campaign
+    from robopref.campaign.active_round import run_active_round
     from robopref.pool import open as open_pool
     from robopref.pool.generate import generate_pool
+    from robopref.quality.kappa import CertificationStep
     from robopref.release import ReleaseInputs, build_release
     from robopref.render import render_pool
     from robopref.reward import train_reward_model
@@ -165,14 +173,22 @@ def run_demo(
     stages.done("clips")
     store = open_store(store_url)
     try:
-        manifest = open_pool(pool_dir).manifest
-        campaign = run_simulated_campaign(store, manifest, config.campaign, out_dir=out / "qa")
+        pool = open_pool(pool_dir)
+        campaign = run_simulated_campaign(store, pool.manifest, config.campaign, out_dir=out / "qa")
+        stages.done("campaign")
+        first = train_reward_model(campaign.qa.preference_files.parquet, pool_dir, config.train)
+        stages.done("reward model")
+        certified = campaign.certification["step"] == CertificationStep.CERTIFIED.value
+        active = run_active_round(
+            store, pool, first.model, config.campaign, batch_size=config.active_pairs,
+            annotator_ids=sorted(campaign.certification.loc[certified, "annotator_id"]),
+            out_dir=out / "qa",
+        )  # fmt: skip
     finally:
         store.dispose()
-    stages.done("campaign")
-    preferences = campaign.qa.preference_files.parquet
+    preferences = active.qa.preference_files.parquet  # both batches: QA replaced its folder
     trained = train_reward_model(preferences, pool_dir, config.train, out=out / "model")
-    stages.done("reward model")
+    stages.done("active round")
     report = run_validation(pool_dir, out / "validation", model=out / "model",
                             preferences=preferences, config=config.validate)  # fmt: skip
     stages.done("validation")
@@ -186,8 +202,10 @@ def run_demo(
     summary = {
         "trajectories": report.n_trajectories,
         "clips": len(clips.rendered) + len(clips.skipped),
-        "flagged_annotators": campaign.qa.report.summary["flagged"],
-        "preferences": len(campaign.qa.preferences),
+        "flagged_annotators": active.qa.report.summary["flagged"],
+        "preferences": len(active.qa.preferences),
+        "active_pairs": len(active.batch.pairs),
+        "first_model_test_accuracy": first.metrics.get("test_accuracy"),
         "test_accuracy": trained.metrics.get("test_accuracy"),
         "spearman_vs_quality": None if quality is None else quality.rho,
         "expert_vs_random_auc": (
