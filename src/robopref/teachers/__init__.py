@@ -1,7 +1,7 @@
-"""Teachers: simulated annotators, AI labelers, noise routing, and `label_batch`.
+"""Teachers: simulated annotators, AI labelers, noise routing, pseudo-labels, `label_batch`.
 
-Simulated annotators are B-Pref teachers with human-like traits; they and AI labelers (the
-rubric and transfer labelers) answer a batch's assignments through the same `Labeler`
+Simulated annotators are B-Pref teachers with human-like traits; they and the AI labelers
+(rubric, transfer, vision-language) answer a batch's assignments through the same `Labeler`
 protocol and `label_batch`. Noise routing keeps, flips or hands to people each AI label.
 """
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         is_ai_label,
     )
     from robopref.teachers.labeling import label_batch, pair_view
+    from robopref.teachers.pseudo import PseudoConfig, PseudoLabels, pseudo_label
     from robopref.teachers.roster import cast_roster, parse_roster
     from robopref.teachers.routing import (
         Route,
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
         truth_from_frame,
         truth_from_pool,
     )
+    from robopref.teachers.vlm_build import VLMBuild, prepare_vlm
+    from robopref.teachers.vlm_labeler import VLMLabeler, VLMScorer
 
 _WHERE = {
     **{
@@ -91,6 +94,7 @@ _WHERE = {
         )
     },
     **{n: ("labeling", n) for n in ("label_batch", "pair_view")},
+    **{n: ("pseudo", n) for n in ("PseudoConfig", "PseudoLabels", "pseudo_label")},
     **{n: ("roster", n) for n in ("cast_roster", "parse_roster")},
     **{
         n: ("routing", n)
@@ -126,6 +130,8 @@ _WHERE = {
         n: ("truth", n)
         for n in ("GroundTruth", "TruthColumn", "truth_from_frame", "truth_from_pool")
     },
+    **{n: ("vlm_build", n) for n in ("VLMBuild", "prepare_vlm")},
+    **{n: ("vlm_labeler", n) for n in ("VLMLabeler", "VLMScorer")},
 }
 
 __all__ = [
@@ -141,6 +147,8 @@ __all__ = [
     "Labeler",
     "PairView",
     "Provenance",
+    "PseudoConfig",
+    "PseudoLabels",
     "Route",
     "Routed",
     "RoutingConfig",
@@ -155,6 +163,9 @@ __all__ = [
     "TransferLabeler",
     "TransferLabelerConfig",
     "TruthColumn",
+    "VLMBuild",
+    "VLMLabeler",
+    "VLMScorer",
     "accuracy_by",
     "ai_label_table",
     "ai_preference_rows",
@@ -167,6 +178,8 @@ __all__ = [
     "model_predictions",
     "pair_view",
     "parse_roster",
+    "prepare_vlm",
+    "pseudo_label",
     "route_labels",
     "simulate_answer",
     "simulated_labelers",
