@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from robopref.campaign.heldout import split_held_out
-from robopref.campaign.loop import ROUND_COLUMNS, run_label_loop, truth_values
+from robopref.campaign.loop import AI_WEIGHTS, ROUND_COLUMNS, run_label_loop, truth_values
 from robopref.campaign.loop_config import LoopConfig, Strategy
 from robopref.errors import InputError
 from robopref.testing import tiny_pool
@@ -81,13 +81,15 @@ def test_truth_pairs_follow_the_truth(pool) -> None:  # type: ignore[no-untyped-
 
 def test_ai_round_trains_on_routed_labels_and_people_get_the_rest(pool, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     config = LoopConfig(  # type: ignore[arg-type]
-        strategy=Strategy.ACTIVE_AI_PSEUDO, **{**SMALL, "budget": 195}, ai_per_round=60
+        strategy=Strategy.ACTIVE_AI_PSEUDO, **{**SMALL, "budget": 195}, ai_per_round=60,
+        ai_weight=None,
     )
     rounds = run_label_loop(pool, config, work_dir=tmp_path / "run").rounds
     assert len(rounds) >= 2 and rounds["ai_labels"].iloc[0] == 0
     ai = rounds.iloc[1]
     assert 0 < ai["ai_labels"] <= 60 and ai["train_pairs"] > ai["ai_labels"]
     assert ai["ai_accuracy"] > 0.7  # the rubric on observable metrics, routed
+    assert ai["ai_weight"] in AI_WEIGHTS  # tuned on the people-only validation split
     assert rounds["human_labels"].iloc[-1] <= 195
     from robopref.store import annotations_frame, open_store
 

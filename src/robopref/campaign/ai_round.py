@@ -99,7 +99,7 @@ def ai_round(
         candidates, chosen, annotator_ids=annotator_ids, batch_id=batch_id,
         pairs_config=pairs_config, config=ActiveConfig(batch_size=n_people), labelled=labelled,
     )  # fmt: skip
-    kept = ai_preference_rows(routed.for_training, weight=config.ai_weight)
+    kept = ai_preference_rows(routed.for_training)  # the loop sets the source's weight
     return AIRound(people=people, kept=kept, report=routed.report)
 
 

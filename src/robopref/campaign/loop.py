@@ -29,7 +29,7 @@ from robopref.pool.pool import Pool
 from robopref.progress import ProgressCallback, no_progress
 from robopref.quality import run_qa
 from robopref.quality.config import QAConfig
-from robopref.reward import RewardModel
+from robopref.reward import RewardModel, TrainResult
 from robopref.store import (
     Store,
     annotations_frame,
@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 ROUND_COLUMNS = (
     "round", "strategy", "seed", "human_labels", "pairs", "ai_labels", "ai_accuracy",
-    "pseudo_labels", "train_pairs", "accuracy", "rho", "seconds",
+    "ai_weight", "pseudo_labels", "train_pairs", "accuracy", "rho", "seconds",
 )  # fmt: skip
 """Columns of the per-round table (`rounds.csv`)."""
 
@@ -128,6 +128,7 @@ def _rounds(
     people = simulated_labelers(cast_roster(parse_roster(config.roster), ids), truth)
     labeler = RubricLabeler(candidates.manifest)  # observable metrics only, never the truth
     ai_kept = pd.DataFrame()
+    ai_weight = config.ai_weight
     ai_accuracy: float | None = None
     used: set[frozenset[str]] = set()
     cache = ScoreCache("memory")  # one model's scores, emptied when the model changes
@@ -179,16 +180,22 @@ def _rounds(
             out_dir=work_dir / "qa",
         )  # fmt: skip
         pseudo = _pseudo(candidates, model, used, config, round_no)
+        multi_task = manifest["task"].nunique() > 1
+        if len(ai_kept) and ai_weight is None:  # tuned once, on the first round with AI labels
+            ai_weight = _tune_ai_weight(qa.preferences, ai_kept, pseudo, pool, config, multi_task)
+        if len(ai_kept):
+            ai_kept = ai_kept.assign(weight=ai_weight)
         train = pd.concat(
             [frame for frame in (qa.preferences, ai_kept, pseudo) if len(frame)], ignore_index=True
         )
-        model = _train(train, pool, config, multi_task=manifest["task"].nunique() > 1)
+        model = _train(train, pool, config, multi_task=multi_task).model
         cache = ScoreCache("memory")
         accuracy, rho = held_out_scores(model, pool, held, manifest, values)
         rows.append({
             "round": round_no, "strategy": config.strategy.value, "seed": config.seed,
             "human_labels": spent, "pairs": len(used), "ai_labels": len(ai_kept),
-            "ai_accuracy": ai_accuracy, "pseudo_labels": len(pseudo), "train_pairs": len(train),
+            "ai_accuracy": ai_accuracy, "ai_weight": ai_weight if len(ai_kept) else None,
+            "pseudo_labels": len(pseudo), "train_pairs": len(train),
             "accuracy": accuracy, "rho": rho, "seconds": time.perf_counter() - start,
         })  # fmt: skip
         logger.info("round %d: %d human labels, accuracy %.3f, rho %.3f",
@@ -201,6 +208,9 @@ def _rounds(
     (work_dir / "config.json").write_text(pd.Series(asdict(config)).to_json(indent=2))
     return LoopResult(rounds=rounds, model=model)
 
+
+AI_WEIGHTS = (0.25, 0.5, 1.0)
+"""AI-label weights tried when `LoopConfig.ai_weight` is None."""
 
 DUPLICATES = 0.075
 """Share of pairs repeated reversed to one of their annotators (QA's self-consistency)."""
@@ -250,7 +260,31 @@ def _pseudo(
     return pseudo_label(candidates, model, config=pseudo, labelled=labelled).labels
 
 
-def _train(prefs: pd.DataFrame, pool: Pool, config: LoopConfig, *, multi_task: bool) -> RewardModel:
+def _tune_ai_weight(
+    people: pd.DataFrame,
+    ai: pd.DataFrame,
+    pseudo: pd.DataFrame,
+    pool: Pool,
+    config: LoopConfig,
+    multi_task: bool,
+) -> float:
+    """The AI labels' weight with the best validation accuracy, ties to the smaller one.
+
+    Validation holds people's labels only: AI and pseudo rows are train-only.
+    """
+    best: tuple[float, float] | None = None
+    for weight in AI_WEIGHTS:
+        frames = [people, ai.assign(weight=weight), pseudo]
+        train = pd.concat([f for f in frames if len(f)], ignore_index=True)
+        val = float(_train(train, pool, config, multi_task=multi_task).metrics["val_accuracy"])
+        logger.info("AI weight %.2f: validation accuracy %.3f", weight, val)
+        if best is None or val > best[1]:
+            best = (weight, val)
+    assert best is not None
+    return best[0]
+
+
+def _train(prefs: pd.DataFrame, pool: Pool, config: LoopConfig, *, multi_task: bool) -> TrainResult:
     import robopref.reward as rr
 
     train_config = rr.TrainConfig(
@@ -261,4 +295,4 @@ def _train(prefs: pd.DataFrame, pool: Pool, config: LoopConfig, *, multi_task: b
         test_fraction=0.01,  # the loop's own held-out trajectories are the test
         device="cpu",
     )
-    return rr.train_reward_model(prefs, pool, train_config).model
+    return rr.train_reward_model(prefs, pool, train_config)

@@ -66,8 +66,10 @@ class LoopConfig:
     epochs: int = 60
     ai_per_round: int = 400
     """Pairs the AI labeler answers per round (active+ai)."""
-    ai_weight: float = 0.5
-    """Training weight of a kept AI label relative to a human preference."""
+    ai_weight: float | None = 0.5
+    """Training weight of a kept AI label relative to a human preference; None tunes it on
+    the validation split (people's labels only) at the first round with AI labels, from
+    `campaign.loop.AI_WEIGHTS`."""
     pseudo_per_round: int = 200
     """Pseudo-labels added per round at most (active+ai+pseudo)."""
     pseudo_weight: float = 0.5
