@@ -4,9 +4,11 @@ The figure that decides how many annotators one worker carries, and robust to ot
 on the machine (CPU time of the server's process group, not wall time): GET /api/session
 (the framework's floor: cookie, login check, JSON), then `--cycles` rounds of GET /api/next,
 the left clip with `Range: bytes=0-65535`, and POST /api/submit. Same campaign and server
-as bench/serve_load.py; SQLite, 1 worker, loopback only.
+as bench/serve_load.py; SQLite (or `--backend postgres`: a fresh database on
+127.0.0.1:5432, dropped afterwards; PostgreSQL's own processes are not counted), 1 worker,
+loopback only.
 
-    .venv/bin/python bench/serve_cost.py [--cycles 500]
+    .venv/bin/python bench/serve_cost.py [--cycles 500] [--backend postgres]
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from load_client import Connection
-from serve_load import Server, build_campaign, group_cpu_s
+from serve_load import Server, build_campaign, group_cpu_s, postgres_database
 
 
 async def measure(server: Server, token: str, cycles: int) -> dict[str, float]:
@@ -58,25 +60,35 @@ def main() -> None:
     """Build the campaign, serve it, measure, print one line per request kind."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=500)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="serve-cost-") as name:
         folder = Path(name)
-        url = f"sqlite:///{folder / 'cost.db'}"
-        pool, tokens = build_campaign(folder, url, annotators=3, per_annotator=args.cycles + 3,
-                                      redundancy=3)
-        server = Server(url, pool, 1, folder / "server.log")
-        server.start()
-        try:
-            start = time.perf_counter()
-            costs = asyncio.run(measure(server, tokens["ann-0000"], args.cycles))
-            elapsed = time.perf_counter() - start
-        finally:
-            server.stop()
+        if args.backend == "sqlite":
+            costs, elapsed = serve_and_measure(folder, f"sqlite:///{folder / 'cost.db'}",
+                                               args.cycles)
+        else:
+            with postgres_database() as url:
+                costs, elapsed = serve_and_measure(folder, url, args.cycles)
     for what, ms in costs.items():
         print(f"serve_cost {what:<16} {ms:5.2f} ms server CPU per request")
     cycle = costs["next"] + costs["clip"] + costs["submit"]
     print(f"serve_cost cycle (next+clip+submit) {cycle:5.2f} ms: one worker core carries at most "
-          f"{1000 / cycle:.0f} answers/s ({args.cycles} cycles, {elapsed:.1f} s)")
+          f"{1000 / cycle:.0f} answers/s ({args.backend}, {args.cycles} cycles, {elapsed:.1f} s)")
+
+
+def serve_and_measure(folder: Path, url: str, cycles: int) -> tuple[dict[str, float], float]:
+    """Build the campaign at `url`, serve it with one worker; (ms per request, seconds)."""
+    pool, tokens = build_campaign(folder, url, annotators=3, per_annotator=cycles + 3,
+                                  redundancy=3)
+    server = Server(url, pool, 1, folder / "server.log")
+    server.start()
+    try:
+        start = time.perf_counter()
+        costs = asyncio.run(measure(server, tokens["ann-0000"], cycles))
+        return costs, time.perf_counter() - start
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

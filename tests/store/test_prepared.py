@@ -66,3 +66,19 @@ def test_a_failed_write_is_rolled_back_and_raised_as_sqlalchemy_error(filled: St
     with filled.read() as session:
         stored = session.scalars(select(Annotation)).all()
     assert [(a.annotation_id, a.rubric_answers) for a in stored] == [("x1", {"success": "A"})]
+
+
+def test_reads_leave_the_pooled_connections_transactional_for_writes(filled: Store) -> None:
+    for _ in range(12):  # more than the pool holds: every pooled connection read from once
+        with filled.raw_read() as connection:
+            assert _SHOWN_AT.scalars(connection, {"pair": "b1-p0"}) == [None] * 3
+    now = datetime.now(UTC)
+    with pytest.raises(IntegrityError), filled.raw_write() as connection:
+        _SHOWN.rowcount(connection, {"pair": "b1-p0", "now": now})
+        _INSERT.rowcount(connection, {  # a pair that does not exist
+            "annotation_id": "x1", "pair_id": "nope", "trajectory_a_id": "t00",
+            "trajectory_b_id": "t01", "annotator_id": "ann-1", "preference": "A",
+            "confidence": 3, "response_time_ms": 1000, "left_trajectory_id": "t00",
+            "rubric_answers": None, "idempotency_key": "k1", "created_at": now})
+    with filled.raw_read(snapshot=False) as connection:
+        assert _SHOWN_AT.scalars(connection, {"pair": "b1-p0"}) == [None] * 3  # rolled back

@@ -90,3 +90,16 @@ def test_an_answer_stored_by_another_process_gets_the_showing(filled: Store) -> 
     flush_shown(filled)
     assert annotations_frame(filled).iloc[0].shown_at.to_pydatetime() == item.shown_at
     assert _stored_shown(filled, item.pair_id) == item.shown_at
+
+
+def test_a_retry_reaching_the_showing_worker_fills_the_answer_at_once(filled: Store) -> None:
+    defer_shown(filled)
+    item = next_assignment(filled, "ann-1")
+    assert item is not None
+    other = open_store(filled.url, upgrade=False)  # the first try reached another worker
+    try:
+        assert _answer(other, item.pair_id, item.left_trajectory_id, "k1")
+    finally:
+        other.dispose()
+    assert not _answer(filled, item.pair_id, item.left_trajectory_id, "k1")  # the retry
+    assert annotations_frame(filled).iloc[0].shown_at.to_pydatetime() == item.shown_at

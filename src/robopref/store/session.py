@@ -96,6 +96,9 @@ class Store:
 
         `snapshot=False` runs a single statement without an explicit transaction (one
         SELECT is consistent by itself). Rolled back and returned to the pool on exit.
+        On PostgreSQL every read runs in autocommit mode: under READ COMMITTED each
+        statement sees its own snapshot anyway, and the transaction would only add two
+        round trips (BEGIN, ROLLBACK).
         """
         with self._raw(self.engine, begin="BEGIN" if snapshot else None) as connection:
             yield connection
@@ -110,10 +113,14 @@ class Store:
     @contextmanager
     def _raw(self, engine: Engine, *, begin: str | None,
              commit: bool = False) -> Iterator[RawConnection]:
-        # PostgreSQL (psycopg, not autocommit) begins a transaction at the first statement;
-        # SQLite's connections run in autocommit mode (`_on_connect`), so begin explicitly.
+        # PostgreSQL (psycopg, not autocommit) begins a transaction at the first statement
+        # of a write; SQLite's connections run in autocommit mode (`_on_connect`), so begin
+        # explicitly.
         pooled = engine.raw_connection()
+        autocommit = not commit and not self.is_sqlite
         try:
+            if autocommit:
+                pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
             cursor = pooled.cursor()
             connection = RawConnection(engine.dialect, cursor)
             if begin is not None and self.is_sqlite:
@@ -126,6 +133,8 @@ class Store:
             self._raw_failed(pooled, exc)
             raise
         finally:
+            if autocommit and pooled.dbapi_connection is not None:
+                pooled.dbapi_connection.autocommit = False
             pooled.close()  # back to the pool, which rolls back what is left open
 
     def _raw_failed(self, pooled: PoolProxiedConnection, exc: BaseException) -> None:

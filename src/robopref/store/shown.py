@@ -71,11 +71,20 @@ def record_shown(store: Store, annotator_id: str, item: QueueItem) -> QueueItem:
 def write_shown(connection: RawConnection, store: Store, annotator_id: str) -> Showings:
     """Write the annotator's waiting showings in the caller's transaction; returns them.
 
-    Hand them to `put_back_shown` when that transaction fails.
+    For a submit, before its answer: the answer reads its `shown_at` from the assignment
+    (`fill_answers_shown` then serves a retry whose answer another worker stored). Hand
+    them to `put_back_shown` when that transaction fails.
     """
     showings = store.pending_shown.take(annotator_id)
-    _write(connection, showings, answers=True)
+    _write(connection, showings, answers=False)
     return showings
+
+
+def fill_answers_shown(connection: RawConnection, showings: Showings) -> None:
+    """Give answers stored without a `shown_at` (by another worker) the showings' times."""
+    for (pair_id, annotator_id), at in showings.items():
+        _ANSWER_SHOWN.rowcount(connection, {"pair": pair_id, "annotator": annotator_id,
+                                            "now": at})
 
 
 def put_back_shown(store: Store, showings: Showings) -> None:
@@ -105,7 +114,6 @@ def _schedule_flush(store: Store) -> None:
 
 def _write(connection: RawConnection, showings: Showings, *, answers: bool) -> None:
     for (pair_id, annotator_id), at in showings.items():
-        params = {"pair": pair_id, "annotator": annotator_id, "now": at}
-        _SHOWN.rowcount(connection, params)
-        if answers:
-            _ANSWER_SHOWN.rowcount(connection, params)
+        _SHOWN.rowcount(connection, {"pair": pair_id, "annotator": annotator_id, "now": at})
+    if answers:
+        fill_answers_shown(connection, showings)

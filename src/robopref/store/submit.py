@@ -21,7 +21,7 @@ from robopref.store.pending import Showings
 from robopref.store.prepared import Prepared, RawConnection
 from robopref.store.records import Submission, SubmitResult
 from robopref.store.session import Store
-from robopref.store.shown import put_back_shown, write_shown
+from robopref.store.shown import fill_answers_shown, put_back_shown, write_shown
 from robopref.store.text import check_ids, shown
 from robopref.types import Choice
 
@@ -68,6 +68,8 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
             # the annotator's deferred showings (this pair's first): in this commit
             showings = write_shown(connection, store, submission.annotator_id)
             created = _store(connection, submission, choice, annotation_id)
+            if not created:  # a retry: its answer may come from a worker without the showing
+                fill_answers_shown(connection, showings)
     except BaseException as exc:
         put_back_shown(store, showings)  # rolled back: they wait for the next commit
         if not isinstance(exc, IntegrityError):
