@@ -1,9 +1,13 @@
-"""The threads the hot routes run their store work in: one pool per app, lighter than anyio's.
+"""Where the hot routes run their store work: the app's own threads, or the event loop.
 
 A trip through `starlette.concurrency.run_in_threadpool` (anyio: a capacity limiter, a
-cancel scope, a copied context) costs about twice the CPU of a plain executor's; GET
-/api/next and POST /api/submit make one trip each per answer. The store's functions use
-no context variables, so they lose nothing here.
+cancel scope, a copied context) costs about twice the CPU of a plain executor's; POST
+/api/submit makes one per answer (its commit waits for the disk). The store's functions
+use no context variables, so they lose nothing here. GET /api/next only reads (showings
+wait for the next commit, `store.shown`): on SQLite, whose WAL readers never wait for
+writers, it runs on the event loop (`read_on_loop`), saving the trip and the hand-offs of
+the interpreter lock between threads; PostgreSQL's reads wait on the network, so they
+still go to the threads.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from functools import partial
 from typing import ParamSpec, TypeVar
 
 from starlette.datastructures import State
+
+from robopref.store import Store
 
 STORE_THREADS = 40
 """Most store calls of the hot routes at once (anyio's default thread limit)."""
@@ -40,3 +46,15 @@ async def in_store_thread(state: State, call: Callable[_P, _T], *args: _P.args,
     executor: ThreadPoolExecutor = state.store_threads
     bound: Callable[[], _T] = partial(call, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(executor, bound)
+
+
+async def read_on_loop(state: State, call: Callable[_P, _T], *args: _P.args,
+                       **kwargs: _P.kwargs) -> _T:
+    """`call(*args, **kwargs)`, a read of the store.
+
+    On the event loop for SQLite, else in the store threads (`in_store_thread`).
+    """
+    store: Store = state.store
+    if store.is_sqlite:
+        return call(*args, **kwargs)
+    return await in_store_thread(state, call, *args, **kwargs)

@@ -36,7 +36,7 @@ from robopref.web.schemas import (
     SubmitPublic,
 )
 from robopref.web.signing import SessionData
-from robopref.web.store_threads import in_store_thread
+from robopref.web.store_threads import in_store_thread, read_on_loop
 
 router = APIRouter(prefix="/api", tags=["annotate"])
 
@@ -104,12 +104,12 @@ async def next_pair(request: Request, session: SessionDep) -> Response:
     """The caller's phase, progress and next pair (`assignment` null when there is none).
 
     Calibration sets until the caller is certified, production batches after. The store's
-    work runs in one trip to the store threads (`web.store_threads`).
+    work is one read (`web.store_threads.read_on_loop`).
     """
     state = request.app.state
     pairs = pair_index(request)
-    work = await in_store_thread(state, next_work, state.store, session.annotator_id,
-                                 upcoming=PREFETCH_PAIRS)
+    work = await read_on_loop(state, next_work, state.store, session.annotator_id,
+                              upcoming=PREFETCH_PAIRS)
     return json_reply(next_public(work, state.clip_index, pairs))
 
 
