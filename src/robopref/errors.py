@@ -21,6 +21,10 @@ class InputError(Exception):
         self.message = message
         super().__init__(f"{self.path}: {field}: {message}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, str]]:
+        """Rebuilt from its three parts, so it crosses process boundaries (worker pools, Ray)."""
+        return (type(self), (self.path, self.field, self.message))
+
 
 def shown(value: Any, limit: int = 60) -> str:
     r"""`value` quoted for an error message: its repr (control characters escaped), shortened.
