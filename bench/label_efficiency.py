@@ -34,6 +34,7 @@ from robopref.campaign.curves import (
     scaling_exponent,
 )
 from robopref.campaign.loop_config import LoopConfig, Strategy
+from robopref.errors import InputError
 from robopref.pool.config import GenerateConfig
 from robopref.pool.generate.cached import cached_pool
 
@@ -80,7 +81,12 @@ def run_one(job: tuple[str, str, str, int, dict[str, object], str]) -> pd.DataFr
         return pd.read_csv(work / "rounds.csv").assign(task=task)
     if work.exists():  # this bench's own run, killed before it finished: start it again
         shutil.rmtree(work)
-    rounds = run_label_loop(view, config, work_dir=work).rounds
+    try:
+        rounds = run_label_loop(view, config, work_dir=work).rounds
+    except InputError as exc:  # reported and left out of the figures, never hidden
+        (work / "FAILED.txt").write_text(str(exc))
+        return pd.DataFrame({"task": [task], "strategy": [strategy], "seed": [seed],
+                             "failed": [str(exc)]})  # fmt: skip
     return rounds.assign(task=task)
 
 
@@ -123,8 +129,12 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers, mp_context=get_context("spawn")) as executor:
         frames = []
         for n, frame in enumerate(executor.map(run_one, jobs), start=1):
-            frames.append(frame)
             last = frame.iloc[-1]
+            if "failed" in frame.columns:
+                print(f"[{n}/{len(jobs)}] {last['task']} {last['strategy']} seed {last['seed']}: "
+                      f"FAILED: {last['failed']}", flush=True)  # fmt: skip
+                continue
+            frames.append(frame)
             print(f"[{n}/{len(jobs)}] {last['task']} {last['strategy']} seed {last['seed']}: "
                   f"{last['human_labels']} labels → acc {last['accuracy']:.3f}, "
                   f"ρ {last['rho']:.3f} ({time.perf_counter() - start:.0f} s)",
