@@ -98,3 +98,18 @@ def test_ai_round_trains_on_routed_labels_and_people_get_the_rest(pool, tmp_path
         assert not annotations_frame(store)["interface_version"].str.startswith("ai:").any()
     finally:
         store.dispose()
+
+
+def test_gold_answers_follow_the_people_s_truth(pool) -> None:  # type: ignore[no-untyped-def]
+    from robopref.campaign.loop import gold_from_truth
+    from robopref.pairs import PairsConfig, select_pairs
+    from robopref.types import Choice, PairKind
+
+    batch = select_pairs(pool.manifest, PairsConfig(batch_size=40, annotators_per_pair=3),
+                         annotator_ids=["a", "b", "c"])  # fmt: skip
+    inverted = -truth_values(pool.manifest, "true_return")  # a truth the rubric disagrees with
+    graded = [p for p in gold_from_truth(batch, inverted).pairs if p.expected is not None]
+    assert graded and any(p.kind is PairKind.GOLD for p in graded)
+    for p in graded:
+        better = inverted[p.trajectory_a_id] > inverted[p.trajectory_b_id]
+        assert p.expected is (Choice.A if better else Choice.B)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +23,7 @@ from robopref.errors import InputError
 from robopref.pairs import select_pairs
 from robopref.pairs.active import select_active
 from robopref.pairs.config import ActiveConfig, PairsConfig
+from robopref.pairs.records import PairBatch
 from robopref.pairs.scores import ScoreCache
 from robopref.pairs.uniform import select_uniform_pairs
 from robopref.pool.pool import Pool
@@ -42,6 +43,7 @@ from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_
 from robopref.teachers.pseudo import PseudoConfig, pseudo_label
 from robopref.teachers.rubric_labeler import RubricLabeler
 from robopref.teachers.truth import truth_from_frame
+from robopref.types import Choice, PairKind
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +171,7 @@ def _rounds(
                 candidates.manifest, pairs_config, annotator_ids=ids, batch_id=batch_id,
                 exclude=exclude,
             )  # fmt: skip
+        batch = gold_from_truth(batch, values)
         create_batch(store, batch)
         label_batch(store, batch.batch_id, people, seed=config.seed * 1000 + round_no)
         used.update(frozenset((p.trajectory_a_id, p.trajectory_b_id)) for p in batch.pairs)
@@ -214,6 +217,26 @@ AI_WEIGHTS = (0.25, 0.5, 1.0)
 
 DUPLICATES = 0.075
 """Share of pairs repeated reversed to one of their annotators (QA's self-consistency)."""
+
+
+def gold_from_truth(batch: PairBatch, values: pd.Series) -> PairBatch:
+    """`batch` with its gold answers taken from the truth the simulated people answer from.
+
+    In production a gold answer is the rubric's (`quality_score`), the best observable
+    judgement; in a benchmark whose people answer from another truth, the expert who set the
+    gold must know that truth too, or QA flags careful annotators for agreeing with it.
+    Gold pairs the truth cannot order become regular pairs.
+    """
+    pairs = []
+    for pair in batch.pairs:
+        if pair.expected is not None:  # gold pairs and their reversed duplicates
+            a, b = values[pair.trajectory_a_id], values[pair.trajectory_b_id]
+            expected = None if a == b else Choice.A if a > b else Choice.B
+            ungraded = expected is None and pair.kind is PairKind.GOLD
+            kind = PairKind.REGULAR if ungraded else pair.kind
+            pair = replace(pair, kind=kind, expected=expected)
+        pairs.append(pair)
+    return replace(batch, pairs=tuple(pairs))
 
 
 def _pairs_within(answers: int, config: LoopConfig, *, seed: int) -> PairsConfig:
