@@ -26,6 +26,9 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="uvicorn workers (1 for SQLite; several for PostgreSQL).")
     ] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log every request (off: the reverse proxy logs them).")
+    ] = False,
 ) -> None:
     """Serve the annotator API and the review clips.
 
@@ -53,12 +56,13 @@ def serve(
                f"{workers} worker(s)")
     if workers == 1:
         settings = Settings(db_url=db, pool=pool, secret=secret, upgrade=False)  # type: ignore[arg-type]
-        uvicorn.run(create_app(settings), host=host, port=port, http=HTTP_PROTOCOL)
+        uvicorn.run(create_app(settings), host=host, port=port, http=HTTP_PROTOCOL,
+                    access_log=access_log)
         return
     os.environ.update({"ROBOPREF_DB_URL": db, "ROBOPREF_POOL": str(pool), SECRET_ENV: secret,
                        "ROBOPREF_UPGRADE": "false"})
     uvicorn.run("robopref.web.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, http=HTTP_PROTOCOL)
+                workers=workers, http=HTTP_PROTOCOL, access_log=access_log)
 
 
 def _check_pool(pool: Path) -> None:
