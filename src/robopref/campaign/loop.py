@@ -78,6 +78,12 @@ def truth_values(manifest: pd.DataFrame, column: str) -> pd.Series:
     return pd.Series(values.to_numpy(float), index=manifest["trajectory_id"].astype(str))
 
 
+def check_work_dir(work_dir: Path, field: str = "work_dir") -> None:
+    """Refuse a folder that holds anything: a run writes only into a new or empty one."""
+    if work_dir.exists() and (not work_dir.is_dir() or any(work_dir.iterdir())):
+        raise InputError(work_dir, field, "not empty: give each run a new folder")
+
+
 def run_label_loop(
     pool: Pool,
     config: LoopConfig,
@@ -97,8 +103,7 @@ def run_label_loop(
         InputError: The truth column is missing or null, `work_dir` holds other files, or the
             pool cannot give the pairs a round asks for.
     """
-    if work_dir.exists() and any(work_dir.iterdir()):
-        raise InputError(work_dir, "work_dir", "not empty: give each run a new folder")
+    check_work_dir(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     manifest = pool.manifest
     values = truth_values(manifest, config.truth)
@@ -124,6 +129,7 @@ def _rounds(
     progress: ProgressCallback,
 ) -> LoopResult:
     manifest = pool.manifest
+    multi_task = manifest["task"].nunique() > 1
     sync_trajectories(store, manifest)
     ids = config.annotator_ids
     truth = truth_from_frame(manifest, config.truth)
@@ -183,7 +189,6 @@ def _rounds(
             out_dir=work_dir / "qa",
         )  # fmt: skip
         pseudo = _pseudo(candidates, model, used, config, round_no)
-        multi_task = manifest["task"].nunique() > 1
         if len(ai_kept) and ai_weight is None:  # tuned once, on the first round with AI labels
             ai_weight = _tune_ai_weight(qa.preferences, ai_kept, pseudo, pool, config, multi_task)
         if len(ai_kept):

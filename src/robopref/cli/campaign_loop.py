@@ -22,9 +22,10 @@ def run_loop_command(
     """Build the LoopConfig (YAML, then flags), run it into `out`, print the rounds."""
     import robopref.pool as rp
     from robopref.campaign.curves import learning_curves, plot_curves, scaling_exponent
-    from robopref.campaign.loop import run_label_loop
+    from robopref.campaign.loop import check_work_dir, run_label_loop
 
     config = build_config(LoopConfig, config_file, **dict(flags))
+    check_work_dir(out, "--out")  # before the pool is read or the bar drawn
     pool = rp.open(pool_path)
     with progress_bar(f"campaign {config.strategy.value}") as progress:
         result = run_label_loop(pool, config, work_dir=out, progress=progress)
