@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 
 from robopref.campaign.heldout import split_held_out
-from robopref.campaign.loop import AI_WEIGHTS, ROUND_COLUMNS, run_label_loop, truth_values
+from robopref.campaign.loop import AI_WEIGHTS, ROUND_COLUMNS, run_label_loop
 from robopref.campaign.loop_config import LoopConfig, Strategy
 from robopref.errors import InputError
+from robopref.teachers.truth import truth_values
 from robopref.testing import tiny_pool
 
 SMALL = {

@@ -42,7 +42,7 @@ from robopref.store import (
 from robopref.teachers import cast_roster, label_batch, parse_roster, simulated_labelers
 from robopref.teachers.pseudo import PseudoConfig, pseudo_label
 from robopref.teachers.rubric_labeler import RubricLabeler
-from robopref.teachers.truth import truth_from_frame
+from robopref.teachers.truth import truth_from_frame, truth_values
 from robopref.types import Choice, PairKind
 
 logger = logging.getLogger(__name__)
@@ -61,21 +61,6 @@ class LoopResult:
     rounds: pd.DataFrame
     """One row per round, `ROUND_COLUMNS`."""
     model: RewardModel
-
-
-def truth_values(manifest: pd.DataFrame, column: str) -> pd.Series:
-    """Trajectory id → the truth column, refused where it is missing or null."""
-    if column not in manifest.columns:
-        raise InputError("manifest", column, "column missing: the loop's people answer from it")
-    values = pd.to_numeric(manifest[column], errors="coerce")
-    if values.isna().any():
-        first = manifest.loc[values.isna(), "trajectory_id"].iloc[0]
-        raise InputError(
-            "manifest", column,
-            f"null for {first!r}: generate the pool with robopref pool generate (simulated "
-            "pools record it) or choose --truth quality_score",
-        )  # fmt: skip
-    return pd.Series(values.to_numpy(float), index=manifest["trajectory_id"].astype(str))
 
 
 def check_work_dir(work_dir: Path, field: str = "work_dir") -> None:

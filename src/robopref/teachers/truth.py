@@ -112,16 +112,30 @@ def truth_from_frame(
         raise InputError("manifest", "trajectory_id", "no trajectories")
     if column is TruthColumn.QUALITY_SCORE:
         return GroundTruth(score=normalised_scores(frame["trajectory_id"], frame[column.value]))
+    values = truth_values(frame, column).to_numpy()
+    score: dict[str, float] = {}
+    for _, rows in frame.assign(_value=values).groupby("task", sort=False):
+        score.update(normalised_scores(rows["trajectory_id"].astype(str), rows["_value"]))
+    return GroundTruth(score=score)
+
+
+def truth_values(frame: pd.DataFrame, truth: TruthColumn | str) -> pd.Series:
+    """Trajectory id → the truth column as it is (not normalised): what benchmarks score by.
+
+    Raises:
+        InputError: The column is missing, or null for some trajectory.
+    """
+    column = _truth_column(truth)
+    for name in ("trajectory_id", column.value):
+        if name not in frame.columns:
+            raise InputError("manifest", name, "column missing")
     values = pd.to_numeric(frame[column.value], errors="coerce")
     if values.isna().any():
         missing = frame.loc[values.isna(), "trajectory_id"].astype(str).tolist()
         raise InputError("manifest", column.value, f"null for {len(missing)} trajectories "
                          f"(e.g. {missing[:3]}): the pool has no simulator return; "
                          "answer from quality_score instead")
-    score: dict[str, float] = {}
-    for _, rows in frame.assign(_value=values).groupby("task", sort=False):
-        score.update(normalised_scores(rows["trajectory_id"].astype(str), rows["_value"]))
-    return GroundTruth(score=score)
+    return pd.Series(values.to_numpy(float), index=frame["trajectory_id"].astype(str))
 
 
 def _truth_column(truth: TruthColumn | str) -> TruthColumn:
