@@ -29,12 +29,13 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _answer(campaign: Campaign, annotator_id: str, n: int, *, at: datetime,
-            reason: str | None = None) -> str:
+            reason: str | None = None, interface_version: str | None = None) -> str:
     pair = campaign.batch.pairs[n]
+    extra = {} if interface_version is None else {"interface_version": interface_version}
     submit_annotation(campaign.store, Submission(
         annotator_id=annotator_id, pair_id=pair.pair_id, preference="A", confidence=3,
         response_time_ms=20_000, left_trajectory_id=pair.trajectory_b_id,
-        idempotency_key=f"{annotator_id}-{n}", free_text_reason=reason))
+        idempotency_key=f"{annotator_id}-{n}", free_text_reason=reason, **extra))
     with campaign.store.write() as session:
         session.execute(update(Annotation).where(
             Annotation.annotator_id == annotator_id, Annotation.pair_id == pair.pair_id,
@@ -113,3 +114,15 @@ def test_answers_frame_resolves_like_the_full_annotations_frame(campaign: Campai
     full = resolve_annotations(annotations_frame(campaign.store), pairs)
     assert fast.equals(full)
     assert fast["created_at"].iloc[0] == T0
+
+
+def test_live_qa_leaves_ai_labels_out_and_counts_them(campaign: Campaign) -> None:
+    from robopref.web.dashboard.live_qa import live_qa
+
+    for n in range(3):
+        _answer(campaign, "ann-1", n, at=T0 + timedelta(minutes=n))
+        _answer(campaign, "ann-2", n, at=T0 + timedelta(minutes=n, seconds=30),
+                interface_version="ai:rubric/1")
+    qa = live_qa(campaign.store)
+    assert set(qa.resolved["annotator_id"]) == {"ann-1"}
+    assert qa.report.summary["ai_labels_excluded"] == 3

@@ -275,8 +275,9 @@ def annotator_activity(store: Store) -> list[AnnotatorActivity]:
 # --- answers for live quality control -----------------------------------------------------
 
 ANSWER_COLUMNS = ("pair_id", "annotator_id", "preference", "confidence", "response_time_ms",
-                  "left_trajectory_id", "created_at")
-"""Columns of `answers_frame`: what quality control reads of each annotation."""
+                  "left_trajectory_id", "interface_version", "created_at")
+"""Columns of `answers_frame`: what quality control reads of each annotation
+(`interface_version` tells AI labels, which QA leaves out, from people's)."""
 
 
 def answers_frame(store: Store) -> pd.DataFrame:

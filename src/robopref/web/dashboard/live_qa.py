@@ -10,6 +10,7 @@ from robopref.quality import (
     QAConfig,
     QAReport,
     aggregate_preferences,
+    ai_label_mask,
     annotator_stats,
     build_report,
     excluded_annotators,
@@ -40,7 +41,8 @@ class LiveQA:
 def live_qa(store: Store, config: QAConfig | None = None) -> LiveQA:
     """Quality control of the store's annotations now, as `robopref qa --db` computes it."""
     config = config or QAConfig()
-    resolved = resolve_annotations(answers_frame(store), pairs_frame(store))
+    answers = answers_frame(store)
+    resolved = resolve_annotations(answers, pairs_frame(store))  # AI labels left out
     stats = annotator_stats(resolved, config)
     by_lead = lead_exclusions(store)
     excluded = excluded_annotators(stats, config, by_lead=by_lead)
@@ -48,6 +50,7 @@ def live_qa(store: Store, config: QAConfig | None = None) -> LiveQA:
     report = build_report(
         resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
         excluded_by_lead=sorted(set(by_lead) & set(excluded)),
+        ai_labels_excluded=int(ai_label_mask(answers).sum()),
     )
     return LiveQA(config=config, resolved=resolved, report=report, preferences=preferences,
                   excluded=excluded, excluded_by_lead=by_lead)
