@@ -31,11 +31,11 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def _answer(campaign: Campaign, annotator_id: str, n: int, *, at: datetime,
             reason: str | None = None, interface_version: str | None = None) -> str:
     pair = campaign.batch.pairs[n]
-    extra = {} if interface_version is None else {"interface_version": interface_version}
     submit_annotation(campaign.store, Submission(
         annotator_id=annotator_id, pair_id=pair.pair_id, preference="A", confidence=3,
         response_time_ms=20_000, left_trajectory_id=pair.trajectory_b_id,
-        idempotency_key=f"{annotator_id}-{n}", free_text_reason=reason, **extra))
+        idempotency_key=f"{annotator_id}-{n}", free_text_reason=reason,
+        interface_version=interface_version))
     with campaign.store.write() as session:
         session.execute(update(Annotation).where(
             Annotation.annotator_id == annotator_id, Annotation.pair_id == pair.pair_id,
