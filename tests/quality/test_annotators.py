@@ -113,3 +113,21 @@ def test_outlier_flag_compares_with_the_other_annotators() -> None:
     stats = annotator_stats(resolve_annotations(ann, pair_frame), QAConfig())
     assert stats.loc["e", "flags"] == "outlier:position_bias"
     assert not stats.drop(index="e")["flagged"].any()
+
+
+@pytest.mark.parametrize(("n", "n_left", "flagged"),
+                         [(30, 22, False), (100, 73, True), (40, 40, True)])
+def test_position_bias_flags_only_what_a_fair_coin_rarely_gives(n: int, n_left: int,
+                                                                flagged: bool) -> None:
+    pairs, annotations = [], []
+    for i in range(n):
+        pid = f"p{i}"
+        pairs.append((pid, "b", "x", "y", "t", "regular", "same", 2, 2, None, None))
+        annotations.append((pid, "a", "A", 3, 9000, "x" if i < n_left else "y"))
+    ann = pd.DataFrame(annotations, columns=["pair_id", "annotator_id", "preference",
+                                             "confidence", "response_time_ms",
+                                             "left_trajectory_id"])
+    pair_frame = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
+    stats = annotator_stats(resolve_annotations(ann, pair_frame), QAConfig())
+    assert abs(stats.loc["a", "left_fraction"] - 0.5) > 0.2
+    assert ("position" in _flags(stats, "a")) == flagged

@@ -48,7 +48,8 @@ def annotator_stats(resolved: pd.DataFrame, config: QAConfig) -> pd.DataFrame:
     Flags (seed 004): `gold` (disagrees on more than `max_gold_disagreement` of gold
     pairs), `fast` (more than `max_fast_fraction` of answers under `fast_response_ms`),
     `inconsistent` (self-consistency under `min_self_consistency`), `position` (left share
-    further than `max_position_bias` from 0.5), and `outlier:<stat>` when a stat is more
+    further than `max_position_bias` from 0.5 and a two-sided binomial p-value under
+    `position_bias_p`), and `outlier:<stat>` when a stat is more
     than `outlier_sigma` standard deviations worse than the mean of the other annotators.
     A stat flags only when it rests on at least `min_answers` answers (`min_duplicates`
     for self-consistency).
@@ -96,6 +97,20 @@ def _minimum(count: str, config: QAConfig) -> int:
     return config.min_duplicates if count == "n_duplicates" else config.min_answers
 
 
+def side_p_value(n_sided: pd.Series, left_fraction: pd.Series) -> pd.Series:
+    """Two-sided binomial p-value of each annotator's left share against a fair coin.
+
+    >>> side_p_value(pd.Series([30, 100]), pd.Series([22 / 30, 0.73])).round(4).tolist()
+    [0.0161, 0.0]
+    """
+    from scipy.stats import binom
+
+    n = n_sided.fillna(0).to_numpy(float)
+    left = np.rint(left_fraction.fillna(0.5).to_numpy(float) * n)
+    tail = binom.cdf(np.minimum(left, n - left), n, 0.5)
+    return pd.Series(np.minimum(1.0, 2.0 * tail), index=n_sided.index)
+
+
 def _threshold_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[str]]:
     enough = {
         c: stats[c] >= _minimum(c, config)
@@ -107,7 +122,8 @@ def _threshold_flags(stats: pd.DataFrame, config: QAConfig) -> dict[str, list[st
         "inconsistent": enough["n_duplicates"]
         & (stats["self_consistency"] < config.min_self_consistency),
         "position": enough["n_sided"]
-        & ((stats["left_fraction"] - 0.5).abs() > config.max_position_bias),
+        & ((stats["left_fraction"] - 0.5).abs() > config.max_position_bias)
+        & (side_p_value(stats["n_sided"], stats["left_fraction"]) < config.position_bias_p),
     }
     return {a: [name for name, hit in rules.items() if bool(hit.loc[a])] for a in stats.index}
 

@@ -22,7 +22,10 @@ class QAConfig:
     min_self_consistency: float = 0.8
     """Flag an annotator who agrees with themself on fewer reversed duplicates than this."""
     max_position_bias: float = 0.2
-    """Flag an annotator whose share of left choices is further than this from 0.5."""
+    """Flag an annotator whose share of left choices is further than this from 0.5 …"""
+    position_bias_p: float = 0.01
+    """… and whose choices a fair coin would give that lopsided less often than this
+    (two-sided binomial test): 22 left of 30 (p 0.016) is chance, 73 of 100 is not."""
     outlier_sigma: float = 2.0
     """Flag an annotator more than this many standard deviations from the others on a stat."""
     outlier_min_std: float = 0.05
@@ -48,6 +51,7 @@ class QAConfig:
             "max_fast_fraction",
             "min_self_consistency",
             "max_position_bias",
+            "position_bias_p",
             "alpha_target",
         ):
             value = getattr(self, name)

@@ -67,7 +67,8 @@ def _inconsistent(row: pd.Series, c: QAConfig) -> str:
 
 def _position(row: pd.Series, c: QAConfig) -> str:
     return (f"chose the left clip in {_pct(row['left_fraction'])} of {int(row['n_sided'])} "
-            f"choices (allowed 50% ± {c.max_position_bias:.0%})")
+            f"choices (flagged beyond 50% ± {c.max_position_bias:.0%} when a fair coin would be "
+            f"that lopsided with p < {c.position_bias_p:g})")
 
 
 _DETAILS: dict[str, Callable[[pd.Series, QAConfig], str]] = {
