@@ -84,33 +84,26 @@ def test_few_answers_never_flag() -> None:
     assert stats.loc["new", "flags"] == ""
 
 
-def test_outlier_flag_compares_with_the_other_annotators() -> None:
-    rows = []
-    for annotator, answers_left in [("a", 0.5), ("b", 0.52), ("c", 0.48), ("d", 0.5), ("e", 0.66)]:
-        rows.append((annotator, answers_left))
-    # Stats built directly: e's position bias (0.16) is under the 0.2 threshold but far
-    # from the others (≤ 0.02), so only the outlier rule fires.
-    pairs = []
-    annotations = []
-    for annotator, share in rows:
-        n_left = round(share * 50)
-        for i in range(50):
+def _side_stats(answers: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """`annotator_stats` of annotators who each chose the left clip `n_left` of `n` times."""
+    pairs, annotations = [], []
+    for annotator, (n, n_left) in answers.items():
+        for i in range(n):
             pid = f"{annotator}-{i}"
             pairs.append((pid, "b", "x", "y", "t", "regular", "same", 2, 2, None, None))
             annotations.append((pid, annotator, "A", 3, 9000, "x" if i < n_left else "y"))
+    ann = pd.DataFrame(annotations, columns=["pair_id", "annotator_id", "preference",
+                                             "confidence", "response_time_ms",
+                                             "left_trajectory_id"])
     pair_frame = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
-    ann = pd.DataFrame(
-        annotations,
-        columns=[
-            "pair_id",
-            "annotator_id",
-            "preference",
-            "confidence",
-            "response_time_ms",
-            "left_trajectory_id",
-        ],
-    )
-    stats = annotator_stats(resolve_annotations(ann, pair_frame), QAConfig())
+    return annotator_stats(resolve_annotations(ann, pair_frame), QAConfig())
+
+
+def test_outlier_flag_compares_with_the_other_annotators() -> None:
+    # e's position bias (0.16) is under the 0.2 threshold but far from the others (≤ 0.02),
+    # so only the outlier rule fires.
+    shares = [("a", 0.5), ("b", 0.52), ("c", 0.48), ("d", 0.5), ("e", 0.66)]
+    stats = _side_stats({annotator: (50, round(share * 50)) for annotator, share in shares})
     assert stats.loc["e", "flags"] == "outlier:position_bias"
     assert not stats.drop(index="e")["flagged"].any()
 
@@ -119,15 +112,6 @@ def test_outlier_flag_compares_with_the_other_annotators() -> None:
                          [(30, 22, False), (100, 73, True), (40, 40, True)])
 def test_position_bias_flags_only_what_a_fair_coin_rarely_gives(n: int, n_left: int,
                                                                 flagged: bool) -> None:
-    pairs, annotations = [], []
-    for i in range(n):
-        pid = f"p{i}"
-        pairs.append((pid, "b", "x", "y", "t", "regular", "same", 2, 2, None, None))
-        annotations.append((pid, "a", "A", 3, 9000, "x" if i < n_left else "y"))
-    ann = pd.DataFrame(annotations, columns=["pair_id", "annotator_id", "preference",
-                                             "confidence", "response_time_ms",
-                                             "left_trajectory_id"])
-    pair_frame = pd.DataFrame(pairs, columns=list(PAIR_COLUMNS))
-    stats = annotator_stats(resolve_annotations(ann, pair_frame), QAConfig())
+    stats = _side_stats({"a": (n, n_left)})
     assert abs(stats.loc["a", "left_fraction"] - 0.5) > 0.2
     assert ("position" in _flags(stats, "a")) == flagged
