@@ -35,7 +35,14 @@ if TYPE_CHECKING:
         nominal_distance,
         ordinal_distance,
     )
-    from robopref.quality.qa import QAResult, excluded_annotators, read_frame, run_qa
+    from robopref.quality.qa import (
+        Assessment,
+        QAResult,
+        assess_annotations,
+        excluded_annotators,
+        read_frame,
+        run_qa,
+    )
     from robopref.quality.report import (
         QAReport,
         batch_alpha,
@@ -70,7 +77,9 @@ _WHERE = {
     "krippendorff_alpha": ("krippendorff", "krippendorff_alpha"),
     "nominal_distance": ("krippendorff", "nominal_distance"),
     "ordinal_distance": ("krippendorff", "ordinal_distance"),
+    "Assessment": ("qa", "Assessment"),
     "QAResult": ("qa", "QAResult"),
+    "assess_annotations": ("qa", "assess_annotations"),
     "excluded_annotators": ("qa", "excluded_annotators"),
     "read_frame": ("qa", "read_frame"),
     "run_qa": ("qa", "run_qa"),
@@ -86,6 +95,7 @@ __all__ = [
     "CODES",
     "RESOLVED_COLUMNS",
     "STAT_COLUMNS",
+    "Assessment",
     "CertificationStep",
     "QAConfig",
     "QAReport",
@@ -94,6 +104,7 @@ __all__ = [
     "aggregate_rankings",
     "ai_label_mask",
     "annotator_stats",
+    "assess_annotations",
     "batch_alpha",
     "build_report",
     "certification_step",

@@ -44,6 +44,21 @@ def read_frame(path: str | Path, field: str) -> pd.DataFrame:
     raise ValueError(f"field: {field!r} is neither 'annotations' nor 'pairs'")
 
 
+class Assessment(NamedTuple):
+    """Quality control of a set of annotations, computed but not written."""
+
+    resolved: pd.DataFrame
+    """`resolve_annotations` output (AI labels and calibration answers left out)."""
+    stats: pd.DataFrame
+    """`annotator_stats` with flags."""
+    excluded: list[str]
+    """Annotators left out of the aggregate: flagged (per the config) and the lead's."""
+    preferences: pd.DataFrame
+    """One label per pair."""
+    report: QAReport
+    """Summary, per-batch alpha, annotator stats, disagreement."""
+
+
 class QAResult(NamedTuple):
     """What `run_qa` produced."""
 
@@ -52,6 +67,9 @@ class QAResult(NamedTuple):
     preference_files: TableFiles
     report_files: ReportFiles
 
+
+QA_STEPS = 5
+"""`run_qa`'s steps for its progress callback: resolve, score, aggregate, report, write."""
 
 OUTPUT_KIND = "qa"
 """The `robopref.outputs` kind of a QA folder (`robopref qa`, `robopref campaign simulate`)."""
@@ -82,6 +100,36 @@ def excluded_annotators(
     """
     flagged = set(stats.index[stats["flagged"]]) if config.exclude_flagged else set()
     return sorted(flagged | (set(by_lead) & set(stats.index)))
+
+
+def assess_annotations(
+    annotations: pd.DataFrame,
+    pairs: pd.DataFrame,
+    config: QAConfig,
+    *,
+    excluded_by_lead: Collection[str] = (),
+    progress: ProgressCallback = no_progress,
+) -> Assessment:
+    """Resolve, score annotators, aggregate and report: `run_qa`'s figures, nothing written.
+
+    The dashboard's live QA calls it on the store's answers. `progress` is called after
+    the first three of `run_qa`'s five steps and after the report (4 of 5).
+    """
+    total = QA_STEPS
+    resolved = resolve_annotations(annotations, pairs)
+    progress(1, total)
+    stats = annotator_stats(resolved, config)
+    progress(2, total)
+    excluded = excluded_annotators(stats, config, by_lead=excluded_by_lead)
+    preferences = aggregate_preferences(resolved, config, exclude_annotators=excluded)
+    progress(3, total)
+    by_lead = sorted(set(excluded_by_lead) & set(excluded))
+    report = build_report(
+        resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
+        excluded_by_lead=by_lead, ai_labels_excluded=int(ai_label_mask(annotations).sum()),
+    )
+    progress(4, total)
+    return Assessment(resolved, stats, excluded, preferences, report)
 
 
 def run_qa(
@@ -119,20 +167,9 @@ def run_qa(
     """
     out = Path(out_dir)
     check_qa_out(out)
-    total = 5
-    resolved = resolve_annotations(annotations, pairs)
-    progress(1, total)
-    stats = annotator_stats(resolved, config)
-    progress(2, total)
-    excluded = excluded_annotators(stats, config, by_lead=excluded_by_lead)
-    preferences = aggregate_preferences(resolved, config, exclude_annotators=excluded)
-    progress(3, total)
-    by_lead = sorted(set(excluded_by_lead) & set(excluded))
-    report = build_report(
-        resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
-        excluded_by_lead=by_lead, ai_labels_excluded=int(ai_label_mask(annotations).sum()),
-    )
-    progress(4, total)
+    assessed = assess_annotations(annotations, pairs, config,
+                                  excluded_by_lead=excluded_by_lead, progress=progress)
+    preferences, report = assessed.preferences, assessed.report
     with output_folder(out, OUTPUT_KIND, recognise=_is_qa_folder) as staged:
         write_preferences(preferences, staged)
         write_report(report, staged)
@@ -141,6 +178,6 @@ def run_qa(
         )
     preference_files = TableFiles(out / "preferences.parquet", out / "preferences.jsonl")
     report_files = ReportFiles(json=out / "report.json", html=out / "report.html")
-    progress(5, total)
+    progress(QA_STEPS, QA_STEPS)
     logger.info("qa: %d preferences, flagged %s", len(preferences), report.summary["flagged"])
     return QAResult(report, preferences, preference_files, report_files)

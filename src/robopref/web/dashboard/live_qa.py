@@ -6,16 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from robopref.quality import (
-    QAConfig,
-    QAReport,
-    aggregate_preferences,
-    ai_label_mask,
-    annotator_stats,
-    build_report,
-    excluded_annotators,
-    resolve_annotations,
-)
+from robopref.quality import QAConfig, QAReport, assess_annotations
 from robopref.store import Store, pairs_frame
 from robopref.store.admin import answers_frame
 from robopref.store.admin import excluded_annotators as lead_exclusions
@@ -41,16 +32,9 @@ class LiveQA:
 def live_qa(store: Store, config: QAConfig | None = None) -> LiveQA:
     """Quality control of the store's annotations now, as `robopref qa --db` computes it."""
     config = config or QAConfig()
-    answers = answers_frame(store)
-    resolved = resolve_annotations(answers, pairs_frame(store))  # AI labels left out
-    stats = annotator_stats(resolved, config)
     by_lead = lead_exclusions(store)
-    excluded = excluded_annotators(stats, config, by_lead=by_lead)
-    preferences = aggregate_preferences(resolved, config, exclude_annotators=excluded)
-    report = build_report(
-        resolved, config, annotators=stats, preferences=preferences, excluded=excluded,
-        excluded_by_lead=sorted(set(by_lead) & set(excluded)),
-        ai_labels_excluded=int(ai_label_mask(answers).sum()),
-    )
-    return LiveQA(config=config, resolved=resolved, report=report, preferences=preferences,
-                  excluded=excluded, excluded_by_lead=by_lead)
+    assessed = assess_annotations(answers_frame(store), pairs_frame(store), config,
+                                  excluded_by_lead=by_lead)
+    return LiveQA(config=config, resolved=assessed.resolved, report=assessed.report,
+                  preferences=assessed.preferences, excluded=assessed.excluded,
+                  excluded_by_lead=by_lead)
