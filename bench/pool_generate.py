@@ -16,10 +16,10 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", os.environ["MUJOCO_GL"])
 os.environ["LP_NUM_THREADS"] = "1"
 
-from robopref.pool.generate.env import TaskEnv
-from robopref.pool.generate.episode import run_episode
-from robopref.pool.generate.policies import ExpertController
-from robopref.pool.generate.tasks import task_spec
+from robopref.sim.controllers import ExpertController
+from robopref.sim.env import TaskEnv
+from robopref.sim.episode import run_episode
+from robopref.sim.tasks import task_spec
 
 TASK = "pick-place-v3"
 EPISODES = 4

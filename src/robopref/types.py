@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+MetadataValue = str | int | float | bool | None
+"""A value of a trajectory's (or a controller's) metadata: JSON scalars only."""
+
 
 class Source(str, Enum):
     """Quality tier a trajectory came from (seed 004); policy checkpoints add a number."""

@@ -13,8 +13,9 @@ import numpy as np
 
 from robopref.errors import InputError
 from robopref.safe_paths import check_name
+from robopref.types import MetadataValue
 
-MetadataValue = str | int | float | bool | None
+__all__ = ["ContactLog", "MetadataValue", "Trajectory"]
 
 MAX_FPS = 100_000.0
 """Highest accepted step rate in Hz; beyond it the metrics (jerk ∝ fps³) overflow."""

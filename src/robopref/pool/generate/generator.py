@@ -13,7 +13,6 @@ from typing import Any
 
 from robopref.errors import InputError
 from robopref.pool.config import GenerateConfig
-from robopref.pool.generate.tasks import task_spec
 from robopref.pool.generate.workers import (
     DEMO,
     DemoResult,
@@ -26,6 +25,7 @@ from robopref.pool.generate.workers import (
 )
 from robopref.pool.pool import Pool, open_pool, pool_transaction
 from robopref.progress import ProgressCallback, no_progress
+from robopref.sim.tasks import task_spec
 from robopref.types import Source, checkpoint_source
 
 logger = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def _collect(run: _Run, job: EpisodeJob, result: Any) -> None:
 
 def _train_checkpoints(run: _Run) -> list[EpisodeJob]:
     """Train one BC policy per task on its demos; save checkpoints; return their rollout jobs."""
-    from robopref.pool.generate.bc import save_checkpoints, train_bc
+    from robopref.sim.bc import save_checkpoints, train_bc
 
     config = run.config
     jobs: list[EpisodeJob] = []

@@ -1,32 +1,33 @@
-"""Worker processes: one TaskEnv per task per process, episodes run as jobs, results as rows.
+"""Pool generation jobs: episodes run in `robopref.sim.workers` processes, results as rows.
 
-Workers are spawned (never forked: the parent may hold torch threads and GL state) and pick
-their OpenGL backend before MuJoCo is first imported. An episode depends only on its job
+An episode depends only on its job
 (seeds, policy), never on which worker runs it or what ran before, so the pool is the same
 for any worker count.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import subprocess
-import sys
-import warnings
-import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from robopref.pool.config import PoolConfig
-from robopref.pool.generate.tasks import FailureMode, task_spec
 from robopref.pool.trajectory import MetadataValue
+from robopref.sim.tasks import FailureMode, task_spec
+from robopref.sim.workers import configure_process, gl_backend, job_seed, process_env
 from robopref.types import Source
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "DEMO",
+    "EpisodeJob",
+    "WorkerSettings",
+    "gl_backend",
+    "init_worker",
+    "job_seed",
+    "run_job",
+]
 
 DEMO = "bc_demo"
 """Source of the expert episodes that train BC; they are not kept in the pool."""
@@ -88,17 +89,6 @@ COLLIDE_FLOOR_DROP_M = 0.08
 """How far the `collide` failure lowers the workspace floor, so its course reaches the table."""
 
 _settings: WorkerSettings | None = None
-_envs: dict[str, Any] = {}
-
-
-def job_seed(seed: int, task: str, stream: str, index: int) -> int:
-    """A 32-bit seed for one stream of one task, stable across runs, platforms and workers.
-
-    >>> job_seed(0, "reach-v3", "expert", 3) == job_seed(0, "reach-v3", "expert", 3)
-    True
-    """
-    words = [seed, zlib.crc32(task.encode()), zlib.crc32(stream.encode()), index]
-    return int(np.random.SeedSequence(words).generate_state(1)[0])
 
 
 def trajectory_id(task: str, source: str, *, seed: int, index: int) -> str:
@@ -110,61 +100,27 @@ def trajectory_id(task: str, source: str, *, seed: int, index: int) -> str:
     return f"{task}__{source}__s{seed}-{index:04d}"
 
 
-@lru_cache(maxsize=1)
-def gl_backend() -> str:
-    """MUJOCO_GL for rendering: the environment's choice, else EGL, else OSMesa.
-
-    Raises:
-        RuntimeError: Neither backend can make an offscreen context.
-    """
-    chosen = os.environ.get("MUJOCO_GL")
-    if chosen:
-        return chosen
-    probe = "import mujoco; c = mujoco.GLContext(8, 8); c.make_current(); c.free()"
-    for backend in ("egl", "osmesa"):
-        env = {**os.environ, "MUJOCO_GL": backend, "PYOPENGL_PLATFORM": backend}
-        result = subprocess.run(
-            [sys.executable, "-c", probe], env=env, capture_output=True, check=False
-        )
-        if result.returncode == 0:
-            return backend
-        logger.info("MUJOCO_GL=%s unusable: %s", backend, result.stderr.decode()[-300:])
-    raise RuntimeError("no offscreen OpenGL: neither EGL nor OSMesa works (set MUJOCO_GL)")
-
-
 def init_worker(settings: WorkerSettings) -> None:
-    """Process initialiser: choose the GL backend and thread counts before MuJoCo loads."""
+    """Process initialiser: GL backend and thread counts (`sim.workers`), then the settings."""
     global _settings
-    os.environ["MUJOCO_GL"] = settings.gl_backend
-    if settings.gl_backend in ("egl", "osmesa"):
-        os.environ["PYOPENGL_PLATFORM"] = settings.gl_backend
-    # One thread per worker: Mesa's llvmpipe and BLAS threads only fight each other here.
-    for var in ("LP_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
-    # Meta-World's scripted policies warn on every saturated action; the env clips them anyway.
-    warnings.filterwarnings("ignore", message=r"Constant\(s\) may be too high")
+    configure_process(settings.gl_backend)
     _settings = settings
-    _envs.clear()
 
 
 def _env(task: str) -> Any:
-    from robopref.pool.generate.env import TaskEnv
-
     if _settings is None:
         raise RuntimeError("worker used before init_worker")
-    if task not in _envs:  # one env and renderer per task for the life of the process
-        _envs[task] = TaskEnv(
-            task_spec(task),
-            max_steps=_settings.max_steps,
-            image_size=_settings.image_size,
-            cameras=_settings.cameras,
-        )
-    return _envs[task]
+    return process_env(
+        task,
+        max_steps=_settings.max_steps,
+        image_size=_settings.image_size,
+        cameras=_settings.cameras,
+    )
 
 
 def _controller(job: EpisodeJob, max_steps: int) -> Any:
-    from robopref.pool.generate.bc import BCController
-    from robopref.pool.generate.policies import (
+    from robopref.sim.bc import BCController
+    from robopref.sim.controllers import (
         ExpertController,
         NoviceController,
         RandomController,
@@ -191,8 +147,9 @@ def _controller(job: EpisodeJob, max_steps: int) -> Any:
 
 def run_job(job: EpisodeJob) -> DemoResult | dict[str, Any]:
     """Run one episode; a demo comes back as arrays, a pool episode as its manifest row."""
-    from robopref.pool.generate.episode import run_episode, to_trajectory
+    from robopref.pool.generate.record import to_trajectory
     from robopref.pool.pool import stage_trajectory
+    from robopref.sim.episode import run_episode
 
     settings = _settings
     if settings is None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from robopref.errors import InputError
-from robopref.pool.generate.tasks import TaskSpec
+from robopref.sim.tasks import TaskSpec
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from robopref.pool.generate.tasks import FailureMode, TaskSpec
-from robopref.pool.trajectory import MetadataValue
+from robopref.sim.tasks import FailureMode, TaskSpec
+from robopref.types import MetadataValue
 
 OBJECT = slice(4, 7)
 GOAL = slice(36, 39)

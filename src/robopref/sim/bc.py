@@ -1,9 +1,12 @@
-"""Behaviour cloning for the `policy_checkpoint_N` tier: train in torch, roll out in numpy.
+"""Behaviour cloning: the pool's `policy_checkpoint_N` tier and the policy stage's reference.
 
 A small MLP (observation → action, tanh output) is trained by MSE on expert episodes of one
-task; its weights are saved at `checkpoints` points of one run, on a quadratic schedule
-(1/N², 4/N², …, 1 of the steps), so checkpoint 1 is a barely trained policy and checkpoint N
-the finished one. Workers run the policy in numpy, so they never import torch.
+task; its weights are saved at `checkpoints` points of one run, on a geometric schedule
+(ratio 4), so checkpoint 1 is a barely trained policy and checkpoint N the finished one.
+Each checkpoint also stores `log_std`, the log of the per-dimension RMS action error on
+the training demos: the state-independent σ of the Gaussian policy N(μ(s), σ²) whose mean
+is the MLP (MSE training is its maximum likelihood for fixed σ). Workers run the policy in
+numpy, so they never import torch: deterministically (the mean) or sampling.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from robopref.pool.generate.policies import clip_action
-from robopref.pool.trajectory import MetadataValue
+from robopref.sim.controllers import clip_action
+from robopref.types import MetadataValue
 
 if TYPE_CHECKING:
     import torch
@@ -35,6 +38,10 @@ RATIO = 4.0
 """Each checkpoint has trained this many times longer than the one before."""
 LAYERS = ("0", "2", "4")
 """Names of the linear layers in the torch Sequential (and in the saved weights)."""
+LOG_STD = "log_std"
+"""Weights key of the Gaussian policy's (action_dim,) log standard deviation."""
+MIN_STD = 1e-3
+"""Floor of σ: a policy that fits its demos exactly still explores a little."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class BCCheckpoint:
     val_loss: float | None
     """Mean squared action error on the held-out demo, if there was one."""
     weights: dict[str, np.ndarray]
-    """float32 arrays: `obs_mean`, `obs_std`, `{layer}.weight`, `{layer}.bias`."""
+    """float32 arrays: `obs_mean`, `obs_std`, `{layer}.weight`, `{layer}.bias`, `log_std`."""
 
 
 def checkpoint_steps(total: int, n: int) -> list[int]:
@@ -90,7 +97,7 @@ def train_bc(
     try:
         gen = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
-        net = _network(obs.shape[1], act.shape[1])
+        net = bc_network(obs.shape[1], act.shape[1])
         optimiser = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
         x = torch.from_numpy((obs - mean) / std)
         y = torch.from_numpy(act)
@@ -115,7 +122,7 @@ def train_bc(
             torch.set_flush_denormal(False)
 
 
-def _network(n_in: int, n_out: int) -> torch.nn.Sequential:
+def bc_network(n_in: int, n_out: int) -> torch.nn.Sequential:
     """The MLP: n_in → HIDDEN → HIDDEN → n_out, ReLU, tanh output (layers 0, 2, 4)."""
     import torch
 
@@ -157,26 +164,61 @@ def _checkpoint(
         with torch.no_grad():
             return float(torch.mean((net(x) - y) ** 2))
 
+    x, y = data
+    with torch.no_grad():
+        rms = torch.sqrt(torch.mean((net(x) - y) ** 2, dim=0)).clamp_min(MIN_STD)
     weights = {k: v.detach().numpy().astype(np.float32).copy() for k, v in net.state_dict().items()}
     weights["obs_mean"] = norm[0].astype(np.float32)
     weights["obs_std"] = norm[1].astype(np.float32)
+    weights[LOG_STD] = torch.log(rms).numpy().astype(np.float32)
     return BCCheckpoint(index, steps, mse(data), None if val is None else mse(val), weights)
 
 
 class BCController:
-    """A BC checkpoint rolled out in numpy (deterministic: no exploration noise)."""
+    """A BC (or fine-tuned) policy rolled out in numpy.
 
-    def __init__(self, weights: Mapping[str, np.ndarray], *, name: str) -> None:
+    Args:
+        weights: Checkpoint weights (`BCCheckpoint.weights`).
+        name: Recorded as the `policy` parameter.
+        rng: Sample a ~ N(μ(s), σ²) with this generator (σ from `log_std`, times
+            `noise_scale`); None acts deterministically (the mean).
+        noise_scale: Multiplies σ when sampling.
+
+    Raises:
+        ValueError: Sampling asked of weights without `log_std` (saved before it existed).
+    """
+
+    def __init__(
+        self,
+        weights: Mapping[str, np.ndarray],
+        *,
+        name: str,
+        rng: np.random.Generator | None = None,
+        noise_scale: float = 1.0,
+    ) -> None:
         self._w = {k: np.asarray(v, np.float64) for k, v in weights.items()}
+        self._rng = rng
         self.params: dict[str, MetadataValue] = {"policy": name}
+        if rng is not None:
+            if LOG_STD not in self._w:
+                raise ValueError(f"{name}: weights have no {LOG_STD!r}; cannot sample")
+            self._std = np.exp(self._w[LOG_STD]) * noise_scale
+            self.params["noise_scale"] = noise_scale
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """The policy's action for `obs`."""
+    def mean(self, obs: np.ndarray) -> np.ndarray:
+        """μ(s): the network's (unclipped, tanh-bounded) action for `obs`."""
         h = (np.asarray(obs, np.float64) - self._w["obs_mean"]) / self._w["obs_std"]
         for i, layer in enumerate(LAYERS):
             h = h @ self._w[f"{layer}.weight"].T + self._w[f"{layer}.bias"]
             h = np.maximum(h, 0.0) if i < len(LAYERS) - 1 else np.tanh(h)
-        return clip_action(h)
+        return h
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """The policy's action for `obs`: the mean, or a sample around it; clipped."""
+        mu = self.mean(obs)
+        if self._rng is None:
+            return clip_action(mu)
+        return clip_action(mu + self._std * self._rng.standard_normal(mu.shape))
 
 
 def save_checkpoints(checkpoints: Sequence[BCCheckpoint], directory: Path, *, task: str) -> None:
@@ -191,7 +233,7 @@ def save_checkpoints(checkpoints: Sequence[BCCheckpoint], directory: Path, *, ta
     info = {
         "schema_version": 1,
         "task": task,
-        "architecture": f"MLP obs→{HIDDEN}→{HIDDEN}→action, ReLU, tanh output",
+        "architecture": f"MLP obs→{HIDDEN}→{HIDDEN}→action, ReLU, tanh output; log_std",
         "checkpoints": [
             {"index": c.index, "steps": c.steps, "train_loss": c.train_loss, "val_loss": c.val_loss}
             for c in checkpoints

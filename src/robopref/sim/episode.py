@@ -1,4 +1,4 @@
-"""Run one episode in a TaskEnv and turn the recording into a Trajectory.
+"""Run one episode in a TaskEnv and record it, step by step.
 
 Row t of every series describes the state in which action t was chosen: observation t, its
 frames, contacts, clearance, goal distance and the env's reward for arriving there, and the
@@ -8,19 +8,17 @@ action then applied. An episode ends
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from robopref.pool.generate.env import TaskEnv
-from robopref.pool.generate.policies import Controller, clip_action
-from robopref.pool.trajectory import ContactLog, MetadataValue, Trajectory
+from robopref.sim.controllers import Controller, clip_action
+from robopref.sim.env import TaskEnv
 
 
 @dataclass
 class EpisodeRecord:
-    """Per-step lists filled while an episode runs (turned into arrays by `to_trajectory`)."""
+    """Per-step lists filled while an episode runs (`pool.generate.record` makes a Trajectory)."""
 
     obs: list[np.ndarray] = field(default_factory=list)
     action: list[np.ndarray] = field(default_factory=list)
@@ -83,47 +81,3 @@ def run_episode(
             break
         obs, info = env.step(action)
     return rec
-
-
-def to_trajectory(
-    rec: EpisodeRecord,
-    *,
-    trajectory_id: str,
-    instruction: str,
-    env_id: str,
-    source: str,
-    fps: float,
-    metadata: Mapping[str, MetadataValue],
-) -> Trajectory:
-    """The Trajectory of a recorded episode."""
-    obs = np.stack(rec.obs).astype(np.float32)
-    if rec.contacts:
-        step, body, force, toppled = zip(*rec.contacts, strict=True)
-        contacts = ContactLog(
-            step=np.array(step, np.int64),
-            body=np.array(body, str),
-            force_n=np.array(force, np.float32),
-            toppled=np.array(toppled, bool),
-        )
-    else:
-        contacts = ContactLog.empty()
-    return Trajectory(
-        trajectory_id=trajectory_id,
-        task=instruction,
-        env_id=env_id,
-        source=source,
-        fps=fps,
-        state=obs,
-        action=np.stack(rec.action).astype(np.float32),
-        gripper=np.clip(obs[:, 3], 0.0, 1.0),
-        ee_pos=obs[:, 0:3].copy(),
-        frames={camera: np.stack(frames) for camera, frames in rec.frames.items()},
-        force=np.array(rec.force_n, np.float32),
-        clearance=np.array(rec.clearance_m, np.float32),
-        goal_distance=np.array(rec.goal_distance_m, np.float32),
-        env_reward=np.array(rec.env_reward, np.float32),
-        contacts=contacts,
-        success=rec.success_step is not None,
-        success_step=rec.success_step,
-        metadata=dict(metadata),
-    )
