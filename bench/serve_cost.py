@@ -5,8 +5,8 @@ on the machine (CPU time of the server's process group, not wall time): GET /api
 (the framework's floor: cookie, login check, JSON), then `--cycles` rounds of GET /api/next,
 the left clip with `Range: bytes=0-65535`, and POST /api/submit. Same campaign and server
 as bench/serve_load.py; SQLite (or `--backend postgres`: a fresh database on
-127.0.0.1:5432, dropped afterwards; PostgreSQL's own processes are not counted), 1 worker,
-loopback only.
+127.0.0.1:5432, dropped afterwards; the CPU of its backends is shown beside the server's),
+1 worker, loopback only.
 
     .venv/bin/python bench/serve_cost.py [--cycles 500] [--backend postgres]
 """
@@ -22,21 +22,24 @@ from collections.abc import Awaitable
 from pathlib import Path
 
 from load_client import Connection
-from serve_load import Server, build_campaign, group_cpu_s, postgres_database
+from serve_load import Server, build_campaign, group_cpu_s, postgres_cpu_s, postgres_database
 
 
-async def measure(server: Server, token: str, cycles: int) -> dict[str, float]:
-    """Server CPU ms per request: the floor, then next / clip / submit of each cycle."""
+async def measure(server: Server, token: str,
+                  cycles: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Server and PostgreSQL CPU ms per request: the floor, then next / clip / submit."""
     assert server.process is not None
     pid, conn = server.process.pid, Connection(server.port, "ann-0000")
     _, body = await conn.request("POST", "/api/session", body={"token": token})
     csrf = json.loads(body)["csrf_token"]
     spent = {"session (floor)": 0.0, "next": 0.0, "clip": 0.0, "submit": 0.0}
+    in_pg = dict.fromkeys(spent, 0.0)
 
     async def timed(what: str, request: Awaitable[tuple[int, bytes]], expect: int) -> bytes:
-        before = group_cpu_s(pid)  # the request starts only when awaited, below
+        before, pg_before = group_cpu_s(pid), postgres_cpu_s(server.url)  # starts when awaited
         status, reply = await request
         spent[what] += group_cpu_s(pid) - before
+        in_pg[what] += postgres_cpu_s(server.url) - pg_before
         if status != expect:
             raise RuntimeError(f"{what}: HTTP {status} {reply[:200]!r}")
         return reply
@@ -53,7 +56,8 @@ async def measure(server: Server, token: str, cycles: int) -> dict[str, float]:
         await timed("submit", conn.request("POST", "/api/submit", body=answer,
                                            headers={"X-CSRF-Token": csrf}), 200)
     conn.close()
-    return {what: 1000 * seconds / cycles for what, seconds in spent.items()}
+    return ({what: 1000 * seconds / cycles for what, seconds in spent.items()},
+            {what: 1000 * seconds / cycles for what, seconds in in_pg.items()})
 
 
 def main() -> None:
@@ -65,20 +69,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="serve-cost-") as name:
         folder = Path(name)
         if args.backend == "sqlite":
-            costs, elapsed = serve_and_measure(folder, f"sqlite:///{folder / 'cost.db'}",
-                                               args.cycles)
+            (costs, pg_costs), elapsed = serve_and_measure(
+                folder, f"sqlite:///{folder / 'cost.db'}", args.cycles)
         else:
             with postgres_database() as url:
-                costs, elapsed = serve_and_measure(folder, url, args.cycles)
+                (costs, pg_costs), elapsed = serve_and_measure(folder, url, args.cycles)
+    postgres = args.backend == "postgres"
     for what, ms in costs.items():
-        print(f"serve_cost {what:<16} {ms:5.2f} ms server CPU per request")
+        print(f"serve_cost {what:<16} {ms:5.2f} ms server CPU per request"
+              + (f" (+ {pg_costs[what]:5.2f} ms PostgreSQL)" if postgres else ""))
     cycle = costs["next"] + costs["clip"] + costs["submit"]
+    pg_cycle = pg_costs["next"] + pg_costs["clip"] + pg_costs["submit"]
     print(f"serve_cost cycle (next+clip+submit) {cycle:5.2f} ms: one worker core carries at most "
-          f"{1000 / cycle:.0f} answers/s ({args.backend}, {args.cycles} cycles, {elapsed:.1f} s)")
+          f"{1000 / cycle:.0f} answers/s ({args.backend}, {args.cycles} cycles, {elapsed:.1f} s)"
+          + (f"; PostgreSQL {pg_cycle:5.2f} ms per cycle" if postgres else ""))
 
 
-def serve_and_measure(folder: Path, url: str, cycles: int) -> tuple[dict[str, float], float]:
-    """Build the campaign at `url`, serve it with one worker; (ms per request, seconds)."""
+def serve_and_measure(folder: Path, url: str,
+                      cycles: int) -> tuple[tuple[dict[str, float], dict[str, float]], float]:
+    """Build the campaign at `url`, serve it with one worker.
+
+    Returns ((server ms, PostgreSQL ms) per request, seconds).
+    """
     pool, tokens = build_campaign(folder, url, annotators=3, per_annotator=cycles + 3,
                                   redundancy=3)
     server = Server(url, pool, 1, folder / "server.log")

@@ -141,7 +141,10 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     cpu_s: float = 0.0
+    pg_cpu_s: float = 0.0
+    """CPU seconds of the PostgreSQL backends serving this database (0 on SQLite)."""
     _cpu_from: float = 0.0
+    _pg_cpu_from: float = 0.0
 
     def start(self) -> None:
         """Start the server (its own session, so the whole group can be signalled)."""
@@ -164,6 +167,7 @@ class Server:
         """Leave start-up and sign-in out of `cpu_s`."""
         assert self.process is not None
         self._cpu_from = group_cpu_s(self.process.pid)
+        self._pg_cpu_from = postgres_cpu_s(self.url)
 
     def _wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -188,7 +192,8 @@ class Server:
         if self.process is None:
             return
         self.cpu_s += group_cpu_s(self.process.pid) - self._cpu_from
-        self._cpu_from = 0.0
+        self.pg_cpu_s += postgres_cpu_s(self.url) - self._pg_cpu_from
+        self._cpu_from = self._pg_cpu_from = 0.0
         os.killpg(self.process.pid, sig)
         try:
             self.process.wait(timeout=30)
@@ -208,6 +213,28 @@ def group_cpu_s(session_id: int) -> float:
             continue
         if int(fields[3]) == session_id:  # fields after the name: state ppid pgrp session …
             total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def postgres_cpu_s(url: str) -> float:
+    """CPU seconds (user + system) of the live PostgreSQL backends connected to `url`'s database.
+
+    0 for SQLite. Backends are found by their process title (`postgres: [CLUSTER:] USER DB
+    HOST …`); the shared WAL writer and checkpointer are not counted.
+    """
+    if not url.startswith("postgresql"):
+        return 0.0
+    database = url.rsplit("/", 1)[1].split("?", 1)[0]
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().split(b"\0", 1)[0].decode(errors="replace").split()
+            if not title or title[0] != "postgres:" or database not in title[1:4]:
+                continue
+            fields = cmdline.with_name("stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
@@ -299,11 +326,11 @@ def run_one(backend: str, url: str, args: argparse.Namespace, folder: Path) -> N
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     report(f"{backend:<10} {workers:>2}", args, stats, audit(url, stats, args.redundancy),
-           elapsed_s=elapsed, cpu_s=(server.cpu_s, client_cpu_s))
+           elapsed_s=elapsed, cpu_s=(server.cpu_s, client_cpu_s), pg_cpu_s=server.pg_cpu_s)
 
 
 def report(label: str, args: argparse.Namespace, stats: Stats, found: Audit, *,
-           elapsed_s: float, cpu_s: tuple[float, float]) -> None:
+           elapsed_s: float, cpu_s: tuple[float, float], pg_cpu_s: float = 0.0) -> None:
     """Print one run's table row, its details and the verdict."""
     rate = len(stats.acked) / elapsed_s
     lat = stats.latency_ms
@@ -313,7 +340,9 @@ def report(label: str, args: argparse.Namespace, stats: Stats, found: Audit, *,
           f"{cpu_s[0] / elapsed_s:4.2f}/{cpu_s[1] / elapsed_s:4.2f}")
     detail = ", ".join(f"{k} {v}" for k, v in sorted(stats.errors.items())) or "none"
     print(f"           errors: {detail}; clip p50/p95/p99 {percentiles(lat['clip'])} ms; "
-          f"server CPU {1000 * cpu_s[0] / max(1, len(stats.acked)):.1f} ms per answer; "
+          f"server CPU {1000 * cpu_s[0] / max(1, len(stats.acked)):.1f} ms per answer"
+          + (f" (+ PostgreSQL {1000 * pg_cpu_s / max(1, len(stats.acked)):.1f} ms)"
+             if pg_cpu_s else "") + "; "
           f"{found.rows} rows; {stats.finished_queues} queues finished early; "
           f"{stats.unacknowledged} answers never acknowledged"
           + (f"; chaos: {len(stats.retried)} submits retried, {found.retried_not_once} "

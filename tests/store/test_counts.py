@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -24,6 +25,7 @@ from robopref.store import (
     submit_annotation,
     upcoming_assignments,
 )
+from robopref.store.counts import count_done_in
 from robopref.store.models import Assignment, AssignmentCount
 from robopref.types import BatchKind, Choice
 
@@ -119,3 +121,23 @@ def test_threads_answering_and_skipping_at_once_keep_the_counts(filled: Store) -
     counts = _counts(filled)
     assert counts == _recount(filled)
     assert counts[("ann-1", "b1")] == counts[("ann-2", "b1")] == (9, 7)
+
+
+def test_an_answer_waiting_on_a_skip_counts_the_pair_once(filled: Store) -> None:
+    """The submit waits for the skip's lock on the assignment, then sees it skipped."""
+    results: list[bool] = []
+    waiting = threading.Thread(target=lambda: results.append(
+        _submit(filled, "ann-1", "b1-p0", "k0")))
+    with filled.write() as session:  # a skip, held open while the answer arrives
+        assignment = session.get(Assignment, ("b1-p0", "ann-1"), with_for_update=True)
+        assert assignment is not None
+        assignment.skipped = True
+        count_done_in(session, "ann-1", "b1")
+        session.flush()
+        waiting.start()
+        time.sleep(0.3)  # the submit is waiting for the row (PostgreSQL) or the lock
+        assert results == []
+    waiting.join()
+    assert results == [True]
+    counts = _counts(filled)
+    assert counts == _recount(filled) and counts[("ann-1", "b1")] == (9, 1)

@@ -51,6 +51,7 @@ def test_kinds_follow_certification_and_bad_input_is_refused(filled: Store) -> N
         return (BatchKind.CALIBRATION,)
 
     work = annotator_work(filled, "ann-1", kinds_for=calibration_only)
-    assert seen == [False] and work.queue == () and work.progress_by_batch == {}
+    # PostgreSQL asks for both answers and picks inside its one statement
+    assert seen in ([False], [True, False]) and work.queue == () and work.progress_by_batch == {}
     with pytest.raises(InputError, match="k"):
         annotator_work(filled, "ann-1", kinds_for=lambda c: ALL, upcoming=99)

@@ -7,7 +7,7 @@ read transaction from the annotator's assignment counts and the entries wanted o
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, bindparam, false, select
@@ -92,12 +92,32 @@ class BatchCount(NamedTuple):
     rubric: bool
 
 
+EntryRows = Callable[[BatchCount, int, int], Sequence[Any]]
+"""Open entries of one batch's queue: (its count, from position, at most) → rows with the
+columns of `_ENTRIES`."""
+
+
 def read_queue(connection: RawConnection, annotator_id: str, counts: Sequence[BatchCount], *,
                offset: int, limit: int) -> list[QueueItem]:
     """`limit` entries of the queue over `counts` (in order) from queue position `offset`.
 
     The counts say which batches hold the entries wanted, so only those are read, each
     from its position: the cost does not grow with the assignments the annotator holds.
+    """
+    def entries(count: BatchCount, start: int, most: int) -> list[Any]:
+        return _ENTRIES.rows(connection, {"annotator_id": annotator_id,
+                                          "batch_id": count.batch_id, "offset": start,
+                                          "limit": most})
+
+    return assemble_queue(counts, entries, offset=offset, limit=limit)
+
+
+def assemble_queue(counts: Sequence[BatchCount], entries: EntryRows, *, offset: int,
+                   limit: int) -> list[QueueItem]:
+    """`limit` queue items from position `offset`, each batch's entries from `entries`.
+
+    Asks only for the batches that hold the entries wanted (`read_queue`'s reads, or rows
+    one statement already returned).
     """
     remaining = sum(c.assigned - c.done for c in counts)
     items: list[QueueItem] = []
@@ -110,8 +130,7 @@ def read_queue(connection: RawConnection, annotator_id: str, counts: Sequence[Ba
             before += open_here
             continue
         start = max(0, offset - before)
-        rows = _ENTRIES.rows(connection, {"annotator_id": annotator_id, "batch_id": count.batch_id,
-                                          "offset": start, "limit": limit - len(items)})
+        rows = entries(count, start, limit - len(items))
         items += [_item(row, count, remaining=remaining - before - start - n)
                   for n, row in enumerate(rows)]
         before += open_here

@@ -111,6 +111,22 @@ class Store:
             yield connection
 
     @contextmanager
+    def raw_statement(self) -> Iterator[RawConnection]:
+        """PostgreSQL: a pooled driver connection in autocommit mode, for writes.
+
+        Each statement is its own transaction, committed (and flushed to the WAL, as
+        `synchronous_commit` stays on) before it returns: for a write that is one
+        statement, this saves the round trips of BEGIN and COMMIT.
+
+        Raises:
+            TypeError: On SQLite, whose writers take the lock with `raw_write`.
+        """
+        if self.is_sqlite:
+            raise TypeError("raw_statement is for PostgreSQL; SQLite writes use raw_write")
+        with self._raw(self.writer, begin=None) as connection:
+            yield connection
+
+    @contextmanager
     def _raw(self, engine: Engine, *, begin: str | None,
              commit: bool = False) -> Iterator[RawConnection]:
         # PostgreSQL (psycopg, not autocommit) begins a transaction at the first statement

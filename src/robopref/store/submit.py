@@ -18,6 +18,7 @@ from robopref.store.models import (
     utcnow,
 )
 from robopref.store.pending import Showings
+from robopref.store.pg_submit import submit_in_one_statement, submit_parameters
 from robopref.store.prepared import Prepared, RawConnection
 from robopref.store.records import Submission, SubmitResult
 from robopref.store.session import Store
@@ -62,6 +63,8 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
     """
     choice = submission.validate()
     annotation_id = stored_id(submission.annotator_id, submission.idempotency_key)
+    if not store.is_sqlite:
+        return _submit_postgres(store, submission, choice, annotation_id)
     showings: Showings = {}
     try:
         with store.raw_write() as connection:
@@ -79,6 +82,37 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
             raise
         return SubmitResult(original, created=False)
     return SubmitResult(annotation_id, created=created)
+
+
+def _submit_postgres(store: Store, submission: Submission, choice: Choice,
+                     annotation_id: str) -> SubmitResult:
+    """`submit_annotation` on PostgreSQL: one statement, one round trip (`store.pg_submit`)."""
+    showings = store.pending_shown.take(submission.annotator_id)
+    parameters = submit_parameters(submission, choice, annotation_id, showings, utcnow())
+    try:
+        result = submit_in_one_statement(store, parameters)
+    except BaseException as exc:
+        put_back_shown(store, showings)
+        original = _existing(store, annotation_id) if isinstance(exc, IntegrityError) else None
+        if original is None:
+            raise
+        return SubmitResult(original, created=False)
+    if result.outcome == "stored" or (result.outcome == "create" and result.inserted):
+        return SubmitResult(annotation_id, created=result.outcome == "create")
+    put_back_shown(store, showings)  # nothing was written: they wait for the next commit
+    where = f"annotation {shown(submission.annotator_id)}/{shown(submission.pair_id)}"
+    if result.outcome == "not_assigned":
+        raise NotAssignedError(where, "pair_id", "this pair is not assigned to annotator "
+                               f"{submission.annotator_id!r}")
+    if result.outcome == "bad_left":
+        raise InputError(where, "left_trajectory_id",
+                         f"{submission.left_trajectory_id!r} is not in this pair")
+    # answered already: by a twin with this key that committed while this one waited for
+    # the assignment's lock (stored once: the original), or under another key (refused)
+    if _existing(store, annotation_id) is not None:
+        return SubmitResult(annotation_id, created=False)
+    raise AlreadyAnnotatedError(where, "pair_id", "already answered by this annotator "
+                                "under another idempotency key")
 
 
 def _store(connection: RawConnection, submission: Submission, choice: Choice,
