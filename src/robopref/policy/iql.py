@@ -229,7 +229,7 @@ def train_iql(
     config = config or IQLConfig()
     _check_widths(transitions, reference)
     scale = config.reward_scale or _auto_scale(transitions)
-    with _torch_settings():
+    with one_torch_thread():
         gen = torch.Generator().manual_seed(config.seed)
         torch.manual_seed(config.seed)
         anchor = reference.frozen_copy()
@@ -345,7 +345,7 @@ def _tensors(transitions: Transitions, scale: float) -> tuple[torch.Tensor, ...]
 
 
 @contextmanager
-def _torch_settings() -> Iterator[None]:
+def one_torch_thread() -> Iterator[None]:
     """One thread (deterministic, polite on a shared machine), denormals flushed; restored."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -364,5 +364,6 @@ __all__ = [
     "IQLResult",
     "IQLStats",
     "expectile_loss",
+    "one_torch_thread",
     "train_iql",
 ]
