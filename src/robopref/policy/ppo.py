@@ -342,7 +342,13 @@ def _train(
     actor = make_actor(policy)
     critic = ValueOperator(_Critic(anchor.obs_mean, anchor.obs_std), in_keys=[OBS_KEY]).to(device)
     shaping = KLPenaltyReward(policy, anchor, beta=config.kl_beta, step_reward=step_reward)
-    gae = GAE(gamma=config.gamma, lmbda=config.gae_lambda, value_network=critic, average_gae=False)
+    gae = GAE(
+        gamma=config.gamma,
+        lmbda=config.gae_lambda,
+        value_network=critic,
+        average_gae=False,
+        device=device,
+    )
     loss_module = ClipPPOLoss(
         actor,
         critic,
@@ -352,6 +358,7 @@ def _train(
         critic_coeff=1.0,
         loss_critic_type="l2",
         normalize_advantage=True,
+        device=device,
     )
     groups = [list(policy.parameters()), list(critic.parameters())]
     optimiser = torch.optim.Adam([p for group in groups for p in group], lr=config.lr)
