@@ -220,12 +220,14 @@ def postgres_cpu_s(url: str) -> float:
     """CPU seconds (user + system) of the live PostgreSQL backends connected to `url`'s database.
 
     0 for SQLite. Backends are found by their process title (`postgres: [CLUSTER:] USER DB
-    HOST …`); the shared WAL writer and checkpointer are not counted.
+    HOST …`), backends that exited by their parent's count of reaped children (which also
+    holds other databases' exited backends); the shared WAL writer and checkpointer are
+    not counted.
     """
     if not url.startswith("postgresql"):
         return 0.0
     database = url.rsplit("/", 1)[1].split("?", 1)[0]
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    tick, total, postmasters = os.sysconf("SC_CLK_TCK"), 0.0, set()
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             title = cmdline.read_bytes().split(b"\0", 1)[0].decode(errors="replace").split()
@@ -235,6 +237,13 @@ def postgres_cpu_s(url: str) -> float:
         except OSError:
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
+        postmasters.add(fields[1])
+    for pid in postmasters:  # backends that exited (a pool's overflow): their parent reaped them
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[13]) + int(fields[14])) / tick
     return total
 
 

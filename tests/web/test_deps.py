@@ -139,3 +139,29 @@ def test_a_known_id_is_resolved_without_listing_the_callers_pairs(
     assert listed == []
     assert index.owned(first.annotator_id, "1" * 24) is None
     assert listed == [first.annotator_id]
+
+
+def test_the_pair_just_served_is_owned_without_a_read(
+        campaign: Campaign, monkeypatch: pytest.MonkeyPatch) -> None:
+    import robopref.web.pair_index
+    from robopref.store import next_assignment
+    from robopref.store.assigned import assigned_pair
+
+    index = PairIndex(campaign.store, SECRET)
+    first = campaign.batch.assignments[0]
+    item = next_assignment(campaign.store, first.annotator_id, mark_shown=False)
+    assert item is not None
+    read = assigned_pair(campaign.store, item.pair_id, first.annotator_id)
+    reads: list[str] = []
+
+    def spy(store: Any, pair_id: str, annotator_id: str) -> Any:
+        reads.append(annotator_id)
+        return assigned_pair(store, pair_id, annotator_id)
+
+    monkeypatch.setattr(robopref.web.pair_index, "assigned_pair", spy)
+    index.remember_served(first.annotator_id, item)
+    shown = index.assignment_id(item.pair_id)
+    assert index.owned(first.annotator_id, shown) == read  # the same pair, sides and batch
+    assert reads == []
+    assert index.owned("outsider", shown) is None  # served to someone else: read, refused
+    assert reads == ["outsider"]

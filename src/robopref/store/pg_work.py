@@ -24,7 +24,7 @@ WITH me AS (
     SELECT COALESCE((SELECT certified FROM annotators WHERE annotator_id = %(annotator_id)s),
                     false) AS certified
 ), counts AS (
-    SELECT c.batch_id, c.assigned, c.done, b.rubric, b.created_at
+    SELECT c.batch_id, c.assigned, c.done, b.rubric, b.kind, b.created_at
     FROM assignment_counts AS c JOIN batches AS b ON b.batch_id = c.batch_id CROSS JOIN me
     WHERE c.annotator_id = %(annotator_id)s AND b.status = %(open)s
       AND b.kind = ANY(CASE WHEN me.certified THEN %(kinds_certified)s::varchar[]
@@ -38,7 +38,7 @@ SELECT me.certified,
         JOIN batches AS rb ON rb.batch_id = rs.batch_id
         WHERE ra.annotator_id = %(annotator_id)s AND ra.completed = false
           AND rb.status = %(open)s) AS rankings,
-       c.batch_id, c.assigned, c.done, c.rubric,
+       c.batch_id, c.assigned, c.done, c.rubric, c.kind,
        e.pair_id, e.left_trajectory_id, e.shown_at, e.task, e.trajectory_a_id,
        e.trajectory_b_id, e.clip_a, e.clip_b
 FROM me
@@ -106,10 +106,11 @@ def read_work(connection: RawConnection, annotator_id: str, *, kinds_certified: 
         if batch_id is None:  # no open batch of these kinds: the one row of `me`
             continue
         if batch_id not in entries:
-            counts.append(BatchCount(str(batch_id), int(row[4]), int(row[5]), bool(row[6])))
+            counts.append(BatchCount(str(batch_id), int(row[4]), int(row[5]), bool(row[6]),
+                                     str(row[7])))
             entries[batch_id] = []
-        if row[7] is not None:
-            entries[batch_id].append(Entry(*row[7:15]))
+        if row[8] is not None:
+            entries[batch_id].append(Entry(*row[8:16]))
     first = rows[0]
     return WorkRows(certified=bool(first[0]), scored_batch_ids=tuple(map(str, first[1])),
                     rankings_waiting=int(first[2]), counts=counts, entries=entries)

@@ -58,7 +58,7 @@ ALL_KINDS = sorted(k.value for k in BatchKind)
 
 COUNTS = Prepared(
     select(AssignmentCount.batch_id, AssignmentCount.assigned, AssignmentCount.done,
-           Batch.rubric)
+           Batch.rubric, Batch.kind)
     .join(Batch, Batch.batch_id == AssignmentCount.batch_id)
     .where(AssignmentCount.annotator_id == _ANNOTATOR, Batch.status == BatchStatus.OPEN.value,
            Batch.kind.in_(_KINDS))
@@ -90,6 +90,7 @@ class BatchCount(NamedTuple):
     assigned: int
     done: int
     rubric: bool
+    kind: str
 
 
 EntryRows = Callable[[BatchCount, int, int], Sequence[Any]]
@@ -146,6 +147,7 @@ def _item(row: Any, count: BatchCount, *, remaining: int) -> QueueItem:
         left_clip_path=row.clip_a if a_left else row.clip_b,
         right_clip_path=row.clip_b if a_left else row.clip_a,
         shown_at=as_utc(row.shown_at), remaining=remaining, rubric=bool(count.rubric),
+        trajectory_a_id=row.trajectory_a_id, batch_kind=BatchKind(count.kind),
     )
 
 
@@ -154,8 +156,8 @@ def batch_counts(connection: RawConnection, annotator_id: str,
     """`COUNTS` for the annotator's open batches of `kinds` (None: every kind)."""
     rows = COUNTS.rows(connection, {"annotator_id": annotator_id,
                                     "kinds": ALL_KINDS if kinds is None else kinds})
-    return [BatchCount(str(r.batch_id), int(r.assigned), int(r.done), bool(r.rubric))
-            for r in rows]
+    return [BatchCount(str(r.batch_id), int(r.assigned), int(r.done), bool(r.rubric),
+                       str(r.kind)) for r in rows]
 
 
 def _queue(store: Store, annotator_id: str, kinds: list[str] | None, *, batch_id: str | None,

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from robopref.errors import InputError
 from robopref.schemas import MAX_TEXT_CHARS
 from robopref.store.text import check_id, check_json_text, check_text, shown
-from robopref.types import Choice
+from robopref.types import BatchKind, Choice
 
 RUBRIC_KEYS = ("success", "collisions", "efficiency", "safety", "naturalness")
 """Sub-questions an annotator may answer beside the overall preference (seed 000)."""
@@ -142,6 +142,10 @@ class QueueItem:
     """Assignments left in this annotator's queue, this one included."""
     rubric: bool = False
     """The batch asks the rubric sub-questions (`RUBRIC_KEYS`) beside the preference."""
+    trajectory_a_id: str | None = None
+    """The pair's A (left or right), for the server's own use (never sent to the page)."""
+    batch_kind: BatchKind | None = None
+    """The batch's kind, for the server's own use (a submit scores a calibration set)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -110,6 +110,8 @@ async def next_pair(request: Request, session: SessionDep) -> Response:
     pairs = pair_index(request)
     work = await read_on_loop(state, next_work, state.store, session.annotator_id,
                               upcoming=PREFETCH_PAIRS)
+    if work.assignment is not None:  # its submit's ownership check needs no read
+        pairs.remember_served(session.annotator_id, work.assignment)
     return json_reply(next_public(work, state.clip_index, pairs))
 
 
