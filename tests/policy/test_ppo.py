@@ -21,7 +21,17 @@ from robopref.sim.workers import process_env
 pytestmark = pytest.mark.sim
 
 TASK = "reach-v3"
-SMOKE = {"frames": 960, "frames_per_batch": 240, "epochs": 4, "minibatch": 60, "seed": 0}
+# No critic warm-up and a larger actor step than the defaults: at this size the KL penalty
+# must have batches to act on (β=10 vs 0 held on seeds 0-3 so).
+SMOKE = {
+    "frames": 960,
+    "frames_per_batch": 240,
+    "epochs": 4,
+    "minibatch": 60,
+    "lr": 1e-4,
+    "critic_warmup": 0,
+    "seed": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +170,16 @@ def test_a_per_step_reward_replaces_the_simulators(reference: GaussianPolicy) ->
     (batch,) = train_ppo(TASK, reference, reward=hand_to_goal, config=config).batches
     assert seen == [(240, 39, 240, 4, 240, 39)]
     assert batch.task_reward < 0 < batch.env_reward
+
+
+def test_critic_warmup_leaves_the_actor_at_the_reference(reference: GaussianPolicy) -> None:
+    config = PPOConfig(frames=480, frames_per_batch=240, epochs=1, minibatch=120, critic_warmup=2)
+    result = train_ppo(TASK, reference, config=config)
+    assert [(b.kl, b.kl_sample, b.clip_fraction) for b in result.batches] == [(0.0, 0.0, 0.0)] * 2
+    floored = reference.weights()
+    floored["log_std"] = np.maximum(floored["log_std"], np.float32(np.log(0.05)))
+    for key, value in result.weights.items():
+        np.testing.assert_allclose(value, floored[key], rtol=0, atol=1e-6)
 
 
 @pytest.mark.gpu

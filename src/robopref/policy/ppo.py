@@ -69,8 +69,13 @@ class PPOConfig:
     """Passes of PPO updates over each batch."""
     minibatch: int = 240
     """Steps per gradient step."""
-    lr: float = 1e-4
-    """Adam learning rate (actor and critic; a BC start clips most ratios at 3e-4)."""
+    lr: float = 3e-5
+    """Adam learning rate of the actor (small: a BC start clips most ratios at 3e-4)."""
+    critic_lr: float = 3e-4
+    """Adam learning rate of the critic."""
+    critic_warmup: int = 1
+    """First batches whose updates train the critic only (a fresh critic's advantages are
+    noise that would push the actor off the reference)."""
     clip_epsilon: float = 0.1
     """PPO ratio clip (seed 001: 0.05–0.1 for a BC-initialised robot policy)."""
     gamma: float = 0.99
@@ -94,6 +99,10 @@ class PPOConfig:
     """Initialisation, sampling, minibatch order and the placement stream."""
 
     def __post_init__(self) -> None:
+        if self.critic_warmup < 0:
+            raise InputError(
+                "PPOConfig", "critic_warmup", f"must be >= 0, got {self.critic_warmup}"
+            )
         for name in ("frames", "frames_per_batch", "epochs", "minibatch", "max_steps"):
             if getattr(self, name) < 1:
                 raise InputError("PPOConfig", name, f"must be >= 1, got {getattr(self, name)}")
@@ -105,7 +114,7 @@ class PPOConfig:
             raise InputError(
                 "PPOConfig", "minibatch", f"must be <= frames_per_batch ({self.frames_per_batch})"
             )
-        for name in ("lr", "clip_epsilon", "max_grad_norm"):
+        for name in ("lr", "critic_lr", "clip_epsilon", "max_grad_norm"):
             if not getattr(self, name) > 0:
                 raise InputError("PPOConfig", name, f"must be > 0, got {getattr(self, name)}")
         if not self.clip_epsilon < 1:
@@ -361,7 +370,9 @@ def _train(
         device=device,
     )
     groups = [list(policy.parameters()), list(critic.parameters())]
-    optimiser = torch.optim.Adam([p for group in groups for p in group], lr=config.lr)
+    optimiser = torch.optim.Adam(
+        [{"params": groups[0], "lr": config.lr}, {"params": groups[1], "lr": config.critic_lr}]
+    )
     gen = torch.Generator(device=device).manual_seed(config.seed)
     collector = Collector(
         env,
@@ -382,7 +393,8 @@ def _train(
             with torch.no_grad():
                 gae(batch)
             flat = batch.reshape(-1)
-            clips = _update(flat, loss_module, optimiser, groups, gen, config)
+            actor_too = len(stats) >= config.critic_warmup
+            clips = _update(flat, loss_module, optimiser, groups, gen, config, actor=actor_too)
             frames += int(flat.numel())
             stats.append(_stats(flat, frames, clips))
             last = flat
@@ -406,17 +418,21 @@ def _update(
     groups: list[list[nn.Parameter]],
     gen: torch.Generator,
     config: PPOConfig,
+    *,
+    actor: bool,
 ) -> torch.Tensor:
-    """`epochs` passes of minibatch PPO steps over one batch; the clip fraction per step."""
+    """`epochs` passes of minibatch steps over a batch (critic only unless `actor`); clip shares."""
     n = int(flat.numel())
     clips: list[torch.Tensor] = []
     for _ in range(config.epochs):
         order = torch.randperm(n, generator=gen, device=gen.device)
         for idx in torch.split(order, config.minibatch):
             out = loss_module(flat[idx])
-            total = out["loss_objective"] + out["loss_critic"]
-            if config.entropy_coef > 0:
-                total = total + out["loss_entropy"]
+            total = out["loss_critic"]
+            if actor:
+                total = total + out["loss_objective"]
+                if config.entropy_coef > 0:
+                    total = total + out["loss_entropy"]
             optimiser.zero_grad()
             total.backward()
             for group in groups:  # apart: the critic's large value errors must not mute the actor
