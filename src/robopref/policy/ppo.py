@@ -8,13 +8,15 @@ collected batch's reward is reshaped before GAE by `KLPenaltyReward` (RLHF's KL-
 
     r_t = task_reward(s_t, a_t, s_t+1) − β · log(π(a_t | s_t) / π_ref(a_t | s_t))
 
-for the policy that collected the batch; the log-ratio's mean over a_t ~ π is the exact KL
-(π ‖ π_ref)(s_t), which the statistics report. The task reward is the simulator's (the
+for the policy that collected the batch; the log-ratio's mean over a_t ~ π is
+KL(π ‖ π_ref)(s_t), whose exact value the statistics report. The task reward is the simulator's (the
 oracle) or a per-step callable (a learned reward). TorchRL's own `KLRewardTransform` lives
 in `torchrl.envs.llm` and reads the token log-probabilities of a language model wrapper, so
 it does not apply to a continuous actor; `KLPenaltyReward` is a TorchRL `Transform` doing
 its job on a collected batch. ClipPPOLoss (clip 0.05–0.1, seed 001), GAE and the Collector
-are TorchRL's.
+are TorchRL's. Two guards keep a BC start from collapsing: the reference's σ is floored
+(`min_std`, for the actor and the anchor alike) and the first batch trains the critic only
+(`critic_warmup`).
 """
 
 from __future__ import annotations
@@ -106,9 +108,11 @@ class PPOConfig:
         for name in ("frames", "frames_per_batch", "epochs", "minibatch", "max_steps"):
             if getattr(self, name) < 1:
                 raise InputError("PPOConfig", name, f"must be >= 1, got {getattr(self, name)}")
-        if self.frames < self.frames_per_batch:
+        if self.frames % self.frames_per_batch:
             raise InputError(
-                "PPOConfig", "frames", f"must be >= frames_per_batch ({self.frames_per_batch})"
+                "PPOConfig",
+                "frames",
+                f"must be a multiple of frames_per_batch ({self.frames_per_batch})",
             )
         if self.minibatch > self.frames_per_batch:
             raise InputError(
@@ -181,9 +185,8 @@ class KLPenaltyReward(Transform):  # type: ignore[misc]
     π_ref. Writes `("next", "env_reward")` (the simulator's, kept from the first
     application, so applying it again is harmless), `("next", "task_reward")`,
     `("next", "log_ratio")`, `("next", "kl_ref")` (the exact KL of the state, for
-    reporting) and the shaped `("next", "reward")`. It works on batches (`transform(batch)`,
-    before any update on them: a collector's `postproc` or a replay buffer's transform), not
-    inside an env.
+    reporting) and the shaped `("next", "reward")`. It works on whole batches (`transform(batch)`,
+    e.g. as a collector's `postproc`) before any update on them, not inside an env.
 
     Args:
         policy: The policy that collected the batch (its weights as they were then).
