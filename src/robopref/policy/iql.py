@@ -235,77 +235,85 @@ def train_iql(
         anchor = reference.frozen_copy()
         actor = GaussianPolicy(reference.weights())
         data = _tensors(transitions, scale)
-        obs_std = np.maximum(transitions.obs.std(0), 1e-3)
         critic = IQLCritic(
             transitions.obs_dim,
             transitions.action_dim,
             config.hidden,
             transitions.obs.mean(0),
-            obs_std,
+            np.maximum(transitions.obs.std(0), 1e-3),
         )
-        opt_q = torch.optim.Adam([*critic.q1.parameters(), *critic.q2.parameters()], config.lr_q)
-        opt_v = torch.optim.Adam(critic.v_net.parameters(), config.lr_v)
-        opt_actor = torch.optim.Adam(actor.parameters(), config.lr_actor)
-        absorbing = config.gamma / (1.0 - config.gamma)
+        optimisers = (
+            torch.optim.Adam(critic.v_net.parameters(), config.lr_v),
+            torch.optim.Adam([*critic.q1.parameters(), *critic.q2.parameters()], config.lr_q),
+            torch.optim.Adam(actor.parameters(), config.lr_actor),
+        )
         history: list[IQLStats] = []
-        sums = np.zeros(5)
-        count = 0
+        sums, count = np.zeros(5), 0
         progress(0, config.steps)
         for step in range(1, config.steps + 1):
             idx = torch.randint(
                 0, len(transitions), (min(config.batch, len(transitions)),), generator=gen
             )
-            obs, act, rew, nxt, done, r_abs = (t[idx] for t in data)
-            # V: expectile of the target Q over the data's actions
-            with torch.no_grad():
-                q_target = critic.q(obs, act)
-            v = critic.v(obs)
-            v_loss = expectile_loss(q_target - v, config.expectile)
-            opt_v.zero_grad()
-            v_loss.backward()  # type: ignore[no-untyped-call]
-            opt_v.step()
-            # Q: r + γ V(s′), or the absorbing state's value after a terminal transition
-            with torch.no_grad():
-                bootstrap = torch.where(done, absorbing * r_abs, config.gamma * critic.v(nxt))
-                target = rew + bootstrap
-            q1, q2 = critic.qs(obs, act)
-            q_loss = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
-            opt_q.zero_grad()
-            q_loss.backward()  # type: ignore[no-untyped-call]
-            opt_q.step()
-            critic.update_targets(config.polyak)
-            # actor: advantage-weighted regression, optionally KL-anchored
-            with torch.no_grad():
-                weight = torch.exp(config.temperature * (q_target - v.detach()))
-                weight = weight.clamp(max=MAX_WEIGHT)
-            kl = actor.kl_to(anchor, obs).mean()
-            actor_loss = -(weight * actor.log_prob(obs, act)).mean()
-            if config.kl_beta > 0:
-                actor_loss = actor_loss + config.kl_beta * kl
-            opt_actor.zero_grad()
-            actor_loss.backward()  # type: ignore[no-untyped-call]
-            opt_actor.step()
-            sums += [
-                q_loss.item(),
-                v_loss.item(),
-                actor_loss.item(),
-                kl.item(),
-                weight.mean().item(),
-            ]
+            sums += _update(critic, actor, anchor, [t[idx] for t in data], optimisers, config)
             count += 1
             if step % config.log_every == 0 or step == config.steps:
                 q_m, v_m, a_m, kl_m, w_m = (float(x) for x in sums / count)
                 history.append(
                     IQLStats(step=step, q_loss=q_m, v_loss=v_m, actor_loss=a_m, kl=kl_m, weight=w_m)
                 )
-                sums[:] = 0.0
-                count = 0
+                sums[:], count = 0.0, 0
                 progress(step, config.steps)
         with torch.no_grad():
             mean_kl = float(actor.kl_to(anchor, data[0]).mean())
     return IQLResult(
         policy=actor, critic=critic, history=tuple(history), kl=mean_kl, reward_scale=scale
     )
+
+
+def _update(
+    critic: IQLCritic,
+    actor: GaussianPolicy,
+    anchor: GaussianPolicy,
+    batch: list[torch.Tensor],
+    optimisers: tuple[torch.optim.Optimizer, ...],
+    config: IQLConfig,
+) -> list[float]:
+    """One IQL step on a minibatch: V, then both Q and their targets, then the actor.
+
+    Returns:
+        q_loss, v_loss, actor_loss, KL to the anchor, mean advantage weight.
+    """
+    obs, act, rew, nxt, done, r_abs = batch
+    opt_v, opt_q, opt_actor = optimisers
+    # V: the expectile of the target Q over the data's actions
+    with torch.no_grad():
+        q_target = critic.q(obs, act)
+    v = critic.v(obs)
+    v_loss = expectile_loss(q_target - v, config.expectile)
+    _descend(opt_v, v_loss)
+    # Q: r + γ V(s′), or the absorbing state's value γ·r_abs/(1 − γ) after a done transition
+    with torch.no_grad():
+        absorbing = config.gamma / (1.0 - config.gamma) * r_abs
+        target = rew + torch.where(done, absorbing, config.gamma * critic.v(nxt))
+    q1, q2 = critic.qs(obs, act)
+    q_loss = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
+    _descend(opt_q, q_loss)
+    critic.update_targets(config.polyak)
+    # actor: advantage-weighted regression, optionally KL-anchored
+    with torch.no_grad():
+        weight = torch.exp(config.temperature * (q_target - v.detach())).clamp(max=MAX_WEIGHT)
+    kl = actor.kl_to(anchor, obs).mean()
+    actor_loss = -(weight * actor.log_prob(obs, act)).mean()
+    if config.kl_beta > 0:
+        actor_loss = actor_loss + config.kl_beta * kl
+    _descend(opt_actor, actor_loss)
+    return [q_loss.item(), v_loss.item(), actor_loss.item(), kl.item(), weight.mean().item()]
+
+
+def _descend(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimiser.zero_grad()
+    loss.backward()  # type: ignore[no-untyped-call]
+    optimiser.step()
 
 
 def _check_widths(transitions: Transitions, reference: GaussianPolicy) -> None:
