@@ -18,7 +18,15 @@ from robopref.pool.trajectory import Trajectory
 from robopref.sim.bc import LAYERS, LOG_STD, bc_network
 
 FAST = IQLConfig(
-    steps=600, batch=64, hidden=32, gamma=0.5, lr_q=1e-3, lr_v=1e-3, lr_actor=1e-3, log_every=200
+    steps=600,
+    batch=64,
+    hidden=32,
+    gamma=0.5,
+    lr_q=1e-3,
+    lr_v=1e-3,
+    lr_actor=1e-3,
+    actor_warmup=0,
+    log_every=200,
 )
 
 
@@ -115,6 +123,9 @@ def test_kl_penalty_keeps_the_actor_closer_and_runs_are_deterministic() -> None:
     anchored = train_iql(data, ref, replace(short, kl_beta=5.0))
     again = train_iql(data, ref, short)
     assert anchored.kl < 0.5 * free.kl
+    warm = train_iql(data, ref, replace(short, actor_warmup=short.steps))
+    assert warm.kl == 0.0  # the critic trained, the actor not yet
+    assert warm.history[-1].q_loss == free.history[-1].q_loss  # same critic either way
     for key, value in free.policy.weights().items():
         np.testing.assert_array_equal(value, again.policy.weights()[key])
 
@@ -135,6 +146,8 @@ def test_bad_config_and_mismatched_widths_are_refused() -> None:
         IQLConfig(steps=0)
     with pytest.raises(InputError, match="kl_beta"):
         IQLConfig(kl_beta=-1.0)
+    with pytest.raises(InputError, match="actor_warmup"):
+        IQLConfig(actor_warmup=-1)
     with pytest.raises(InputError, match="reference policy's is 12") as info:
         train_iql(bandit(4), reference_policy(obs_dim=12), FAST)
     assert info.value.field == "obs"

@@ -59,6 +59,10 @@ class IQLConfig:
     """Target network update rate: Q̄ ← (1 − ρ) Q̄ + ρ Q."""
     kl_beta: float = 0.0
     """Weight of KL(π ‖ π_ref) in the actor loss (0: plain IQL)."""
+    actor_warmup: int = 1000
+    """Steps that fit V and Q alone before the actor trains: the actor starts at a good BC
+    policy, and the advantages of a still-random critic would only pull it towards the
+    average data action (0 trains all three from the first step, as the paper does)."""
     hidden: int = 256
     """Width of the two hidden layers of the Q and V networks."""
     reward_scale: float | None = None
@@ -75,6 +79,9 @@ class IQLConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 _bad(name, f"must be a positive integer, got {value!r}")
+        warmup = self.actor_warmup
+        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
+            _bad("actor_warmup", f"must be an integer ≥ 0, got {warmup!r}")
         for name in ("lr_q", "lr_v", "lr_actor", "temperature"):
             if not _finite(getattr(self, name)) or getattr(self, name) <= 0:
                 _bad(name, f"must be a positive number, got {getattr(self, name)!r}")
@@ -113,7 +120,8 @@ class IQLStats:
     v_loss: float
     """Expectile loss of V."""
     actor_loss: float
-    """−exp(β·A) log π(a | s), plus the KL term when `kl_beta` > 0."""
+    """−exp(β·A) log π(a | s), plus the KL term when `kl_beta` > 0 (logged, not descended,
+    during `actor_warmup`)."""
     kl: float
     """KL(π ‖ π_ref) on the minibatch states."""
     weight: float
@@ -254,7 +262,9 @@ def train_iql(
             idx = torch.randint(
                 0, len(transitions), (min(config.batch, len(transitions)),), generator=gen
             )
-            sums += _update(critic, actor, anchor, [t[idx] for t in data], optimisers, config)
+            batch = [t[idx] for t in data]
+            train_actor = step > config.actor_warmup
+            sums += _update(critic, actor, anchor, batch, optimisers, config, train_actor)
             count += 1
             if step % config.log_every == 0 or step == config.steps:
                 q_m, v_m, a_m, kl_m, w_m = (float(x) for x in sums / count)
@@ -277,8 +287,11 @@ def _update(
     batch: list[torch.Tensor],
     optimisers: tuple[torch.optim.Optimizer, ...],
     config: IQLConfig,
+    train_actor: bool,
 ) -> list[float]:
     """One IQL step on a minibatch: V, then both Q and their targets, then the actor.
+
+    The actor's loss is computed (for the log) but not descended unless `train_actor`.
 
     Returns:
         q_loss, v_loss, actor_loss, KL to the anchor, mean advantage weight.
@@ -306,7 +319,8 @@ def _update(
     actor_loss = -(weight * actor.log_prob(obs, act)).mean()
     if config.kl_beta > 0:
         actor_loss = actor_loss + config.kl_beta * kl
-    _descend(opt_actor, actor_loss)
+    if train_actor:
+        _descend(opt_actor, actor_loss)
     return [q_loss.item(), v_loss.item(), actor_loss.item(), kl.item(), weight.mean().item()]
 
 
