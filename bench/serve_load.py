@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -111,13 +112,22 @@ def build_campaign(folder: Path, url: str, *, annotators: int, per_annotator: in
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for one run (dropped afterwards); yields its URL."""
+def postgres_database(settings: tuple[str, ...] = ()) -> Iterator[str]:
+    """A fresh PostgreSQL database for one run (dropped afterwards); yields its URL.
+
+    `settings` (`NAME=VALUE`) become the database's defaults (`ALTER DATABASE … SET`),
+    for A/B runs of server settings such as `commit_delay` (some need a superuser).
+    """
     import psycopg
+    from psycopg import sql
 
     name = f"robopref_load_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
+        for setting in settings:
+            key, value = setting.split("=", 1)
+            admin.execute(sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(name), sql.Identifier(key.strip()), sql.Literal(value.strip())))
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
@@ -141,10 +151,9 @@ class Server:
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
     cpu_s: float = 0.0
-    pg_cpu_s: float = 0.0
-    """CPU seconds of the PostgreSQL backends serving this database (0 on SQLite)."""
+    pg_cpu: PostgresCpu | None = None
+    """CPU of the PostgreSQL backends serving this database (None until `start`)."""
     _cpu_from: float = 0.0
-    _pg_cpu_from: float = 0.0
 
     def start(self) -> None:
         """Start the server (its own session, so the whole group can be signalled)."""
@@ -167,7 +176,9 @@ class Server:
         """Leave start-up and sign-in out of `cpu_s`."""
         assert self.process is not None
         self._cpu_from = group_cpu_s(self.process.pid)
-        self._pg_cpu_from = postgres_cpu_s(self.url)
+        if self.pg_cpu is None:
+            self.pg_cpu = PostgresCpu(self.url)
+        self.pg_cpu.start()
 
     def _wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -192,8 +203,9 @@ class Server:
         if self.process is None:
             return
         self.cpu_s += group_cpu_s(self.process.pid) - self._cpu_from
-        self.pg_cpu_s += postgres_cpu_s(self.url) - self._pg_cpu_from
-        self._cpu_from = self._pg_cpu_from = 0.0
+        self._cpu_from = 0.0
+        if self.pg_cpu is not None:
+            self.pg_cpu.stop()
         os.killpg(self.process.pid, sig)
         try:
             self.process.wait(timeout=30)
@@ -216,18 +228,16 @@ def group_cpu_s(session_id: int) -> float:
     return total
 
 
-def postgres_cpu_s(url: str) -> float:
-    """CPU seconds (user + system) of the live PostgreSQL backends connected to `url`'s database.
+def postgres_backends_cpu_s(url: str) -> dict[int, float]:
+    """CPU seconds (user + system) of each live PostgreSQL backend connected to `url`'s database.
 
-    0 for SQLite. Backends are found by their process title (`postgres: [CLUSTER:] USER DB
-    HOST …`), backends that exited by their parent's count of reaped children (which also
-    holds other databases' exited backends); the shared WAL writer and checkpointer are
-    not counted.
+    Empty for SQLite. Backends are found by their process title (`postgres: [CLUSTER:]
+    USER DB HOST …`); the shared WAL writer and checkpointer are not counted.
     """
     if not url.startswith("postgresql"):
-        return 0.0
+        return {}
     database = url.rsplit("/", 1)[1].split("?", 1)[0]
-    tick, total, postmasters = os.sysconf("SC_CLK_TCK"), 0.0, set()
+    tick, found = os.sysconf("SC_CLK_TCK"), {}
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             title = cmdline.read_bytes().split(b"\0", 1)[0].decode(errors="replace").split()
@@ -236,15 +246,53 @@ def postgres_cpu_s(url: str) -> float:
             fields = cmdline.with_name("stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-        postmasters.add(fields[1])
-    for pid in postmasters:  # backends that exited (a pool's overflow): their parent reaped them
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[13]) + int(fields[14])) / tick
-    return total
+        found[int(cmdline.parent.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def postgres_cpu_s(url: str) -> float:
+    """CPU seconds of the live backends of `url`'s database (0 for SQLite)."""
+    return sum(postgres_backends_cpu_s(url).values())
+
+
+class PostgresCpu:
+    """CPU the backends of one database use from `start` to `stop`, sampled every 0.2 s.
+
+    Sampling keeps the CPU of backends that exit before the end (a pool's overflow
+    connections, closed when returned) up to their last sample.
+    """
+
+    def __init__(self, url: str) -> None:
+        """Nothing measured yet (0 s for SQLite)."""
+        self.url, self.seconds = url, 0.0
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Take the baseline and start sampling."""
+        if not self.url.startswith("postgresql"):
+            return
+        self._first = postgres_backends_cpu_s(self.url)
+        self._last = dict(self._first)
+        self._done.clear()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """One last sample; add what the backends used since `start` to `seconds`."""
+        if self._thread is None:
+            return
+        self._done.set()
+        self._thread.join()
+        self._thread = None
+        self._last.update(postgres_backends_cpu_s(self.url))
+        self.seconds += sum(cpu - self._first.get(pid, 0.0) for pid, cpu in self._last.items())
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.2):
+            self._last.update(postgres_backends_cpu_s(self.url))
 
 
 async def drive(server: Server, tokens: dict[str, str], *, think_s: float, duration_s: float,
@@ -335,7 +383,8 @@ def run_one(backend: str, url: str, args: argparse.Namespace, folder: Path) -> N
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu_s = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     report(f"{backend:<10} {workers:>2}", args, stats, audit(url, stats, args.redundancy),
-           elapsed_s=elapsed, cpu_s=(server.cpu_s, client_cpu_s), pg_cpu_s=server.pg_cpu_s)
+           elapsed_s=elapsed, cpu_s=(server.cpu_s, client_cpu_s),
+           pg_cpu_s=0.0 if server.pg_cpu is None else server.pg_cpu.seconds)
 
 
 def report(label: str, args: argparse.Namespace, stats: Stats, found: Audit, *,
@@ -393,6 +442,8 @@ def main() -> None:
     parser.add_argument("--redundancy", type=int, default=3, help="annotators per pair")
     parser.add_argument("--per-annotator", type=int, default=0, help="queue length (0: auto)")
     parser.add_argument("--chaos", action="store_true", help="SIGKILL + restart half-way")
+    parser.add_argument("--pg-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="PostgreSQL setting for the run's database (repeatable)")
     parser.add_argument("--profile", type=Path, help="cProfile of the SQLite server to OUT")
     parser.add_argument("--profile-clock", choices=("wall", "cpu"), default="wall",
                         help="profile wall time (waits show) or each thread's CPU time")
@@ -406,7 +457,7 @@ def main() -> None:
             if backend == "sqlite":
                 run_one(backend, f"sqlite:///{Path(folder) / 'load.db'}", args, Path(folder))
             else:
-                with postgres_database() as url:
+                with postgres_database(tuple(args.pg_setting)) as url:
                     run_one(backend, url, args, Path(folder))
 
 

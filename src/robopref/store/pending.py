@@ -46,6 +46,15 @@ class PendingShown:
             taken = self.by_annotator.pop(annotator_id, {})
         return {(pair_id, annotator_id): at for pair_id, at in taken.items()}
 
+    def take_pair(self, pair_id: str, annotator_id: str) -> Showings:
+        """The annotator's waiting showing of one pair (or none), now the caller's to write."""
+        with self.lock:
+            pairs = self.by_annotator.get(annotator_id)
+            at = None if pairs is None else pairs.pop(pair_id, None)
+            if pairs is not None and not pairs:
+                del self.by_annotator[annotator_id]
+        return {} if at is None else {(pair_id, annotator_id): at}
+
     def take_all(self) -> Showings:
         """Every waiting showing, for the scheduled flush (the next one schedules another)."""
         with self.lock:

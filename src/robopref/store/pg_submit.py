@@ -7,18 +7,22 @@ BEGIN and COMMIT). Here the same work is one data-modifying `WITH` statement run
 autocommit mode, so it commits (and, with `synchronous_commit` on, is flushed to the WAL)
 before the reply, in one round trip:
 
-1. the annotator's deferred showings (`store.shown`) come in as two arrays;
+1. the pair's deferred first showing (`store.shown`), if this process holds one, comes
+   in as a parameter (the annotator's showings of other pairs wait for the flush);
 2. the assignment and its pair are read and locked (`FOR UPDATE`, the latest version:
    a concurrent skip or answer is seen, as with the separate read of SQLite's path);
 3. one outcome is decided in the order SQLite's path checks them: the key is stored
    already, the pair is not assigned, the left trajectory is not in the pair, the
    assignment is answered already, else the answer is created;
-4. only for a created answer: the assignment's compare-and-set (with this pair's
-   showing), the answer's insert (from the rows that update returned) and the counts
-   (unless the pair was skipped, which counted it); the other showings are written
-   for a created or stored answer, and a stored answer missing its `shown_at` gets it.
+4. only for a created answer: the assignment's compare-and-set (with the showing), the
+   answer's insert (from the row that update returned) and the counts (unless the pair
+   was skipped, which counted it); for a stored answer the showing is written, and the
+   answer gets it if it was stored without one (by another worker).
 
-Nothing is written for the other outcomes: the caller puts the showings back and raises.
+Nothing is written for the other outcomes: the caller puts the showing back and raises.
+Every write names its row by the parameters (not only through a CTE), so the prepared
+statement's generic plan reads it by primary key instead of walking the annotator's
+assignments.
 """
 
 from __future__ import annotations
@@ -35,16 +39,11 @@ from robopref.types import Choice
 Outcome = Literal["stored", "not_assigned", "bad_left", "already", "create"]
 
 SUBMIT_SQL = """
-WITH shows AS (
-    SELECT s.pair_id, s.at
-    FROM unnest(%(shown_pairs)s::varchar[], %(shown_ats)s::timestamptz[]) AS s (pair_id, at)
-), stored AS (
+WITH stored AS (
     SELECT 1 FROM annotations WHERE annotation_id = %(annotation_id)s
 ), target AS (
     SELECT a.pair_id, a.batch_id, a.skipped, a.completed, p.trajectory_a_id,
-           p.trajectory_b_id,
-           COALESCE(a.shown_at, (SELECT s.at FROM shows AS s WHERE s.pair_id = a.pair_id))
-               AS shown_at
+           p.trajectory_b_id, COALESCE(a.shown_at, %(shown_now)s::timestamptz) AS shown_at
     FROM assignments AS a JOIN pairs AS p ON p.pair_id = a.pair_id
     WHERE a.pair_id = %(pair_id)s AND a.annotator_id = %(annotator_id)s
     FOR UPDATE OF a
@@ -61,7 +60,7 @@ WITH shows AS (
     UPDATE assignments AS a
     SET completed = true, completed_at = %(now)s, skipped = false, shown_at = t.shown_at
     FROM target AS t, verdict AS v
-    WHERE v.outcome = 'create' AND a.pair_id = t.pair_id
+    WHERE v.outcome = 'create' AND a.pair_id = %(pair_id)s
       AND a.annotator_id = %(annotator_id)s AND a.completed = false
     RETURNING t.pair_id, t.batch_id, t.skipped, t.trajectory_a_id, t.trajectory_b_id,
               t.shown_at
@@ -83,17 +82,19 @@ WITH shows AS (
     FROM done AS d
     WHERE NOT d.skipped AND c.annotator_id = %(annotator_id)s AND c.batch_id = d.batch_id
     RETURNING 1
-), other_shows AS (
-    UPDATE assignments AS a SET shown_at = s.at
-    FROM shows AS s, verdict AS v
-    WHERE a.annotator_id = %(annotator_id)s AND a.pair_id = s.pair_id AND a.shown_at IS NULL
-      AND (v.outcome = 'stored' OR (v.outcome = 'create' AND s.pair_id <> %(pair_id)s))
+), stored_shown AS (
+    UPDATE assignments AS a SET shown_at = %(shown_now)s::timestamptz
+    FROM verdict AS v
+    WHERE v.outcome = 'stored' AND %(shown_now)s::timestamptz IS NOT NULL
+      AND a.pair_id = %(pair_id)s AND a.annotator_id = %(annotator_id)s
+      AND a.shown_at IS NULL
     RETURNING 1
-), answers_shown AS (
-    UPDATE annotations AS n SET shown_at = s.at
-    FROM shows AS s, verdict AS v
-    WHERE v.outcome = 'stored' AND n.annotator_id = %(annotator_id)s
-      AND n.pair_id = s.pair_id AND n.shown_at IS NULL
+), answer_shown AS (
+    UPDATE annotations AS n SET shown_at = %(shown_now)s::timestamptz
+    FROM verdict AS v
+    WHERE v.outcome = 'stored' AND %(shown_now)s::timestamptz IS NOT NULL
+      AND n.annotator_id = %(annotator_id)s AND n.pair_id = %(pair_id)s
+      AND n.shown_at IS NULL
     RETURNING 1
 )
 SELECT v.outcome, (SELECT count(*) FROM answer) AS inserted FROM verdict AS v
@@ -110,8 +111,11 @@ class SubmitOutcome(NamedTuple):
 
 def submit_parameters(submission: Submission, choice: Choice, annotation_id: str,
                       showings: Showings, now: datetime) -> dict[str, object]:
-    """The statement's parameters for one validated submission and its showings."""
-    shows = [(pair_id, at) for (pair_id, _), at in showings.items()]
+    """The statement's parameters for one validated submission and its pair's showing.
+
+    `showings`: what this process holds of the pair's first showing (`PendingShown.take_pair`).
+    """
+    shown_now = showings.get((submission.pair_id, submission.annotator_id))
     rubric = submission.rubric_answers
     return {
         "annotation_id": annotation_id, "pair_id": submission.pair_id,
@@ -122,7 +126,7 @@ def submit_parameters(submission: Submission, choice: Choice, annotation_id: str
         "rubric_answers": None if rubric is None else json.dumps(dict(rubric)),
         "interface_version": submission.interface_version,
         "idempotency_key": submission.idempotency_key, "shown_at": submission.shown_at,
-        "now": now, "shown_pairs": [p for p, _ in shows], "shown_ats": [at for _, at in shows],
+        "now": now, "shown_now": shown_now,
     }
 
 

@@ -3,7 +3,8 @@
 By default `record_shown` writes a showing in a transaction of its own. A server that
 defers showings (`defer_shown`) keeps them in memory instead and writes them in the
 transaction of the annotator's next submit (`write_shown`, before the answer, so the
-answer's `shown_at` has it), or `FLUSH_S` seconds later in one transaction for all of
+answer's `shown_at` has it; on PostgreSQL, whose submit is one statement, only the
+submitted pair's showing goes with it), or `FLUSH_S` seconds later in one transaction for all of
 them when no submit came: one commit, one fsync, per answer instead of two. A crash can lose only
 the showings of its last `FLUSH_S` seconds (those pairs read as never shown and get the
 time of their next showing), never an answer. When another process stored the answer

@@ -86,8 +86,12 @@ def submit_annotation(store: Store, submission: Submission) -> SubmitResult:
 
 def _submit_postgres(store: Store, submission: Submission, choice: Choice,
                      annotation_id: str) -> SubmitResult:
-    """`submit_annotation` on PostgreSQL: one statement, one round trip (`store.pg_submit`)."""
-    showings = store.pending_shown.take(submission.annotator_id)
+    """`submit_annotation` on PostgreSQL: one statement, one round trip (`store.pg_submit`).
+
+    It writes the pair's own deferred showing; the annotator's showings of other pairs
+    wait for the flush (`store.shown.FLUSH_S`).
+    """
+    showings = store.pending_shown.take_pair(submission.pair_id, submission.annotator_id)
     parameters = submit_parameters(submission, choice, annotation_id, showings, utcnow())
     try:
         result = submit_in_one_statement(store, parameters)
