@@ -81,6 +81,17 @@ class GaussianPolicy(nn.Module):
         out[LOG_STD] = _array(torch.log(self.std()))
         return out
 
+    def with_min_std(self, min_std: float) -> GaussianPolicy:
+        """A copy whose σ is at least `min_std` in every dimension.
+
+        BC on a few smooth demos fits them to σ ≈ 0.002–0.01: candidates sampled at that
+        width are all alike, and a KL anchor that narrow forbids any change of the mean
+        (KL = Δμ² / 2σ²). Flooring σ (0.05 by default in the policy stage) fixes both.
+        """
+        weights = self.weights()
+        weights[LOG_STD] = np.maximum(weights[LOG_STD], np.float32(math.log(min_std)))
+        return GaussianPolicy(weights)
+
     def frozen_copy(self) -> GaussianPolicy:
         """An independent copy with gradients off (a KL anchor)."""
         copy = GaussianPolicy(self.weights())

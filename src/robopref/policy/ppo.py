@@ -45,7 +45,6 @@ from robopref.errors import InputError
 from robopref.policy.gaussian import GaussianPolicy
 from robopref.policy.ppo_env import OBS_KEY, MetaWorldEnv
 from robopref.progress import ProgressCallback, no_progress
-from robopref.sim.bc import LOG_STD
 
 StepReward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 """A per-step task reward: (obs (B, D), action (B, A), next obs (B, D)) → (B,)."""
@@ -346,9 +345,9 @@ def _train(
             "reference",
             f"reads {reference.obs_mean.shape[0]} values; {task} has {obs_dim}",
         )
-    weights = reference.weights()
-    if config.min_std > 0:
-        weights[LOG_STD] = np.maximum(weights[LOG_STD], np.float32(np.log(config.min_std)))
+    weights = (
+        reference.with_min_std(config.min_std) if config.min_std > 0 else reference
+    ).weights()
     anchor = GaussianPolicy(weights).requires_grad_(False).eval().to(device)
     policy = GaussianPolicy(weights).to(device)
     actor = make_actor(policy)
