@@ -47,8 +47,10 @@ class IQLConfig:
     """Adam learning rate of the Q networks."""
     lr_v: float = 3e-4
     """Adam learning rate of V."""
-    lr_actor: float = 1e-4
-    """Adam learning rate of the actor (it starts at the BC reference, so lower)."""
+    lr_actor: float = 1e-5
+    """Adam learning rate of the actor, low because it starts at the BC reference: on a
+    40-trajectory reach-v3 pool (BC at 67.5% success) 3000 steps reached 52.5% at 1e-5 and
+    45% at 1e-4 (40 episodes each)."""
     gamma: float = 0.99
     """Discount."""
     expectile: float = 0.7
@@ -58,11 +60,15 @@ class IQLConfig:
     polyak: float = 0.005
     """Target network update rate: Q̄ ← (1 − ρ) Q̄ + ρ Q."""
     kl_beta: float = 0.0
-    """Weight of KL(π ‖ π_ref) in the actor loss (0: plain IQL)."""
+    """Weight of KL(π ‖ π_ref) in the actor loss (0: plain IQL). Under the BC reference's small
+    σ the KL of any moved policy is in the thousands (3,000–9,000 nats per state measured on
+    reach-v3), so weights in the usual 0.05–0.1 are not comparable to a KL between broad
+    policies."""
     actor_warmup: int = 1000
     """Steps that fit V and Q alone before the actor trains: the actor starts at a good BC
     policy, and the advantages of a still-random critic would only pull it towards the
-    average data action (0 trains all three from the first step, as the paper does)."""
+    average data action (0 trains all three from the first step, as the paper does; on the
+    pool above, at lr_actor 1e-4: 27.5% success with 0, 45% with 1000)."""
     hidden: int = 256
     """Width of the two hidden layers of the Q and V networks."""
     reward_scale: float | None = None
