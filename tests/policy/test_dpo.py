@@ -122,6 +122,16 @@ def test_kl_is_zero_at_step_zero_and_grows_with_weaker_anchoring(
     assert again.kl == strong.kl  # deterministic given the seed
 
 
+def test_ties_only_train_without_an_accuracy(
+    train_set: tuple[pd.DataFrame, dict[str, Trajectory]],
+) -> None:
+    prefs, trajectories = train_set
+    ties = prefs[prefs["preference"] == 0.5]
+    result = train_dpo(ties, trajectories, reference_policy(), replace(FAST, steps=20))
+    assert np.isnan(result.accuracy) and np.isnan(result.history[-1].accuracy)
+    assert np.isfinite(result.history[-1].loss) and result.history[-1].loss <= np.log(2) + 1e-6
+
+
 def test_bad_pairs_and_config_are_refused(
     train_set: tuple[pd.DataFrame, dict[str, Trajectory]],
 ) -> None:

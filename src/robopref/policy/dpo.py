@@ -177,20 +177,14 @@ def train_dpo(
         optimiser = torch.optim.Adam(policy.parameters(), lr=config.lr)
         k = min(config.max_steps_per_segment, packed.obs.shape[1])
         history: list[DPOStats] = []
-        sums, count = np.zeros(3), 0
+        sums, count, decided = np.zeros(3), 0, 0
         progress(0, config.steps)
         for step in range(1, config.steps + 1):
             pick = torch.randint(0, len(a), (config.batch,), generator=gen)
-            rows = torch.cat([a[pick], b[pick]])
-            steps = _subsample(packed, rows, k, gen)
-            valid = steps < packed.length[rows, None]
-            obs = packed.obs[rows[:, None], steps]
-            act = packed.action[rows[:, None], steps]
-            logp = _masked_mean(_step_log_probs(policy, obs, act), valid)
-            ref = _masked_mean(ref_logp[rows[:, None], steps], valid)
+            p = target[pick]
+            logp, ref = _segment_log_probs(policy, packed, ref_logp, a[pick], b[pick], k, gen)
             reward = config.alpha * (logp - ref)
             r_a, r_b = reward.chunk(2)
-            p = target[pick]
             loss = F.binary_cross_entropy_with_logits(r_a - r_b, p)
             logp_a, logp_b = logp.chunk(2)
             bc_loss = -(p * logp_a + (1.0 - p) * logp_b).mean()
@@ -198,12 +192,14 @@ def train_dpo(
             optimiser.zero_grad()
             total.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
-            sums += [loss.item(), bc_loss.item(), _accuracy(r_a - r_b, p)]
-            count += 1
+            acc = _accuracy(r_a - r_b, p)  # NaN for an all-tie minibatch: left out
+            sums += [loss.item(), bc_loss.item(), 0.0 if math.isnan(acc) else acc]
+            count, decided = count + 1, decided + (not math.isnan(acc))
             if step % config.log_every == 0 or step == config.steps:
-                loss_m, bc_m, acc_m = (float(x) for x in sums / count)
+                loss_m, bc_m = (float(x) for x in sums[:2] / count)
+                acc_m = float(sums[2] / decided) if decided else float("nan")
                 history.append(DPOStats(step=step, loss=loss_m, bc_loss=bc_m, accuracy=acc_m))
-                sums[:], count = 0.0, 0
+                sums[:], count, decided = 0.0, 0, 0
                 progress(step, config.steps)
         with torch.no_grad():
             full = packed.mask
@@ -308,6 +304,29 @@ def _step_log_probs(
     """Per-step log π(a | s) for (N, T, ·) arrays of states and actions → (N, T)."""
     n, t = obs.shape[:2]
     return policy.log_prob(obs.reshape(n * t, -1), action.reshape(n * t, -1)).reshape(n, t)
+
+
+def _segment_log_probs(
+    policy: GaussianPolicy,
+    packed: _Packed,
+    ref_logp: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    k: int,
+    gen: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean log π and mean log π_ref over a subsample of k steps of trajectories a, then b.
+
+    Returns:
+        Two (2·len(a),) tensors, the A sides first; π's keeps its graph.
+    """
+    rows = torch.cat([a, b])
+    steps = _subsample(packed, rows, k, gen)
+    valid = steps < packed.length[rows, None]
+    obs = packed.obs[rows[:, None], steps]
+    act = packed.action[rows[:, None], steps]
+    logp = _masked_mean(_step_log_probs(policy, obs, act), valid)
+    return logp, _masked_mean(ref_logp[rows[:, None], steps], valid)
 
 
 def _subsample(packed: _Packed, rows: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
