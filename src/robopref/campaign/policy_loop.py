@@ -8,21 +8,35 @@ evaluates it on held-out placements, probes the reward on those rollouts against
 truth, rolls the new policy out, adds the batch to the pool as the next tier, labels new
 pairs that involve it, and retrains the reward on all labels. Labels come from a
 `Labeler` callable (simulated annotators in the benchmark; a store batch in production).
+
+Given a work folder the loop is resumable: every finished round is one folder
+`round-NN/` (the policy as safetensors, the preferences so far as Parquet, the reward
+checkpoint, the rollout tiers so far and the round's record as JSON), staged and renamed
+into place, so a crash at any stage loses only the unfinished round. Rerunning with the
+same settings reads the finished rounds back and carries on from the last one. A tier
+the crashed round had already added to the pool is found again by its rollouts' `loop`
+and `round` metadata and reused, never added twice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from robopref.atomic import write_text_atomic
 from robopref.errors import InputError
+from robopref.outputs import check_output_dir, mark_output_dir, output_folder, output_kind
 from robopref.policy.best_of_n import BestOfNConfig, candidate_jobs
 from robopref.policy.evaluate import evaluate_policy, probe_reward, quality_scores
 from robopref.policy.finetune import FinetuneConfig, finetune
@@ -32,7 +46,7 @@ from robopref.policy.scorers import LearnedReward
 from robopref.policy.to_pool import AllFailedError, add_rollouts, check_some_succeed
 from robopref.pool.pool import Pool, open_pool
 from robopref.pool.trajectory import Trajectory
-from robopref.reward import RewardModel
+from robopref.reward import RewardModel, load_checkpoint, save_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +120,18 @@ class RoundRecord:
     truth_top_quarter_failures: float
     tier: str | None
     wall_seconds: float
+    cpu_seconds: float = 0.0
+    """CPU time of this process and its rollout worker processes (not Ray's) in the round."""
 
     def as_dict(self) -> dict[str, Any]:
         """The row as a JSON-ready dict."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RoundRecord:
+        """The record of `as_dict` (unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
@@ -124,6 +146,41 @@ class LoopState:
     rollouts: list[Trajectory] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     records: list[RoundRecord] = field(default_factory=list)
+    tiers: list[tuple[int, str]] = field(default_factory=list)
+    """(round, tier) of every rollout batch so far."""
+    loop_id: str | None = None
+    """The work folder's run id, recorded with every rollout (None: no work folder)."""
+
+
+LOOP_KIND = "policy-loop"
+"""The `robopref.outputs` kind of a loop's work folder."""
+ROUND_KIND = "policy-round"
+"""The `robopref.outputs` kind of one finished round's folder."""
+LOOP_FILE = "loop.json"
+ROUND_FILE = "round.json"
+POLICY_FILE = "policy.safetensors"
+PREFERENCES_FILE = "preferences.parquet"
+REWARD_DIR = "reward"
+
+
+def round_dir(work: Path, round_: int) -> Path:
+    """The folder of round `round_` in a loop's work folder."""
+    return work / f"round-{round_:02d}"
+
+
+def finished_rounds(work: Path) -> list[int]:
+    """The rounds 0, 1, ... whose folders are complete, up to the first missing one."""
+    done: list[int] = []
+    while output_kind(round_dir(work, len(done))) == ROUND_KIND:
+        if not (round_dir(work, len(done)) / ROUND_FILE).is_file():
+            break
+        done.append(len(done))
+    return done
+
+
+def read_records(work: Path) -> list[RoundRecord]:
+    """The records of a work folder's finished rounds, round 0 first."""
+    return [RoundRecord.from_dict(_round_json(work, r)["record"]) for r in finished_rounds(work)]
 
 
 def start_loop(
@@ -135,6 +192,7 @@ def start_loop(
     *,
     label: PairLabeler,
     train: RewardTrainer,
+    work: Path | None = None,
 ) -> LoopState:
     """Round 0: the reference's candidates into the pool, the first labels, the first reward.
 
@@ -146,19 +204,36 @@ def start_loop(
         config: Loop settings.
         label: Labels pairs of a pool (see `PairLabeler`).
         train: Trains the reward model on all preferences so far.
+        work: Folder that keeps every finished round (absent, empty or an earlier run of
+            this loop with the same settings: then a finished round 0 is read back).
 
     Raises:
         AllFailedError: The candidates failed everywhere, `redraws` times over.
+        InputError: `work` holds something else, or a run with other settings.
     """
-    start = time.perf_counter()
-    tier, rollouts = _rollout_tier(runner, pool_path, task, reference, config, round_=0)
+    loop_id = None if work is None else open_work(work, task, reference, config)
+    if work is not None and finished_rounds(work):
+        return _restore(work, 0, pool_path)
+    start, cpu = time.perf_counter(), cpu_seconds()
+    tier, rollouts = _rollout_tier(
+        runner, pool_path, task, reference, config, round_=0, loop_id=loop_id
+    )
     pool = open_pool(pool_path)
-    prefs = label(pool, config.initial_labels, config.seed)
-    state = LoopState(policy=reference, preferences=prefs, model=train(prefs, pool), tier=tier)
+    prefs = label(_task_pool(pool, task), config.initial_labels, config.seed)
+    state = LoopState(
+        policy=reference,
+        preferences=prefs,
+        model=train(prefs, pool),
+        tier=tier,
+        tiers=[(0, tier)],
+        loop_id=loop_id,
+    )
     _extend(state, rollouts, round_=0)
     state.records.append(
-        _evaluate(runner, task, reference, state, config, round_=0, tier=tier, start=start)
+        _evaluate(runner, task, reference, state, config, round_=0, tier=tier, start=(start, cpu))
     )
+    if work is not None:
+        _save_round(work, state, 0, pool_path)
     return state
 
 
@@ -172,14 +247,24 @@ def run_rounds(
     *,
     label: PairLabeler,
     train: RewardTrainer,
+    work: Path | None = None,
 ) -> list[RoundRecord]:
     """Rounds 1..R after `start_loop`; returns every record (round 0 first).
+
+    With `work` (the folder given to `start_loop`), rounds already finished there are read
+    back instead of run, and each new round is saved there as it finishes.
 
     Raises:
         AllFailedError: A round's candidates failed everywhere, `redraws` times over.
     """
-    for r in range(1, config.rounds + 1):
-        start = time.perf_counter()
+    first = 1
+    if work is not None:
+        done = [r for r in finished_rounds(work) if r <= config.rounds]
+        if len(done) > 1:
+            _restore_into(state, _restore(work, done[-1], pool_path))
+        first = max(1, len(done))
+    for r in range(first, config.rounds + 1):
+        start = (time.perf_counter(), cpu_seconds())
         scores = LearnedReward(state.model, config.uncertainty_k).score(state.rollouts)
         result = finetune(
             state.rollouts,
@@ -193,7 +278,7 @@ def run_rounds(
         new_tier = None
         if r < config.rounds:
             new_tier, rollouts = _rollout_tier(
-                runner, pool_path, task, state.policy, config, round_=r
+                runner, pool_path, task, state.policy, config, round_=r, loop_id=state.loop_id
             )
             _extend(state, rollouts, round_=r)
             pool = open_pool(pool_path)
@@ -205,9 +290,12 @@ def run_rounds(
             state.preferences = pd.concat([state.preferences, new], ignore_index=True)
             state.model = train(state.preferences, pool)
             state.tier = new_tier
+            state.tiers.append((r, new_tier))
         state.records.append(
             _evaluate(runner, task, reference, state, config, round_=r, tier=new_tier, start=start)
         )
+        if work is not None:
+            _save_round(work, state, r, pool_path)
         logger.info("%s round %d: success %.2f", task, r, state.records[-1].success)
     return state.records
 
@@ -221,10 +309,172 @@ def run_policy_loop(
     *,
     label: PairLabeler,
     train: RewardTrainer,
+    work: Path | None = None,
 ) -> list[RoundRecord]:
     """`start_loop` then `run_rounds`: one record per round (round 0 is the reference)."""
-    state = start_loop(runner, pool_path, task, reference, config, label=label, train=train)
-    return run_rounds(state, runner, pool_path, task, reference, config, label=label, train=train)
+    state = start_loop(
+        runner, pool_path, task, reference, config, label=label, train=train, work=work
+    )
+    return run_rounds(
+        state, runner, pool_path, task, reference, config, label=label, train=train, work=work
+    )
+
+
+def open_work(work: Path, task: str, reference: GaussianPolicy, config: PolicyLoopConfig) -> str:
+    """Claim `work` for this loop, or check that it holds a run with the same settings.
+
+    Returns:
+        The run id the loop records with its rollouts (kept in `work/loop.json`).
+
+    Raises:
+        InputError: `work` is a file, holds other content, or an earlier run of another
+            task, reference policy or settings.
+    """
+    check_output_dir(work, LOOP_KIND, option="work folder")
+    settings = {
+        "task": task,
+        "reference_sha256": _weights_sha256(reference),
+        "config": json.loads(json.dumps(asdict(config), default=list)),
+    }
+    path = work / LOOP_FILE
+    if output_kind(work) == LOOP_KIND and path.is_file():
+        try:
+            earlier = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(path, "loop", f"unreadable: {exc}") from exc
+        for key, value in settings.items():
+            if earlier.get(key) != value:
+                raise InputError(
+                    path,
+                    key,
+                    "this folder holds a run with another "
+                    f"{key.replace('_', ' ')}: resume it with the same settings, or choose "
+                    "a new folder",
+                )
+        return str(earlier["loop_id"])
+    mark_output_dir(work, LOOP_KIND)
+    loop_id = uuid.uuid4().hex
+    write_text_atomic(path, json.dumps({"loop_id": loop_id, **settings}, indent=1) + "\n")
+    return loop_id
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and its live descendants (read from /proc on Linux)."""
+    total = time.process_time()
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return total
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parts = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
+        parents[int(entry.name)] = int(parts[1])
+        times[int(entry.name)] = (int(parts[11]) + int(parts[12])) / tick
+    mine: set[int] = set()
+    frontier = {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
+        mine |= frontier
+    return total + sum(times[pid] for pid in mine)
+
+
+def _weights_sha256(policy: GaussianPolicy) -> str:
+    digest = hashlib.sha256()
+    for name, array in sorted(policy.weights().items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def _task_pool(pool: Pool, task: str) -> Pool:
+    """The pool's trajectories of `task` (the pool itself when it holds no other)."""
+    mine = pool.manifest["env_id"] == task
+    return pool if mine.all() else pool.subset(pool.manifest.loc[mine, "trajectory_id"])
+
+
+def _save_round(work: Path, state: LoopState, round_: int, pool_path: Path) -> None:
+    """Write round `round_` as one folder (staged, then renamed), and carry on from it.
+
+    The state is read back from the folder, so that a run that never stops goes on with
+    exactly what a resumed one would read.
+    """
+    from safetensors.numpy import save_file
+
+    record = state.records[-1]
+    with output_folder(round_dir(work, round_), ROUND_KIND, option="work folder") as tmp:
+        save_file(state.policy.weights(), str(tmp / POLICY_FILE))
+        state.preferences.to_parquet(tmp / PREFERENCES_FILE, index=False)
+        save_checkpoint(state.model, tmp / REWARD_DIR)
+        data = {
+            "round": round_,
+            "tier": state.tier,
+            "tiers": [list(t) for t in state.tiers],
+            "loop_id": state.loop_id,
+            "record": record.as_dict(),
+        }
+        (tmp / ROUND_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    _restore_into(state, _restore(work, round_, pool_path, rollouts=False))
+
+
+def _round_json(work: Path, round_: int) -> dict[str, Any]:
+    path = round_dir(work, round_) / ROUND_FILE
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(path, "round", f"unreadable: {exc}") from exc
+    return data
+
+
+def _restore(work: Path, round_: int, pool_path: Path, *, rollouts: bool = True) -> LoopState:
+    """The state after round `round_` as its folder (and the pool's tiers) hold it.
+
+    Raises:
+        InputError: A file of the round is unreadable, or the pool lacks one of its tiers.
+    """
+    from safetensors.numpy import load_file
+
+    folder = round_dir(work, round_)
+    data = _round_json(work, round_)
+    state = LoopState(
+        policy=GaussianPolicy(load_file(str(folder / POLICY_FILE))),
+        preferences=pd.read_parquet(folder / PREFERENCES_FILE),
+        model=load_checkpoint(folder / REWARD_DIR),
+        tier=str(data["tier"]),
+        tiers=[(int(r), str(t)) for r, t in data["tiers"]],
+        loop_id=data.get("loop_id"),
+    )
+    state.records = [RoundRecord.from_dict(_round_json(work, r)["record"]) for r in range(round_)]
+    state.records.append(RoundRecord.from_dict(data["record"]))
+    if rollouts:
+        pool = open_pool(pool_path)
+        for r, tier in state.tiers:
+            ids = pool.manifest.loc[pool.manifest["source"] == tier, "trajectory_id"]
+            if ids.empty:
+                raise InputError(
+                    pool_path, "source", f"no tier {tier!r}, which round {r} in {work} added"
+                )
+            _extend(state, [pool[str(i)] for i in ids], round_=r)
+    return state
+
+
+def _restore_into(state: LoopState, restored: LoopState) -> None:
+    """Carry `restored` on in `state` (rollouts only if it read them)."""
+    state.policy, state.preferences, state.model = (
+        restored.policy,
+        restored.preferences,
+        restored.model,
+    )
+    state.tier, state.tiers, state.records = restored.tier, restored.tiers, restored.records
+    state.loop_id = restored.loop_id
+    if restored.rollouts:
+        state.rollouts, state.groups = restored.rollouts, restored.groups
 
 
 def _extend(state: LoopState, rollouts: list[Trajectory], *, round_: int) -> None:
@@ -241,13 +491,22 @@ def _rollout_tier(
     config: PolicyLoopConfig,
     *,
     round_: int,
+    loop_id: str | None = None,
 ) -> tuple[str, list[Trajectory]]:
-    """Candidates of `policy` added to the pool as a new tier (redrawn if all fail)."""
+    """Candidates of `policy` added to the pool as a new tier (redrawn if all fail).
+
+    With a `loop_id`, a tier this loop's round already added (before a crash) is reused.
+    """
+    info: dict[str, str | int] = {"round": round_}
+    if loop_id is not None:
+        info["loop"] = loop_id
+        found = _find_tier(open_pool(pool_path), task, loop_id, round_)
+        if found is not None:
+            logger.info("%s round %d: reusing tier %s", task, round_, found[0])
+            return found
     cand = replace(config.candidates, seed=config.seed * 1000 + round_)
     for attempt in range(config.redraws + 1):
-        jobs = candidate_jobs(
-            task, policy.weights(), config.train_placements, cand, info={"round": round_}
-        )
+        jobs = candidate_jobs(task, policy.weights(), config.train_placements, cand, info=info)
         rollouts = runner.run(jobs)
         try:
             check_some_succeed(rollouts, what=f"round {round_} rollouts")
@@ -264,6 +523,19 @@ def _rollout_tier(
     raise AssertionError("unreachable")
 
 
+def _find_tier(
+    pool: Pool, task: str, loop_id: str, round_: int
+) -> tuple[str, list[Trajectory]] | None:
+    """The tier of `task` whose rollouts record this loop and round, if the pool has one."""
+    m = pool.manifest
+    rows = m[(m["env_id"] == task) & m["source"].astype(str).str.startswith("policy_checkpoint_")]
+    for source, ids in rows.groupby("source", sort=False)["trajectory_id"]:
+        meta = pool[str(ids.iloc[0])].metadata
+        if meta.get("loop") == loop_id and meta.get("round") == round_:
+            return str(source), [pool[str(i)] for i in ids]
+    return None
+
+
 def _evaluate(
     runner: RolloutRunner,
     task: str,
@@ -273,7 +545,7 @@ def _evaluate(
     *,
     round_: int,
     tier: str | None,
-    start: float,
+    start: tuple[float, float],
 ) -> RoundRecord:
     evaluation, rollouts = evaluate_policy(
         runner, task, state.policy.weights(), config.test_placements, reference=reference
@@ -294,5 +566,6 @@ def _evaluate(
         top_quarter_failures=probe.top_quarter_failures,
         truth_top_quarter_failures=probe.truth_top_quarter_failures,
         tier=tier,
-        wall_seconds=time.perf_counter() - start,
+        wall_seconds=time.perf_counter() - start[0],
+        cpu_seconds=cpu_seconds() - start[1],
     )
