@@ -54,6 +54,8 @@ PairLabeler = Callable[[Pool, int, int], pd.DataFrame]
 """(pool of candidate trajectories, number of pairs, seed) → preferences (PREFERENCES_SCHEMA)."""
 RewardTrainer = Callable[[pd.DataFrame, Pool], RewardModel]
 """(all preferences so far, pool) → a trained reward model."""
+RoundCallback = Callable[["RoundRecord"], None]
+"""Called with each round's record as the round finishes (not for rounds read back)."""
 
 COMPARISONS_PER_HOUR = 50.0
 """An annotator's pace (seed 004: 40–60 comparisons per hour)."""
@@ -193,6 +195,7 @@ def start_loop(
     label: PairLabeler,
     train: RewardTrainer,
     work: Path | None = None,
+    on_round: RoundCallback | None = None,
 ) -> LoopState:
     """Round 0: the reference's candidates into the pool, the first labels, the first reward.
 
@@ -206,6 +209,7 @@ def start_loop(
         train: Trains the reward model on all preferences so far.
         work: Folder that keeps every finished round (absent, empty or an earlier run of
             this loop with the same settings: then a finished round 0 is read back).
+        on_round: Called with the record of round 0 when it was run.
 
     Raises:
         AllFailedError: The candidates failed everywhere, `redraws` times over.
@@ -234,6 +238,8 @@ def start_loop(
     )
     if work is not None:
         _save_round(work, state, 0, pool_path)
+    if on_round is not None:
+        on_round(state.records[-1])
     return state
 
 
@@ -248,11 +254,13 @@ def run_rounds(
     label: PairLabeler,
     train: RewardTrainer,
     work: Path | None = None,
+    on_round: RoundCallback | None = None,
 ) -> list[RoundRecord]:
     """Rounds 1..R after `start_loop`; returns every record (round 0 first).
 
     With `work` (the folder given to `start_loop`), rounds already finished there are read
-    back instead of run, and each new round is saved there as it finishes.
+    back instead of run, and each new round is saved there as it finishes; `on_round` gets
+    each new round's record.
 
     Raises:
         AllFailedError: A round's candidates failed everywhere, `redraws` times over.
@@ -296,6 +304,8 @@ def run_rounds(
         )
         if work is not None:
             _save_round(work, state, r, pool_path)
+        if on_round is not None:
+            on_round(state.records[-1])
         logger.info("%s round %d: success %.2f", task, r, state.records[-1].success)
     return state.records
 
@@ -310,14 +320,17 @@ def run_policy_loop(
     label: PairLabeler,
     train: RewardTrainer,
     work: Path | None = None,
+    on_round: RoundCallback | None = None,
 ) -> list[RoundRecord]:
     """`start_loop` then `run_rounds`: one record per round (round 0 is the reference)."""
     state = start_loop(
-        runner, pool_path, task, reference, config, label=label, train=train, work=work
-    )
+        runner, pool_path, task, reference, config,
+        label=label, train=train, work=work, on_round=on_round,
+    )  # fmt: skip
     return run_rounds(
-        state, runner, pool_path, task, reference, config, label=label, train=train, work=work
-    )
+        state, runner, pool_path, task, reference, config,
+        label=label, train=train, work=work, on_round=on_round,
+    )  # fmt: skip
 
 
 def open_work(work: Path, task: str, reference: GaussianPolicy, config: PolicyLoopConfig) -> str:

@@ -9,6 +9,7 @@ import typer
 
 from robopref.campaign.config import CampaignConfig
 from robopref.campaign.loop_config import Strategy
+from robopref.cli.campaign_run import run as run_command
 from robopref.cli.config_file import build_config
 from robopref.cli.progress import progress_bar
 from robopref.errors import InputError
@@ -108,3 +109,6 @@ def simulate(
         f"flagged {s['flagged']}, alpha {s['alpha']:.3f}, {s['preferences']} preferences → "
         f"{result.qa.preference_files.parquet}"
     )
+
+
+campaign_app.command("run")(run_command)
