@@ -237,7 +237,9 @@ def _shown_url(url: str) -> str:
 def _pg_engine(url: str) -> Engine:
     # No pre-ping (a round trip before every checkout); connections are renewed after
     # 5 minutes instead, and a connection the server dropped fails one request, not all.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=300)
+    # Ten connections at most per process: the hot paths hold one for one statement
+    # each, and fewer backends gave more submissions/s at saturation than 10 + 20 did.
+    return create_engine(url, pool_size=5, max_overflow=5, pool_recycle=300)
 
 
 def _sqlite_engine(url: str) -> Engine:
