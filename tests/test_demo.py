@@ -40,6 +40,11 @@ def test_demo_runs_end_to_end_at_toy_size(tmp_path: Path):
     assert (out / "validation" / "report.json").is_file()
     assert (out / "validation" / "report.html").is_file()
     assert list((out / "release").glob("robopref-release-*.tar.gz"))
+    import json
+
+    policy = json.loads((out / "policy" / "best_of_n.json").read_text())
+    assert policy["n"] == 2 and policy["placements"] == 3 and policy["scorer"] == "learned"
+    assert "the loop closes: best-of-2" in result.stdout
     _the_browser_hint_works(result.stdout, out)
 
 

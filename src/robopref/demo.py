@@ -12,6 +12,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from robopref import __version__
 from robopref.campaign.config import CampaignConfig
@@ -24,6 +25,9 @@ from robopref.render.config import RenderConfig
 from robopref.reward.config import TrainConfig
 from robopref.validate.config import ValidateConfig
 
+if TYPE_CHECKING:
+    from robopref.policy.improve import BestOfNReport
+
 logger = logging.getLogger(__name__)
 
 OUTPUTS = (
@@ -35,10 +39,12 @@ OUTPUTS = (
     "model",
     "validation",
     "release",
+    "policy",
     "config.json",
 )
 STAGES = (
     "pool", "clips", "campaign", "reward model", "active round", "validation", "release",
+    "policy",
 )  # fmt: skip
 
 
@@ -62,6 +68,10 @@ class DemoConfig:
     """The validation report."""
     release: ReleaseConfig = field(default_factory=ReleaseConfig)
     """The release package."""
+    policy_candidates: int = 4
+    """The closing best-of-N round: candidates per placement, with the demo's reward model."""
+    policy_placements: int = 10
+    """Held-out placements of that round (on the pool's first task)."""
 
     @classmethod
     def toy(cls) -> DemoConfig:
@@ -86,6 +96,8 @@ class DemoConfig:
             ),
             train=replace(TrainConfig(), epochs=20, ensemble_size=2),
             active_pairs=10,
+            policy_candidates=2,
+            policy_placements=3,
         )
 
 
@@ -197,6 +209,8 @@ def run_demo(
                            validation=out / "validation")  # fmt: skip
     release = build_release(inputs, out / "release", config.release)
     stages.done("release")
+    policy = _best_of_n_round(config, pool_dir, out / "model", out / "policy")
+    stages.done("policy")
     distribution = report.distribution
     quality = distribution.correlations.get("quality_score")
     summary = {
@@ -212,11 +226,42 @@ def run_demo(
             None if distribution.expert_vs_random is None else distribution.expert_vs_random.auc
         ),
         "hacking_flags": [p.name for p in report.probes if p.flagged],
+        "policy_task": policy.task,
+        "policy_success_bc": policy.policy_success,
+        "policy_success_best_of_n": policy.best_of_n_success,
         "stage_seconds": stages.seconds,
         "archive": str(release.archive),
     }
     return DemoResult(pool_dir, store_url, out / "qa", out / "model", out / "validation",
                       release.folder, summary)  # fmt: skip
+
+
+def _best_of_n_round(
+    config: DemoConfig, pool_dir: Path, model_dir: Path, out: Path
+) -> BestOfNReport:
+    """The loop closing once: the pool's last BC checkpoint, best-of-N by the demo's model."""
+    import robopref.reward as rr
+    from robopref.atomic import write_text_atomic
+    from robopref.policy.best_of_n import BestOfNConfig
+    from robopref.policy.files import load_policy, reference_path
+    from robopref.policy.improve import best_of_n_report
+    from robopref.policy.rollouts import RolloutRunner, RolloutSettings
+    from robopref.policy.scorers import LearnedReward
+    from robopref.pool import open as open_pool
+
+    task = config.generate.tasks[0]
+    reference = load_policy(reference_path(open_pool(pool_dir), task)).with_min_std(0.05)
+    settings = RolloutSettings(
+        max_steps=config.generate.max_steps, settle_steps=config.generate.settle_steps
+    )
+    seeds = tuple(range(30_000, 30_000 + config.policy_placements))
+    scorer = LearnedReward(rr.load(model_dir), k=1.0)
+    with RolloutRunner(settings, workers=config.generate.workers) as runner:
+        report = best_of_n_report(
+            runner, task, reference, scorer, seeds, BestOfNConfig(n=config.policy_candidates)
+        )
+    write_text_atomic(out / "best_of_n.json", json.dumps(report.as_dict(), indent=1) + "\n")
+    return report
 
 
 DEMO_ADMIN = "admin"

@@ -8,14 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
+from tests.policy.conftest import TASK
 
 from robopref.errors import InputError
 from robopref.policy.best_of_n import BestOfNConfig, best_of_n
 from robopref.policy.rollouts import RolloutJob, RolloutRunner, RolloutSettings
 from robopref.policy.scorers import OracleReward, SafetyPenalty, WithSafety
 from robopref.policy.to_pool import AllFailedError, add_rollouts, next_checkpoint_index
-from robopref.pool.config import GenerateConfig
-from robopref.pool.generate import generate_pool
 from robopref.pool.generate.generator import POLICIES
 from robopref.pool.pool import Pool, open_pool
 from robopref.pool.true_return import true_return
@@ -23,27 +22,12 @@ from robopref.sim.bc import BCController
 
 pytestmark = pytest.mark.sim
 
-TASK = "reach-v3"
 SETTINGS = RolloutSettings(max_steps=40, settle_steps=5)
 
 
 @pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
-    config = GenerateConfig(
-        tasks=(TASK,),
-        experts=2,
-        novices=2,
-        checkpoints=2,
-        per_checkpoint=1,
-        scripted_failures=0,
-        randoms=1,
-        bc_demos=4,
-        bc_steps=120,
-        max_steps=40,
-        frames=False,
-        workers=1,
-    )
-    return generate_pool(config, tmp_path_factory.mktemp("policy") / "pool")
+def pool(policy_pool: Pool) -> Pool:
+    return policy_pool
 
 
 @pytest.fixture(scope="module")

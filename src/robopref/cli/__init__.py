@@ -15,6 +15,7 @@ from robopref.cli.campaign import campaign_app
 from robopref.cli.demo import demo
 from robopref.cli.label import label
 from robopref.cli.pairs import pairs
+from robopref.cli.policy import policy_app
 from robopref.cli.pool import pool_app
 from robopref.cli.qa import qa
 from robopref.cli.release import release
@@ -39,7 +40,7 @@ class _Verbs(TyperGroup):
 app = typer.Typer(
     name="robopref",
     cls=_Verbs,
-    help="RLHF for robots: trajectory pool → review clips → preferences → reward model → release.",
+    help="RLHF for robots: pool → clips → preferences → reward model → release → policy.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -54,6 +55,7 @@ app.add_typer(campaign_app, name="campaign")
 app.command()(train)
 app.command()(validate)
 app.command()(release)
+app.add_typer(policy_app, name="policy")
 app.command()(serve)
 app.add_typer(annotators_app, name="annotators")
 app.command()(demo)

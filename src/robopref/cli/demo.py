@@ -38,6 +38,13 @@ def demo(
         f"store {result.store_url}, qa {result.qa}, model {result.model}, "
         f"validation {result.validation}, release {result.release}"
     )
+    summary = result.summary
+    typer.echo(
+        f"the loop closes: best-of-{config.policy_candidates} with the demo's reward on "
+        f"{summary['policy_task']}: {summary['policy_success_bc']:.0%} (BC alone) → "
+        f"{summary['policy_success_best_of_n']:.0%} ({out / 'policy' / 'best_of_n.json'}); "
+        f"more in docs/policy.md (robopref policy finetune, robopref campaign run)"
+    )
     _print_browser_access(result.store_url, result.pool, invite_demo_accounts(result.store_url))
 
 

@@ -30,6 +30,8 @@ class BestOfNConfig:
     """Candidates per placement."""
     noise_scale: float = 1.0
     """Multiplies the policy's σ when sampling candidates."""
+    noise_correlation: float = 0.9
+    """AR(1) correlation of the candidates' action noise (0: independent per step)."""
     seed: int = 0
     """Seed of the candidates' action noise."""
 
@@ -38,6 +40,12 @@ class BestOfNConfig:
             raise InputError("BestOfNConfig", "n", f"must be >= 1, got {self.n}")
         if not self.noise_scale > 0:
             raise InputError("BestOfNConfig", "noise_scale", f"must be > 0, got {self.noise_scale}")
+        if not 0 <= self.noise_correlation < 1:
+            raise InputError(
+                "BestOfNConfig",
+                "noise_correlation",
+                f"must lie in [0, 1), got {self.noise_correlation}",
+            )
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,7 @@ def candidate_jobs(
             weights=dict(weights),
             policy_seed=job_seed(config.seed, task, f"candidate:{env_seed}", k),
             noise_scale=config.noise_scale,
+            noise_correlation=config.noise_correlation,
             source=source,
             index=p * config.n + k,
             info={"candidate": k, **(info or {})},

@@ -62,6 +62,8 @@ class RolloutJob:
     """Seed of the action noise; None acts with the mean (deterministic)."""
     noise_scale: float = 1.0
     """Multiplies the policy's σ when sampling."""
+    noise_correlation: float = 0.0
+    """AR(1) correlation of the action noise from step to step (`BCController`)."""
     source: str = "policy"
     """Source label of the trajectory (its tier when it goes into a pool)."""
     index: int = 0
@@ -91,7 +93,13 @@ def run_rollout(job: RolloutJob) -> Trajectory:
         cameras=settings.cameras,
     )
     rng = None if job.policy_seed is None else np.random.default_rng(job.policy_seed)
-    controller = BCController(job.weights, name=job.source, rng=rng, noise_scale=job.noise_scale)
+    controller = BCController(
+        job.weights,
+        name=job.source,
+        rng=rng,
+        noise_scale=job.noise_scale,
+        noise_correlation=job.noise_correlation,
+    )
     rec = run_episode(
         env,
         controller,

@@ -30,7 +30,10 @@ from robopref.reward import RewardModel
 class TrajectoryScorer(Protocol):
     """Scores whole trajectories; higher is better."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """What the scores are called in reports (`learned`, `oracle`, `…+safety`)."""
+        ...
 
     def score(self, trajectories: Sequence[Trajectory]) -> np.ndarray:
         """(N,) float64 scores."""

@@ -183,6 +183,10 @@ class BCController:
         rng: Sample a ~ N(μ(s), σ²) with this generator (σ from `log_std`, times
             `noise_scale`); None acts deterministically (the mean).
         noise_scale: Multiplies σ when sampling.
+        noise_correlation: ρ of AR(1) noise, ε_t = ρ·ε_{t−1} + √(1−ρ²)·ξ_t (each step's
+            marginal stays N(0, σ²)); 0 draws each step afresh. Correlated noise makes
+            whole candidate episodes differ consistently, which best-of-N and
+            trajectory-level credit assignment need.
 
     Raises:
         ValueError: Sampling asked of weights without `log_std` (saved before it existed).
@@ -195,15 +199,21 @@ class BCController:
         name: str,
         rng: np.random.Generator | None = None,
         noise_scale: float = 1.0,
+        noise_correlation: float = 0.0,
     ) -> None:
+        if not 0.0 <= noise_correlation < 1.0:
+            raise ValueError(f"noise_correlation: must lie in [0, 1), got {noise_correlation}")
         self._w = {k: np.asarray(v, np.float64) for k, v in weights.items()}
         self._rng = rng
+        self._rho = noise_correlation
+        self._eps: np.ndarray | None = None
         self.params: dict[str, MetadataValue] = {"policy": name}
         if rng is not None:
             if LOG_STD not in self._w:
                 raise ValueError(f"{name}: weights have no {LOG_STD!r}; cannot sample")
             self._std = np.exp(self._w[LOG_STD]) * noise_scale
             self.params["noise_scale"] = noise_scale
+            self.params["noise_correlation"] = noise_correlation
 
     def mean(self, obs: np.ndarray) -> np.ndarray:
         """μ(s): the network's (unclipped, tanh-bounded) action for `obs`."""
@@ -218,7 +228,12 @@ class BCController:
         mu = self.mean(obs)
         if self._rng is None:
             return clip_action(mu)
-        return clip_action(mu + self._std * self._rng.standard_normal(mu.shape))
+        fresh = self._rng.standard_normal(mu.shape)
+        if self._eps is None or self._rho == 0.0:
+            self._eps = fresh
+        else:
+            self._eps = self._rho * self._eps + np.sqrt(1.0 - self._rho**2) * fresh
+        return clip_action(mu + self._std * self._eps)
 
 
 def save_checkpoints(checkpoints: Sequence[BCCheckpoint], directory: Path, *, task: str) -> None:
