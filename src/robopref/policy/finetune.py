@@ -101,7 +101,7 @@ def trajectory_weights(
 ) -> np.ndarray:
     """Per-trajectory sampling weights from scores, standardised within each group.
 
-    >>> w = trajectory_weights(np.array([0.0, 1.0, 2.0]), None, FinetuneConfig(filter_top=0.34))
+    >>> w = trajectory_weights(np.array([0.0, 1.0, 2.0]), None, FinetuneConfig(filter_top=0.3))
     >>> w.tolist()
     [0.0, 0.0, 1.0]
     """
