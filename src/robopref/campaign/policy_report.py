@@ -98,12 +98,14 @@ def _plot(records: Mapping[str, Sequence[RoundRecord]], path: Path, key: str, la
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(5.5, 3.5), constrained_layout=True)
     for task, rows in records.items():
         points = [(r.round, v) for r in rows if (v := getattr(r, key)) is not None]
         if points:
             ax.plot(*zip(*points, strict=True), marker="o", label=task)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("round (0: the reference)")
     ax.set_ylabel(label)
     ax.set_ylim(-0.02, 1.02)

@@ -72,6 +72,8 @@ class PolicyRunConfig:
     """Reward-model epochs."""
     max_steps: int = 120
     """Step limit of an episode."""
+    device: str = "cpu"
+    """Where the reward model trains: `cpu`, `cuda[:N]` or `auto`."""
     seed: int = 0
     """Seeds placements, candidates, labels and training."""
 
@@ -286,7 +288,7 @@ def _trainer(cfg: PolicyRunConfig) -> Callable[[pd.DataFrame, Pool], RewardModel
             ensemble_size=cfg.ensemble_size,
             epochs=cfg.epochs,
             test_fraction=0.01,
-            device="cpu",
+            device=cfg.device,
         )
         return train_reward_model(prefs, pool, config).model
 
