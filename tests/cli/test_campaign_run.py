@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from robopref.cli import app
+from robopref.outputs import mark_output_dir
 from robopref.pool.config import GenerateConfig
 from robopref.pool.generate import generate_pool
 from robopref.pool.pool import Pool, open_pool
@@ -99,3 +102,12 @@ def test_refusals_exit_2_naming_the_option(pool: Pool, tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2 and "rounds" in bad.output
     assert not out.exists()
+    busy = tmp_path / "busy"
+    mark_output_dir(busy, "policy-campaign")
+    handle = os.open(busy / ".campaign-run.lock", os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # a live run holds it
+        held = runner.invoke(app, ["campaign", "run", str(pool.root), "--out", str(busy)])
+    finally:
+        os.close(handle)
+    assert held.exit_code == 2 and "another" in held.output and "--out" in held.output

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -166,9 +169,7 @@ def run(
 
     Example: robopref campaign run pool --task push-v3 --out loop --rounds 3 --labels 400
     """
-    from robopref.campaign.policy_loop import read_records, run_policy_loop
     from robopref.outputs import check_output_dir, mark_output_dir
-    from robopref.policy.rollouts import RolloutRunner, RolloutSettings
     from robopref.pool.pool import open_pool
 
     cfg = build_config(
@@ -189,6 +190,24 @@ def run(
         for t in tasks
     }
     mark_output_dir(out, RUN_KIND)
+    with _held(out):
+        _run_tasks(pool, out, tasks, references, cfg, workers=workers, ray=ray)
+
+
+def _run_tasks(
+    pool: Path,
+    out: Path,
+    tasks: tuple[str, ...],
+    references: dict[str, GaussianPolicy],
+    cfg: PolicyRunConfig,
+    *,
+    workers: int,
+    ray: str | None,
+) -> None:
+    """Each task's loop in `out/<task>`, printing its rounds; the report after each task."""
+    from robopref.campaign.policy_loop import read_records, run_policy_loop
+    from robopref.policy.rollouts import RolloutRunner, RolloutSettings
+
     loop = cfg.loop_config()
     settings = {"pool": str(pool.resolve()), **_jsonable(asdict(cfg)), "workers": workers}
     records: dict[str, list[RoundRecord]] = {t: read_records(out / t) for t in tasks}
@@ -211,6 +230,30 @@ def run(
             _write(records, out, title, settings)
     json_path, html_path = _write(records, out, title, settings)
     typer.echo(f"report → {json_path}, {html_path}")
+
+
+LOCK_FILE = ".campaign-run.lock"
+"""Held (flock) by the run writing a work folder, so that a second run is refused."""
+
+
+@contextmanager
+def _held(out: Path) -> Iterator[None]:
+    """Hold `out`'s run lock for the body.
+
+    Raises:
+        InputError: Another live run holds it.
+    """
+    handle = os.open(out / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise InputError(
+                out, "--out", "another `robopref campaign run` is writing this folder now"
+            ) from exc
+        yield
+    finally:
+        os.close(handle)
 
 
 def _write(
