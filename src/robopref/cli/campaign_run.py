@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -59,6 +58,8 @@ class PolicyRunConfig:
     """Sampled rollouts per training placement, each round."""
     noise_scale: float = 1.0
     """Multiplies the policy's σ when sampling candidates."""
+    noise_correlation: float = 0.9
+    """AR(1) correlation of the candidates' action noise (0: independent per step)."""
     train_placements: int = 40
     """Env placements the rollouts start from."""
     test_placements: int = 60
@@ -102,7 +103,11 @@ class PolicyRunConfig:
             rounds=self.rounds,
             initial_labels=self.labels,
             labels_per_round=self.labels_per_round,
-            candidates=BestOfNConfig(n=self.candidates, noise_scale=self.noise_scale),
+            candidates=BestOfNConfig(
+                n=self.candidates,
+                noise_scale=self.noise_scale,
+                noise_correlation=self.noise_correlation,
+            ),
             train_placements=tuple(range(20_000 + offset, 20_000 + offset + self.train_placements)),
             test_placements=tuple(range(30_000 + offset, 30_000 + offset + self.test_placements)),
             uncertainty_k=self.uncertainty_k,
@@ -186,8 +191,7 @@ def run(
     if unknown:
         raise InputError(pool, "--task", f"no trajectories of {unknown}; the pool has {known}")
     references = {
-        t: _reference(opened.root, t, cfg.reference_checkpoint).with_min_std(cfg.min_std)
-        for t in tasks
+        t: _reference(opened, t, cfg.reference_checkpoint).with_min_std(cfg.min_std) for t in tasks
     }
     mark_output_dir(out, RUN_KIND)
     with _held(out):
@@ -281,35 +285,18 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
             for k, v in values.items()}  # fmt: skip
 
 
-_CHECKPOINT = re.compile(r"^checkpoint_(\d+)\.safetensors$")
-
-
-def _reference(root: Path, task: str, checkpoint: int | None) -> GaussianPolicy:
+def _reference(pool: Pool, task: str, checkpoint: int | None) -> GaussianPolicy:
     """The pool's BC checkpoint `checkpoint` (None: the highest) of `task` as a policy.
 
     Raises:
         InputError: Naming --reference-checkpoint when the pool lacks it.
     """
-    from safetensors.numpy import load_file
+    from robopref.policy.files import load_policy, reference_path
 
-    from robopref.policy.gaussian import GaussianPolicy
-    from robopref.pool.generate.generator import POLICIES
-
-    folders = sorted(p for p in (root / POLICIES).glob(f"bc-s*/{task}") if p.is_dir())
-    if len(folders) != 1:
-        found = "none" if not folders else f"{len(folders)} generations"
-        raise InputError(
-            root / POLICIES, "--reference-checkpoint",
-            f"needs one folder of BC checkpoints for {task} (`robopref pool generate` writes "
-            f"it); found {found}",
-        )  # fmt: skip
-    files = {int(m.group(1)): p for p in folders[0].iterdir() if (m := _CHECKPOINT.match(p.name))}
-    index = max(files, default=0) if checkpoint is None else checkpoint
-    if index not in files:
-        raise InputError(
-            folders[0], "--reference-checkpoint", f"no checkpoint {index}; found {sorted(files)}"
-        )
-    return GaussianPolicy(load_file(str(files[index])))
+    try:
+        return load_policy(reference_path(pool, task, checkpoint=checkpoint))
+    except InputError as exc:
+        raise InputError(exc.path, "--reference-checkpoint", f"{exc.field}: {exc.message}") from exc
 
 
 def _labeler(epsilon: float) -> Callable[[Pool, int, int], pd.DataFrame]:
