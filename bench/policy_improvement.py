@@ -11,7 +11,7 @@ action on 60 held-out placements:
 - bc: the reference; bc_final (with `--reference` 1 or 2): the last BC checkpoint;
 - bon_learned / bon_oracle: best of N=8 sampled episodes per held-out placement, by the
   learned reward (mean − std) / by the simulator's return;
-- awr_learned / awr_oracle: one KL-anchored advantage-weighted update on the round-0
+- ft_learned / ft_oracle: one KL-anchored advantage-weighted update on the round-0
   rollouts scored by the learned reward / by the simulator's return;
 - dpo: CPL/DPO-style update straight from the labelled pairs (no reward model);
 - iql_oracle: IQL on the pool + round-0 rollouts with the simulator's per-step reward;
@@ -119,7 +119,9 @@ def run_task(
         ),
         train_placements=train,
         test_placements=test,
-        finetune=FinetuneConfig(steps=args.steps, kl_beta=args.beta, filter_top=args.filter_top),
+        finetune=FinetuneConfig(
+            steps=args.steps, kl_beta=args.beta, filter_top=args.filter_top or None
+        ),
         seed=seed,
     )
     label, fit = labeler(args.epsilon), trainer(seed, args.epochs)
@@ -152,7 +154,7 @@ def run_task(
             )
         )
         out["sampled"] = res.candidate_success
-    if "awr" in args.methods:
+    if "ft" in args.methods:
         groups = np.array(state.groups)
         for name, scorer in (
             ("learned", LearnedReward(state.model, 1.0)),
@@ -165,8 +167,8 @@ def run_task(
                 replace(config.finetune, seed=seed),
                 groups=groups,
             )
-            out[f"awr_{name}"] = success(ft.policy.weights())
-            out[f"awr_{name}_kl"] = ft.kl
+            out[f"ft_{name}"] = success(ft.policy.weights())
+            out[f"ft_{name}_kl"] = ft.kl
     pool = open_pool(loop_pool)
     trajectories = {str(t): pool[str(t)] for t in pool.manifest["trajectory_id"]}
     if "dpo" in args.methods:
@@ -195,8 +197,8 @@ def summarise(results: list[dict[str, Any]], tasks: list[str]) -> None:
         "sampled",
         "bon_learned",
         "bon_oracle",
-        "awr_learned",
-        "awr_oracle",
+        "ft_learned",
+        "ft_oracle",
         "dpo",
         "iql_oracle",
     ] + [f"loop_r{r}" for r in range(1, 10)]
@@ -210,7 +212,7 @@ def summarise(results: list[dict[str, Any]], tasks: list[str]) -> None:
             print(f"{key:<14}" + "".join(f"{c:>22}" for c in cells))
     for task in tasks:
         rows = [r for r in results if r["task"] == task]
-        for kind in ("awr", "bon"):
+        for kind in ("ft", "bon"):
             learned = [r[f"{kind}_learned"] - r["bc"] for r in rows if f"{kind}_learned" in r]
             oracle = [r[f"{kind}_oracle"] - r["bc"] for r in rows if f"{kind}_oracle" in r]
             if learned and np.mean(oracle) > 0:
@@ -231,7 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default="push-v3,pick-place-v3")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--methods", default="bon,awr,dpo,iql,loop")
+    parser.add_argument("--methods", default="bon,ft,dpo,iql,loop")
     parser.add_argument("--reference", type=int, default=3, help="BC checkpoint (1..3) to improve")
     parser.add_argument("--min-std", type=float, default=0.05, help="floor of the policy's σ")
     parser.add_argument("--rho", type=float, default=0.9, help="AR(1) correlation of the noise")
@@ -240,11 +242,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--candidates", type=int, default=4)
     parser.add_argument("--noise", type=float, default=1.0)
-    parser.add_argument("--train", type=int, default=40, help="training placements")
+    parser.add_argument("--train", type=int, default=80, help="training placements")
     parser.add_argument("--test", type=int, default=60, help="held-out placements")
-    parser.add_argument("--steps", type=int, default=1500, help="fine-tuning steps")
+    parser.add_argument("--steps", type=int, default=3000, help="fine-tuning steps")
     parser.add_argument("--beta", type=float, default=0.05)
-    parser.add_argument("--filter-top", type=float, default=None)
+    parser.add_argument("--filter-top", type=float, default=0.25, help="0: AWR weights")
     parser.add_argument("--epsilon", type=float, default=0.1, help="annotator mistake rate")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--iql-steps", type=int, default=5000)

@@ -91,7 +91,7 @@ def finetune_command(
     out: Annotated[Path, typer.Option(help="Policy file to write (.safetensors).")],
     reward: Reward = "oracle",
     candidates: Annotated[int, typer.Option(help="Sampled rollouts per training placement.")] = 4,
-    train_placements: Annotated[int, typer.Option(help="Training placements.")] = 40,
+    train_placements: Annotated[int, typer.Option(help="Training placements.")] = 80,
     first_train_placement: Annotated[int, typer.Option(help="Env seed of the first.")] = 20_000,
     placements: Placements = 60,
     first_placement: FirstPlacement = 30_000,
@@ -99,10 +99,10 @@ def finetune_command(
     beta_final: Annotated[
         float | None, typer.Option(help="Anneal β geometrically to this (e.g. 0.001).")
     ] = None,
-    steps: Annotated[int, typer.Option(help="Gradient steps.")] = 1500,
+    steps: Annotated[int, typer.Option(help="Gradient steps.")] = 3000,
     filter_top: Annotated[
-        float | None, typer.Option(help="Filtered BC: keep this fraction per placement.")
-    ] = None,
+        float, typer.Option(help="Filtered BC: keep the best-scored fraction (0: AWR weights).")
+    ] = 0.25,
     checkpoint: Checkpoint = None,
     policy: PolicyFile = None,
     min_std: MinStd = 0.05,
@@ -131,7 +131,7 @@ def finetune_command(
     if out.suffix != ".safetensors" or out.is_dir():
         raise InputError(out, "--out", "must name a .safetensors file")
     config = FinetuneConfig(steps=steps, kl_beta=beta, kl_beta_final=beta_final,
-                            filter_top=filter_top, seed=seed)  # fmt: skip
+                            filter_top=filter_top or None, seed=seed)  # fmt: skip
     cand = BestOfNConfig(n=candidates, seed=seed)
     scorer = _scorer(reward, k=k, safety=safety)
     reference = _start_policy(pool, task, checkpoint, policy, min_std)
