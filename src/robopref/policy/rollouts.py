@@ -15,13 +15,12 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 
-from robopref.pool.generate.record import to_trajectory
+from robopref.pool.generate.record import episode_metadata, to_trajectory
 from robopref.pool.generate.workers import trajectory_id
 from robopref.pool.trajectory import MetadataValue, Trajectory
 from robopref.progress import ProgressCallback, no_progress
@@ -108,20 +107,16 @@ def run_rollout(job: RolloutJob) -> Trajectory:
         settle_steps=settings.settle_steps,
         frames=bool(settings.cameras),
     )
-    metadata: dict[str, MetadataValue] = {
-        "seed": job.env_seed,
-        "policy_seed": job.policy_seed,
-        "generator": "metaworld",
-        "metaworld_version": version("metaworld"),
-        "generation_seed": settings.seed,
-        "episode_index": job.index,
-        "max_steps": settings.max_steps,
-        "horizon_s": settings.max_steps / float(env.fps),
-        "cameras": ",".join(env.cameras),
-        "image_size": settings.image_size if env.cameras else None,
-        **controller.params,
-        **job.info,
-    }
+    metadata = episode_metadata(
+        env,
+        env_seed=job.env_seed,
+        policy_seed=job.policy_seed,
+        generation_seed=settings.seed,
+        index=job.index,
+        max_steps=settings.max_steps,
+        image_size=settings.image_size,
+        extra={**controller.params, **job.info},
+    )
     return to_trajectory(
         rec,
         trajectory_id=trajectory_id(job.task, job.source, seed=settings.seed, index=job.index),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 
@@ -52,3 +54,30 @@ def to_trajectory(
         success_step=rec.success_step,
         metadata=dict(metadata),
     )
+
+
+def episode_metadata(
+    env: Any,
+    *,
+    env_seed: int,
+    policy_seed: int | None,
+    generation_seed: int,
+    index: int,
+    max_steps: int,
+    image_size: int,
+    extra: Mapping[str, MetadataValue],
+) -> dict[str, MetadataValue]:
+    """The metadata every simulated episode records (`env` is its `sim.env.TaskEnv`)."""
+    return {
+        "seed": env_seed,
+        "policy_seed": policy_seed,
+        "generator": "metaworld",
+        "metaworld_version": version("metaworld"),
+        "generation_seed": generation_seed,
+        "episode_index": index,
+        "max_steps": max_steps,
+        "horizon_s": max_steps / float(env.fps),
+        "cameras": ",".join(env.cameras),
+        "image_size": image_size if env.cameras else None,
+        **extra,
+    }

@@ -147,7 +147,7 @@ def _controller(job: EpisodeJob, max_steps: int) -> Any:
 
 def run_job(job: EpisodeJob) -> DemoResult | dict[str, Any]:
     """Run one episode; a demo comes back as arrays, a pool episode as its manifest row."""
-    from robopref.pool.generate.record import to_trajectory
+    from robopref.pool.generate.record import episode_metadata, to_trajectory
     from robopref.pool.pool import stage_trajectory
     from robopref.sim.episode import run_episode
 
@@ -168,7 +168,16 @@ def run_job(job: EpisodeJob) -> DemoResult | dict[str, Any]:
     )
     if demo:
         return DemoResult(np.stack(rec.obs), np.stack(rec.action))
-    metadata = _metadata(job, settings, env=env, params=controller.params)
+    metadata = episode_metadata(
+        env,
+        env_seed=job.env_seed,
+        policy_seed=job.policy_seed,
+        generation_seed=settings.seed,
+        index=job.index,
+        max_steps=settings.max_steps,
+        image_size=settings.image_size,
+        extra={**controller.params, **(job.bc_info or {})},
+    )
     traj = to_trajectory(
         rec,
         trajectory_id=trajectory_id(job.task, job.source, seed=settings.seed, index=job.index),
@@ -179,24 +188,3 @@ def run_job(job: EpisodeJob) -> DemoResult | dict[str, Any]:
         metadata=metadata,
     )
     return stage_trajectory(traj, settings.staging, settings.pool)
-
-
-def _metadata(
-    job: EpisodeJob, settings: WorkerSettings, *, env: Any, params: dict[str, MetadataValue]
-) -> dict[str, MetadataValue]:
-    from importlib.metadata import version
-
-    return {
-        "seed": job.env_seed,
-        "policy_seed": job.policy_seed,
-        "generator": "metaworld",
-        "metaworld_version": version("metaworld"),
-        "generation_seed": settings.seed,
-        "episode_index": job.index,
-        "max_steps": settings.max_steps,
-        "horizon_s": settings.max_steps / float(env.fps),
-        "cameras": ",".join(env.cameras),
-        "image_size": settings.image_size if env.cameras else None,
-        **params,
-        **(job.bc_info or {}),
-    }
