@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from safetensors.numpy import load_file
+from tests.policy.conftest import TASK, TINY
 
 from robopref.campaign.policy_loop import (
     PolicyLoopConfig,
@@ -25,14 +26,12 @@ from robopref.policy.best_of_n import BestOfNConfig
 from robopref.policy.finetune import FinetuneConfig
 from robopref.policy.gaussian import GaussianPolicy
 from robopref.policy.rollouts import RolloutRunner, RolloutSettings
-from robopref.pool.config import GenerateConfig
 from robopref.pool.generate import generate_pool
 from robopref.pool.generate.generator import POLICIES
 from robopref.pool.pool import Pool, open_pool
 from robopref.reward import EncoderConfig, RewardModel, TrainConfig, train_reward_model
 from robopref.testing.preferences import synthetic_preferences
 
-TASK = "reach-v3"
 SETTINGS = RolloutSettings(max_steps=40, settle_steps=5)
 CONFIG = PolicyLoopConfig(
     rounds=2,
@@ -47,21 +46,7 @@ CONFIG = PolicyLoopConfig(
 
 @pytest.fixture(scope="module")
 def base_pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
-    config = GenerateConfig(
-        tasks=(TASK,),
-        experts=2,
-        novices=2,
-        checkpoints=2,
-        per_checkpoint=1,
-        scripted_failures=0,
-        randoms=1,
-        bc_demos=4,
-        bc_steps=120,
-        max_steps=40,
-        frames=False,
-        workers=1,
-    )
-    return generate_pool(config, tmp_path_factory.mktemp("loop") / "pool")
+    return generate_pool(TINY, tmp_path_factory.mktemp("loop") / "pool")
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.policy.conftest import TASK, TINY
 from typer.testing import CliRunner
 
 from robopref.cli import app
 from robopref.outputs import mark_output_dir
-from robopref.pool.config import GenerateConfig
 from robopref.pool.generate import generate_pool
 from robopref.pool.pool import Pool, open_pool
 
 pytestmark = pytest.mark.sim
 
-TASK = "reach-v3"
 RUN_YAML = """\
 candidates: 2
 train_placements: 3
@@ -32,21 +31,7 @@ max_steps: 40
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Pool:
-    config = GenerateConfig(
-        tasks=(TASK,),
-        experts=2,
-        novices=2,
-        checkpoints=2,
-        per_checkpoint=1,
-        scripted_failures=0,
-        randoms=1,
-        bc_demos=4,
-        bc_steps=120,
-        max_steps=40,
-        frames=False,
-        workers=1,
-    )
-    return generate_pool(config, tmp_path_factory.mktemp("run") / "pool")
+    return generate_pool(TINY, tmp_path_factory.mktemp("run") / "pool")
 
 
 def _tiers(pool: Pool) -> list[str]:
