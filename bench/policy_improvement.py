@@ -233,6 +233,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", default="push-v3,pick-place-v3")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0, help="run seeds from this one")
     parser.add_argument("--methods", default="bon,ft,dpo,iql,loop")
     parser.add_argument("--reference", type=int, default=3, help="BC checkpoint (1..3) to improve")
     parser.add_argument("--min-std", type=float, default=0.05, help="floor of the policy's σ")
@@ -263,7 +264,7 @@ def main() -> None:
     tasks = args.tasks.split(",")
     results = []
     with RolloutRunner(RolloutSettings(), workers=args.workers) as runner:
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for task in tasks:
                 results.append(run_task(task, seed, args, runner))
                 (args.out / "results.json").write_text(json.dumps(results, indent=1))
