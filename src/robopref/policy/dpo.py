@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from robopref.errors import InputError, shown
+from robopref.policy.config_checks import is_finite, is_int
 from robopref.policy.gaussian import GaussianPolicy
 from robopref.policy.iql import one_torch_thread
 from robopref.pool.trajectory import Trajectory
@@ -70,26 +71,18 @@ class DPOConfig:
         """Raises InputError("DPOConfig", field, message) for a value out of range."""
         for name in ("batch", "max_steps_per_segment", "log_every"):
             value = getattr(self, name)
-            if not _integer(value) or value < 1:
+            if not is_int(value) or value < 1:
                 _bad(name, f"must be a positive integer, got {value!r}")
-        if not _integer(self.steps) or self.steps < 0:
+        if not is_int(self.steps) or self.steps < 0:
             _bad("steps", f"must be an integer ≥ 0, got {self.steps!r}")
         for name in ("alpha", "lr"):
             value = getattr(self, name)
-            if not _finite(value) or value <= 0:
+            if not is_finite(value) or value <= 0:
                 _bad(name, f"must be a positive number, got {value!r}")
-        if not _finite(self.bc_weight) or self.bc_weight < 0:
+        if not is_finite(self.bc_weight) or self.bc_weight < 0:
             _bad("bc_weight", f"must be a number ≥ 0, got {self.bc_weight!r}")
-        if not _integer(self.seed):
+        if not is_int(self.seed):
             _bad("seed", f"must be an integer, got {self.seed!r}")
-
-
-def _integer(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _bad(name: str, message: str) -> None:

@@ -16,7 +16,6 @@ so its target is r + γ·r_abs/(1 − γ) instead of r + γ V(s′).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from copy import deepcopy
@@ -27,6 +26,7 @@ import torch
 from torch import nn
 
 from robopref.errors import InputError
+from robopref.policy.config_checks import is_finite, is_int
 from robopref.policy.gaussian import GaussianPolicy
 from robopref.policy.transitions import Transitions
 from robopref.progress import ProgressCallback, no_progress
@@ -83,32 +83,28 @@ class IQLConfig:
         """Raises InputError("IQLConfig", field, message) for a value out of range."""
         for name in ("steps", "batch", "hidden", "log_every"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not is_int(value) or value < 1:
                 _bad(name, f"must be a positive integer, got {value!r}")
         warmup = self.actor_warmup
-        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
+        if not is_int(warmup) or warmup < 0:
             _bad("actor_warmup", f"must be an integer ≥ 0, got {warmup!r}")
         for name in ("lr_q", "lr_v", "lr_actor", "temperature"):
-            if not _finite(getattr(self, name)) or getattr(self, name) <= 0:
+            if not is_finite(getattr(self, name)) or getattr(self, name) <= 0:
                 _bad(name, f"must be a positive number, got {getattr(self, name)!r}")
-        if not (_finite(self.gamma) and 0 <= self.gamma < 1):
+        if not (is_finite(self.gamma) and 0 <= self.gamma < 1):
             _bad("gamma", f"must lie in [0, 1), got {self.gamma!r}")
-        if not (_finite(self.expectile) and 0.5 <= self.expectile < 1):
+        if not (is_finite(self.expectile) and 0.5 <= self.expectile < 1):
             _bad("expectile", f"must lie in [0.5, 1), got {self.expectile!r}")
-        if not (_finite(self.polyak) and 0 < self.polyak <= 1):
+        if not (is_finite(self.polyak) and 0 < self.polyak <= 1):
             _bad("polyak", f"must lie in (0, 1], got {self.polyak!r}")
-        if not (_finite(self.kl_beta) and self.kl_beta >= 0):
+        if not (is_finite(self.kl_beta) and self.kl_beta >= 0):
             _bad("kl_beta", f"must be a number ≥ 0, got {self.kl_beta!r}")
         if self.reward_scale is not None and not (
-            _finite(self.reward_scale) and self.reward_scale > 0
+            is_finite(self.reward_scale) and self.reward_scale > 0
         ):
             _bad("reward_scale", f"must be a positive number or None, got {self.reward_scale!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+        if not is_int(self.seed):
             _bad("seed", f"must be an integer, got {self.seed!r}")
-
-
-def _finite(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _bad(name: str, message: str) -> None:
