@@ -31,6 +31,16 @@ def checkpoint_source(index: int) -> str:
     return f"{Source.POLICY_CHECKPOINT.value}_{index}"
 
 
+def checkpoint_index(source: str) -> int | None:
+    """N of a `policy_checkpoint_N` source label, None for any other source.
+
+    >>> checkpoint_index("policy_checkpoint_12"), checkpoint_index("expert")
+    (12, None)
+    """
+    match = _CHECKPOINT.match(source)
+    return int(match.group(1)) if match else None
+
+
 def source_tier(source: str) -> str:
     """The tier of a source label: `policy_checkpoint_N` → `policy_checkpoint`, else unchanged.
 

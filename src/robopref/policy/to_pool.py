@@ -9,7 +9,6 @@ informative pairs, so it is refused (`AllFailedError`) and the caller draws a ne
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,9 +17,7 @@ from robopref.errors import InputError
 from robopref.pool.pool import Pool, append_to_pool, open_pool
 from robopref.pool.trajectory import Trajectory
 from robopref.progress import ProgressCallback, no_progress
-from robopref.types import checkpoint_source
-
-_CHECKPOINT = re.compile(r"^policy_checkpoint_(\d+)$")
+from robopref.types import checkpoint_index, checkpoint_source
 
 
 class AllFailedError(InputError):
@@ -29,7 +26,7 @@ class AllFailedError(InputError):
 
 def next_checkpoint_index(pool: Pool) -> int:
     """One more than the highest `policy_checkpoint_N` in the pool (1 for none)."""
-    found = [int(m.group(1)) for s in pool.manifest["source"] if (m := _CHECKPOINT.match(str(s)))]
+    found = [n for s in pool.manifest["source"] if (n := checkpoint_index(str(s))) is not None]
     return max(found, default=0) + 1
 
 
