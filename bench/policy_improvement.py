@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 from safetensors.numpy import load_file
 
-from robopref.campaign.policy_loop import PolicyLoopConfig, run_rounds, start_loop
+from robopref.campaign.policy_loop import (
+    PolicyLoopConfig,
+    run_rounds,
+    simulated_labeler,
+    start_loop,
+    state_reward_trainer,
+)
 from robopref.policy.best_of_n import BestOfNConfig, best_of_n
 from robopref.policy.dpo import DPOConfig, train_dpo
 from robopref.policy.evaluate import evaluate_policy
@@ -52,9 +58,7 @@ from robopref.policy.transitions import build_transitions
 from robopref.pool.config import GenerateConfig
 from robopref.pool.generate.cached import cached_pool
 from robopref.pool.generate.generator import POLICIES
-from robopref.pool.pool import Pool, open_pool
-from robopref.reward import EncoderConfig, RewardModel, TrainConfig, train_reward_model
-from robopref.testing.preferences import synthetic_preferences
+from robopref.pool.pool import open_pool
 
 POOL = GenerateConfig(
     experts=10,
@@ -70,28 +74,6 @@ POOL = GenerateConfig(
 )
 """Per task: 10 expert, 10 novice, 3×6 BC-checkpoint, 4 scripted, 2 random episodes; BC on 5
 expert demos, so the fully trained checkpoint 3 is limited by its data, not its training."""
-
-
-def labeler(epsilon: float):  # type: ignore[no-untyped-def]
-    def label(pool: Pool, n_pairs: int, seed: int) -> pd.DataFrame:
-        return synthetic_preferences(pool, n_pairs=n_pairs, seed=seed, epsilon=epsilon)
-
-    return label
-
-
-def trainer(seed: int, epochs: int):  # type: ignore[no-untyped-def]
-    def train(prefs: pd.DataFrame, pool: Pool) -> RewardModel:
-        config = TrainConfig(
-            encoder=EncoderConfig(kind="state"),
-            seed=seed,
-            ensemble_size=3,
-            epochs=epochs,
-            test_fraction=0.01,
-            device="cpu",
-        )
-        return train_reward_model(prefs, pool, config).model
-
-    return train
 
 
 def run_task(
@@ -124,7 +106,8 @@ def run_task(
         ),
         seed=seed,
     )
-    label, fit = labeler(args.epsilon), trainer(seed, args.epochs)
+    label = simulated_labeler(args.epsilon)
+    fit = state_reward_trainer(seed=seed, ensemble_size=3, epochs=args.epochs)
     t0 = time.perf_counter()
     state = start_loop(runner, loop_pool, task, reference, config, label=label, train=fit)
     out: dict[str, Any] = {"task": task, "seed": seed, "labels0": len(state.preferences)}

@@ -54,6 +54,44 @@ PairLabeler = Callable[[Pool, int, int], pd.DataFrame]
 """(pool of candidate trajectories, number of pairs, seed) → preferences (PREFERENCES_SCHEMA)."""
 RewardTrainer = Callable[[pd.DataFrame, Pool], RewardModel]
 """(all preferences so far, pool) → a trained reward model."""
+
+
+def simulated_labeler(epsilon: float) -> PairLabeler:
+    """Simulated annotators (B-Pref teacher on the rubric's quality score), wrong w.p. epsilon.
+
+    The labels come from `robopref.testing.preferences.synthetic_preferences`.
+    """
+
+    def label(pool: Pool, n_pairs: int, seed: int) -> pd.DataFrame:
+        from robopref.testing.preferences import synthetic_preferences
+
+        return synthetic_preferences(pool, n_pairs=n_pairs, seed=seed, epsilon=epsilon)
+
+    return label
+
+
+def state_reward_trainer(
+    *, seed: int, ensemble_size: int, epochs: int, device: str = "cpu"
+) -> RewardTrainer:
+    """Trains a state-encoder reward ensemble on all preferences so far.
+
+    The loop's own held-out rollouts are its test, so 1 % of pairs is kept for the split.
+    """
+
+    def train(prefs: pd.DataFrame, pool: Pool) -> RewardModel:
+        from robopref.reward import EncoderConfig, TrainConfig, train_reward_model
+
+        config = TrainConfig(
+            encoder=EncoderConfig(kind="state"),
+            seed=seed,
+            ensemble_size=ensemble_size,
+            epochs=epochs,
+            test_fraction=0.01,
+            device=device,
+        )
+        return train_reward_model(prefs, pool, config).model
+
+    return train
 RoundCallback = Callable[["RoundRecord"], None]
 """Called with each round's record as the round finishes (not for rounds read back)."""
 

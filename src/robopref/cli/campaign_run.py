@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import StrEnum
@@ -17,12 +17,10 @@ from robopref.cli.config_file import build_config
 from robopref.errors import InputError
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from robopref.campaign.policy_loop import PolicyLoopConfig, RoundRecord
     from robopref.policy.gaussian import GaussianPolicy
     from robopref.pool.pool import Pool
-    from robopref.reward import RewardModel
 
 RUN_KIND = "policy-campaign"
 """The `robopref.outputs` kind of a `campaign run --out` folder."""
@@ -209,7 +207,12 @@ def _run_tasks(
     ray: str | None,
 ) -> None:
     """Each task's loop in `out/<task>`, printing its rounds; the report after each task."""
-    from robopref.campaign.policy_loop import read_records, run_policy_loop
+    from robopref.campaign.policy_loop import (
+        read_records,
+        run_policy_loop,
+        simulated_labeler,
+        state_reward_trainer,
+    )
     from robopref.policy.rollouts import RolloutRunner, RolloutSettings
 
     loop = cfg.loop_config()
@@ -222,14 +225,18 @@ def _run_tasks(
     with RolloutRunner(
         RolloutSettings(max_steps=cfg.max_steps, seed=cfg.seed), workers=workers, ray_address=ray
     ) as runner:
+        label = simulated_labeler(cfg.epsilon)
+        train = state_reward_trainer(
+            seed=cfg.seed, ensemble_size=cfg.ensemble_size, epochs=cfg.epochs, device=cfg.device
+        )
         for t in tasks:
 
             def echo(record: RoundRecord, t: str = t) -> None:
                 typer.echo(_line(t, record))
 
             records[t] = run_policy_loop(
-                runner, pool, t, references[t], loop, label=_labeler(cfg.epsilon),
-                train=_trainer(cfg), work=out / t, on_round=echo,
+                runner, pool, t, references[t], loop, label=label, train=train,
+                work=out / t, on_round=echo,
             )  # fmt: skip
             _write(records, out, title, settings)
     json_path, html_path = _write(records, out, title, settings)
@@ -297,29 +304,3 @@ def _reference(pool: Pool, task: str, checkpoint: int | None) -> GaussianPolicy:
         return load_policy(reference_path(pool, task, checkpoint=checkpoint))
     except InputError as exc:
         raise InputError(exc.path, "--reference-checkpoint", f"{exc.field}: {exc.message}") from exc
-
-
-def _labeler(epsilon: float) -> Callable[[Pool, int, int], pd.DataFrame]:
-    def label(pool: Pool, n_pairs: int, seed: int) -> pd.DataFrame:
-        from robopref.testing.preferences import synthetic_preferences
-
-        return synthetic_preferences(pool, n_pairs=n_pairs, seed=seed, epsilon=epsilon)
-
-    return label
-
-
-def _trainer(cfg: PolicyRunConfig) -> Callable[[pd.DataFrame, Pool], RewardModel]:
-    def train(prefs: pd.DataFrame, pool: Pool) -> RewardModel:
-        from robopref.reward import EncoderConfig, TrainConfig, train_reward_model
-
-        config = TrainConfig(
-            encoder=EncoderConfig(kind="state"),
-            seed=cfg.seed,
-            ensemble_size=cfg.ensemble_size,
-            epochs=cfg.epochs,
-            test_fraction=0.01,
-            device=cfg.device,
-        )
-        return train_reward_model(prefs, pool, config).model
-
-    return train
