@@ -237,9 +237,12 @@ def _shown_url(url: str) -> str:
 def _pg_engine(url: str) -> Engine:
     # No pre-ping (a round trip before every checkout); connections are renewed after
     # 5 minutes instead, and a connection the server dropped fails one request, not all.
-    # Ten connections at most per process: the hot paths hold one for one statement
+    # Ten connections per process, all kept: the hot paths hold one for one statement
     # each, and fewer backends gave more submissions/s at saturation than 10 + 20 did.
-    return create_engine(url, pool_size=5, max_overflow=5, pool_recycle=300)
+    # No overflow: an overflow connection is closed when it is returned, so every burst
+    # above the pool size started new PostgreSQL backends (~17/s under serve_load.py,
+    # most of the database's CPU per answer); a burst now waits for a pooled one.
+    return create_engine(url, pool_size=10, max_overflow=0, pool_recycle=300)
 
 
 def _sqlite_engine(url: str) -> Engine:
