@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import math
 import os
 import random
@@ -302,6 +303,12 @@ async def drive(server: Server, tokens: dict[str, str], *, think_s: float, durat
     With `chaos` the server is SIGKILLed half-way and restarted.
     """
     signed = await sign_in(server.port, tokens)
+    # The client is the measuring instrument: what it built (the campaign, SQLAlchemy,
+    # numpy) would be walked by each of its full collections, pausing every request's
+    # clock at once. Frozen, as the server freezes what its start-up built.
+    gc.collect()
+    gc.freeze()
+    CLIENT_GC.longest_ms, CLIENT_GC.full = 0.0, 0
     server.count_cpu_from_now()
     stats = Stats()
     start = time.monotonic()
@@ -318,6 +325,27 @@ async def drive(server: Server, tokens: dict[str, str], *, think_s: float, durat
     for conn, _ in signed.values():
         conn.close()
     return stats, time.monotonic() - start
+
+
+class GcPauses:
+    """The load client's own garbage-collection pauses (they stall every request's clock)."""
+
+    def __init__(self) -> None:
+        """Start recording (`gc.callbacks`)."""
+        self.longest_ms = 0.0
+        self.full = 0
+        self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.longest_ms = max(self.longest_ms, 1000 * (time.perf_counter() - self._started))
+        self.full += info["generation"] == 2
+
+
+CLIENT_GC = GcPauses()
 
 
 # --- checks against the database and the report ------------------------------------------
@@ -402,7 +430,8 @@ def report(label: str, args: argparse.Namespace, stats: Stats, found: Audit, *,
           + (f" (+ PostgreSQL {1000 * pg_cpu_s / max(1, len(stats.acked)):.1f} ms)"
              if pg_cpu_s else "") + "; "
           f"{found.rows} rows; {stats.finished_queues} queues finished early; "
-          f"{stats.unacknowledged} answers never acknowledged"
+          f"{stats.unacknowledged} answers never acknowledged; client GC: longest pause "
+          f"{CLIENT_GC.longest_ms:.1f} ms, {CLIENT_GC.full} full collections"
           + (f"; chaos: {len(stats.retried)} submits retried, {found.retried_not_once} "
              "not stored exactly once" if args.chaos else ""))
     print(f"           verdict: {verdict(args, stats, found, rate)}")
