@@ -60,6 +60,21 @@ def test_same_rollouts_for_any_worker_count(runner: RolloutRunner, weights: dict
     assert one[0].metadata["policy_seed"] == 7 and one[0].metadata["horizon_s"] > 0
 
 
+
+def test_rollouts_on_ray_match_the_process_pool_and_shut_their_session(
+    runner: RolloutRunner, weights: dict
+) -> None:
+    import ray
+
+    local = runner.run(_jobs(weights, policy_seed=3))
+    with RolloutRunner(SETTINGS, ray_address="local") as on_ray:
+        remote = on_ray.run(_jobs(weights, policy_seed=3))
+        assert ray.is_initialized()
+    assert not ray.is_initialized()  # the session the runner started ends with it
+    for a, b in zip(local, remote, strict=True):
+        assert a.trajectory_id == b.trajectory_id
+        np.testing.assert_array_equal(a.action, b.action)
+
 def test_mean_policy_acts_with_the_mean_and_sampling_differs(
     runner: RolloutRunner, weights: dict
 ) -> None:

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,7 @@ from robopref.pool.generate.record import episode_metadata, to_trajectory
 from robopref.pool.generate.workers import trajectory_id
 from robopref.pool.trajectory import MetadataValue, Trajectory
 from robopref.progress import ProgressCallback, no_progress
+from robopref.ray_session import ray_session
 from robopref.sim.bc import BCController
 from robopref.sim.episode import run_episode
 from robopref.sim.workers import configure_process, gl_backend, process_env
@@ -153,7 +155,7 @@ class RolloutRunner:
         self.ray_address = ray_address
         self._backend = gl_backend() if settings.cameras else os.environ.get("MUJOCO_GL", "egl")
         self._executor: Executor | None = None
-        self._ray_started = False
+        self._ray: ExitStack | None = None
 
     def __enter__(self) -> RolloutRunner:
         if self.ray_address is None:
@@ -165,16 +167,8 @@ class RolloutRunner:
                 initargs=(self.settings, self._backend),
             )
         else:
-            import ray
-
-            if not ray.is_initialized():
-                ray.init(
-                    address=self.ray_address,
-                    include_dashboard=False,
-                    log_to_driver=False,
-                    logging_level=logging.WARNING,
-                )
-                self._ray_started = True
+            self._ray = ExitStack()
+            self._ray.enter_context(ray_session(self.ray_address))
         return self
 
     def __exit__(
@@ -186,11 +180,9 @@ class RolloutRunner:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
-        if self._ray_started:
-            import ray
-
-            ray.shutdown()
-            self._ray_started = False
+        if self._ray is not None:
+            self._ray.close()
+            self._ray = None
 
     def run(
         self, jobs: Sequence[RolloutJob], *, progress: ProgressCallback = no_progress

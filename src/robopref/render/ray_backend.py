@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from robopref.ray_session import ray_session
 from robopref.render.clip import ClipResult
 
 if TYPE_CHECKING:
     from robopref.render.parallel import RenderJob
-
-logger = logging.getLogger(__name__)
 
 
 def run_on_ray(jobs: list[RenderJob], address: str) -> Iterator[ClipResult]:
@@ -30,20 +28,9 @@ def run_on_ray(jobs: list[RenderJob], address: str) -> Iterator[ClipResult]:
 
     from robopref.render.parallel import render_job
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address=address,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.WARNING,
-        )
-    try:
+    with ray_session(address):
         task = ray.remote(num_cpus=1, max_retries=1)(render_job)
         pending = [task.remote(job) for job in jobs]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             yield ray.get(ready[0])
-    finally:
-        if started:
-            ray.shutdown()

@@ -9,13 +9,13 @@ a loaded encoder is put in Ray's object store once and shared by the tasks.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from robopref.errors import InputError
+from robopref.ray_session import ray_session
 from robopref.vision.cache import EmbeddingCache, EmbeddingKey, FrameEncoder
 from robopref.vision.embed import BackboneRef, ClipJob, embed_jobs, encoder_key, resolve_device
 
@@ -94,15 +94,7 @@ def embed_on_ray(
     """
     import ray
 
-    started = not ray.is_initialized()
-    if started:
-        options: dict[str, Any] = {"address": address or "local"}
-        if address is None:
-            options["num_cpus"] = workers
-        ray.init(
-            **options, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
-        )
-    try:
+    with ray_session(address or "local", num_cpus=workers if address is None else None):
         gpus = float(ray.cluster_resources().get("GPU", 0.0))  # type: ignore[no-untyped-call]
         if device == "cuda" and not gpus:
             raise InputError("--device", "device", "cuda asked for, but the Ray cluster has no GPU")
@@ -120,6 +112,3 @@ def embed_on_ray(
             advance(int(ray.get(ready[0])))
             del pending[ready[0]]
         return count
-    finally:
-        if started:
-            ray.shutdown()
