@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 from safetensors.numpy import load_file
 
+from robopref.campaign.loop_state import PolicyLoopConfig
 from robopref.campaign.policy_loop import (
-    PolicyLoopConfig,
     run_rounds,
     simulated_labeler,
     start_loop,

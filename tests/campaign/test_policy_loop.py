@@ -13,13 +13,9 @@ import pytest
 from safetensors.numpy import load_file
 from tests.policy.conftest import TASK, TINY
 
-from robopref.campaign.policy_loop import (
-    PolicyLoopConfig,
-    RoundRecord,
-    read_records,
-    round_dir,
-    run_policy_loop,
-)
+from robopref.campaign.loop_state import PolicyLoopConfig, RoundRecord
+from robopref.campaign.loop_work import read_records, round_dir
+from robopref.campaign.policy_loop import run_policy_loop
 from robopref.campaign.policy_report import write_report
 from robopref.errors import InputError
 from robopref.policy.best_of_n import BestOfNConfig

@@ -20,33 +20,34 @@ and `round` metadata and reused, never added twice.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from robopref.atomic import write_text_atomic
-from robopref.errors import InputError
-from robopref.outputs import check_output_dir, mark_output_dir, output_folder, output_kind
-from robopref.policy.best_of_n import BestOfNConfig, candidate_jobs
+from robopref.campaign.cpu_time import cpu_seconds
+from robopref.campaign.loop_state import LoopState, PolicyLoopConfig, RoundRecord, extend_rollouts
+from robopref.campaign.loop_work import (
+    finished_rounds,
+    open_work,
+    restore,
+    restore_into,
+    save_round,
+)
+from robopref.policy.best_of_n import candidate_jobs
 from robopref.policy.evaluate import evaluate_policy, probe_reward, quality_scores
-from robopref.policy.finetune import FinetuneConfig, finetune
+from robopref.policy.finetune import finetune
 from robopref.policy.gaussian import GaussianPolicy
 from robopref.policy.rollouts import RolloutRunner
 from robopref.policy.scorers import LearnedReward
 from robopref.policy.to_pool import AllFailedError, add_rollouts, check_some_succeed
 from robopref.pool.pool import Pool, open_pool
 from robopref.pool.trajectory import Trajectory
-from robopref.reward import RewardModel, load_checkpoint, save_checkpoint
+from robopref.reward import RewardModel
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,9 @@ def state_reward_trainer(
         return train_reward_model(prefs, pool, config).model
 
     return train
-RoundCallback = Callable[["RoundRecord"], None]
+
+
+RoundCallback = Callable[[RoundRecord], None]
 """Called with each round's record as the round finishes (not for rounds read back)."""
 
 COMPARISONS_PER_HOUR = 50.0
@@ -110,117 +113,6 @@ def annotator_hours(labels: int) -> float:
     47.0
     """
     return labels * REDUNDANCY * (1.0 + REPLACEMENT) / COMPARISONS_PER_HOUR
-
-
-@dataclass(frozen=True, kw_only=True)
-class PolicyLoopConfig:
-    """Settings of the loop for one task."""
-
-    rounds: int = 3
-    """Policy updates after the reference."""
-    initial_labels: int = 400
-    """Pairs labelled before the first update."""
-    labels_per_round: int = 150
-    """Pairs labelled after each round's rollouts (none after the last)."""
-    candidates: BestOfNConfig = field(default_factory=lambda: BestOfNConfig(n=4))
-    """Sampled rollouts per training placement, each round."""
-    train_placements: Sequence[int] = tuple(range(20_000, 20_040))
-    """Env seeds the rollouts start from."""
-    test_placements: Sequence[int] = tuple(range(30_000, 30_060))
-    """Env seeds of the evaluation (never trained on)."""
-    uncertainty_k: float = 1.0
-    """Learned reward = ensemble mean − k · std."""
-    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
-    """The KL-anchored update."""
-    redraws: int = 2
-    """New candidate batches drawn (more noise) when one fails everywhere (seed 000)."""
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.rounds < 1:
-            raise InputError("PolicyLoopConfig", "rounds", f"must be >= 1, got {self.rounds}")
-        if set(self.train_placements) & set(self.test_placements):
-            raise InputError("PolicyLoopConfig", "test_placements", "overlap the training ones")
-
-
-@dataclass
-class RoundRecord:
-    """What one round spent and achieved (one row of the report)."""
-
-    round: int
-    labels: int
-    annotator_hours: float
-    success: float
-    mean_return: float
-    mean_quality: float
-    kl_to_reference: float | None
-    reward_pair_accuracy: float | None
-    reward_spearman: float | None
-    top_quarter_failures: float
-    truth_top_quarter_failures: float
-    tier: str | None
-    wall_seconds: float
-    cpu_seconds: float = 0.0
-    """CPU time of this process and its rollout worker processes (not Ray's) in the round."""
-
-    def as_dict(self) -> dict[str, Any]:
-        """The row as a JSON-ready dict."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RoundRecord:
-        """The record of `as_dict` (unknown keys ignored)."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-@dataclass
-class LoopState:
-    """Everything the loop carries from round to round."""
-
-    policy: GaussianPolicy
-    preferences: pd.DataFrame
-    model: RewardModel
-    tier: str
-    """The newest rollout tier in the pool."""
-    rollouts: list[Trajectory] = field(default_factory=list)
-    groups: list[int] = field(default_factory=list)
-    records: list[RoundRecord] = field(default_factory=list)
-    tiers: list[tuple[int, str]] = field(default_factory=list)
-    """(round, tier) of every rollout batch so far."""
-    loop_id: str | None = None
-    """The work folder's run id, recorded with every rollout (None: no work folder)."""
-
-
-LOOP_KIND = "policy-loop"
-"""The `robopref.outputs` kind of a loop's work folder."""
-ROUND_KIND = "policy-round"
-"""The `robopref.outputs` kind of one finished round's folder."""
-LOOP_FILE = "loop.json"
-ROUND_FILE = "round.json"
-POLICY_FILE = "policy.safetensors"
-PREFERENCES_FILE = "preferences.parquet"
-REWARD_DIR = "reward"
-
-
-def round_dir(work: Path, round_: int) -> Path:
-    """The folder of round `round_` in a loop's work folder."""
-    return work / f"round-{round_:02d}"
-
-
-def finished_rounds(work: Path) -> list[int]:
-    """The rounds 0, 1, ... whose folders are complete, up to the first missing one."""
-    done: list[int] = []
-    while output_kind(round_dir(work, len(done))) == ROUND_KIND:
-        if not (round_dir(work, len(done)) / ROUND_FILE).is_file():
-            break
-        done.append(len(done))
-    return done
-
-
-def read_records(work: Path) -> list[RoundRecord]:
-    """The records of a work folder's finished rounds, round 0 first."""
-    return [RoundRecord.from_dict(_round_json(work, r)["record"]) for r in finished_rounds(work)]
 
 
 def start_loop(
@@ -255,7 +147,7 @@ def start_loop(
     """
     loop_id = None if work is None else open_work(work, task, reference, config)
     if work is not None and finished_rounds(work):
-        return _restore(work, 0, pool_path)
+        return restore(work, 0, pool_path)
     start, cpu = time.perf_counter(), cpu_seconds()
     tier, rollouts = _rollout_tier(
         runner, pool_path, task, reference, config, round_=0, loop_id=loop_id
@@ -270,12 +162,12 @@ def start_loop(
         tiers=[(0, tier)],
         loop_id=loop_id,
     )
-    _extend(state, rollouts, round_=0)
+    extend_rollouts(state, rollouts, round_=0)
     state.records.append(
         _evaluate(runner, task, reference, state, config, round_=0, tier=tier, start=(start, cpu))
     )
     if work is not None:
-        _save_round(work, state, 0, pool_path)
+        save_round(work, state, 0, pool_path)
     if on_round is not None:
         on_round(state.records[-1])
     return state
@@ -307,7 +199,7 @@ def run_rounds(
     if work is not None:
         done = [r for r in finished_rounds(work) if r <= config.rounds]
         if len(done) > 1:
-            _restore_into(state, _restore(work, done[-1], pool_path))
+            restore_into(state, restore(work, done[-1], pool_path))
         first = max(1, len(done))
     for r in range(first, config.rounds + 1):
         start = (time.perf_counter(), cpu_seconds())
@@ -326,7 +218,7 @@ def run_rounds(
             new_tier, rollouts = _rollout_tier(
                 runner, pool_path, task, state.policy, config, round_=r, loop_id=state.loop_id
             )
-            _extend(state, rollouts, round_=r)
+            extend_rollouts(state, rollouts, round_=r)
             pool = open_pool(pool_path)
             fresh = {t.trajectory_id for t in rollouts}
             previous = pool.manifest.loc[pool.manifest["source"] == state.tier, "trajectory_id"]
@@ -341,7 +233,7 @@ def run_rounds(
             _evaluate(runner, task, reference, state, config, round_=r, tier=new_tier, start=start)
         )
         if work is not None:
-            _save_round(work, state, r, pool_path)
+            save_round(work, state, r, pool_path)
         if on_round is not None:
             on_round(state.records[-1])
         logger.info("%s round %d: success %.2f", task, r, state.records[-1].success)
@@ -371,167 +263,10 @@ def run_policy_loop(
     )  # fmt: skip
 
 
-def open_work(work: Path, task: str, reference: GaussianPolicy, config: PolicyLoopConfig) -> str:
-    """Claim `work` for this loop, or check that it holds a run with the same settings.
-
-    Returns:
-        The run id the loop records with its rollouts (kept in `work/loop.json`).
-
-    Raises:
-        InputError: `work` is a file, holds other content, or an earlier run of another
-            task, reference policy or settings.
-    """
-    check_output_dir(work, LOOP_KIND, option="work folder")
-    settings = {
-        "task": task,
-        "reference_sha256": _weights_sha256(reference),
-        "config": json.loads(json.dumps(asdict(config), default=list)),
-    }
-    path = work / LOOP_FILE
-    if output_kind(work) == LOOP_KIND and path.is_file():
-        try:
-            earlier = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise InputError(path, "loop", f"unreadable: {exc}") from exc
-        for key, value in settings.items():
-            if earlier.get(key) != value:
-                raise InputError(
-                    path,
-                    key,
-                    "this folder holds a run with another "
-                    f"{key.replace('_', ' ')}: resume it with the same settings, or choose "
-                    "a new folder",
-                )
-        return str(earlier["loop_id"])
-    mark_output_dir(work, LOOP_KIND)
-    loop_id = uuid.uuid4().hex
-    write_text_atomic(path, json.dumps({"loop_id": loop_id, **settings}, indent=1) + "\n")
-    return loop_id
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process and its live descendants (read from /proc on Linux)."""
-    total = time.process_time()
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
-        return total
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    tick = float(os.sysconf("SC_CLK_TCK"))
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parts = stat[stat.rindex(")") + 2 :].split()  # the name may hold spaces
-        parents[int(entry.name)] = int(parts[1])
-        times[int(entry.name)] = (int(parts[11]) + int(parts[12])) / tick
-    mine: set[int] = set()
-    frontier = {os.getpid()}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - mine
-        mine |= frontier
-    return total + sum(times[pid] for pid in mine)
-
-
-def _weights_sha256(policy: GaussianPolicy) -> str:
-    digest = hashlib.sha256()
-    for name, array in sorted(policy.weights().items()):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
 def _task_pool(pool: Pool, task: str) -> Pool:
     """The pool's trajectories of `task` (the pool itself when it holds no other)."""
     mine = pool.manifest["env_id"] == task
     return pool if mine.all() else pool.subset(pool.manifest.loc[mine, "trajectory_id"])
-
-
-def _save_round(work: Path, state: LoopState, round_: int, pool_path: Path) -> None:
-    """Write round `round_` as one folder (staged, then renamed), and carry on from it.
-
-    The state is read back from the folder, so that a run that never stops goes on with
-    exactly what a resumed one would read.
-    """
-    from safetensors.numpy import save_file
-
-    record = state.records[-1]
-    with output_folder(round_dir(work, round_), ROUND_KIND, option="work folder") as tmp:
-        save_file(state.policy.weights(), str(tmp / POLICY_FILE))
-        state.preferences.to_parquet(tmp / PREFERENCES_FILE, index=False)
-        save_checkpoint(state.model, tmp / REWARD_DIR)
-        data = {
-            "round": round_,
-            "tier": state.tier,
-            "tiers": [list(t) for t in state.tiers],
-            "loop_id": state.loop_id,
-            "record": record.as_dict(),
-        }
-        (tmp / ROUND_FILE).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    _restore_into(state, _restore(work, round_, pool_path, rollouts=False))
-
-
-def _round_json(work: Path, round_: int) -> dict[str, Any]:
-    path = round_dir(work, round_) / ROUND_FILE
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(path, "round", f"unreadable: {exc}") from exc
-    return data
-
-
-def _restore(work: Path, round_: int, pool_path: Path, *, rollouts: bool = True) -> LoopState:
-    """The state after round `round_` as its folder (and the pool's tiers) hold it.
-
-    Raises:
-        InputError: A file of the round is unreadable, or the pool lacks one of its tiers.
-    """
-    from safetensors.numpy import load_file
-
-    folder = round_dir(work, round_)
-    data = _round_json(work, round_)
-    state = LoopState(
-        policy=GaussianPolicy(load_file(str(folder / POLICY_FILE))),
-        preferences=pd.read_parquet(folder / PREFERENCES_FILE),
-        model=load_checkpoint(folder / REWARD_DIR),
-        tier=str(data["tier"]),
-        tiers=[(int(r), str(t)) for r, t in data["tiers"]],
-        loop_id=data.get("loop_id"),
-    )
-    state.records = [RoundRecord.from_dict(_round_json(work, r)["record"]) for r in range(round_)]
-    state.records.append(RoundRecord.from_dict(data["record"]))
-    if rollouts:
-        pool = open_pool(pool_path)
-        for r, tier in state.tiers:
-            ids = pool.manifest.loc[pool.manifest["source"] == tier, "trajectory_id"]
-            if ids.empty:
-                raise InputError(
-                    pool_path, "source", f"no tier {tier!r}, which round {r} in {work} added"
-                )
-            _extend(state, [pool[str(i)] for i in ids], round_=r)
-    return state
-
-
-def _restore_into(state: LoopState, restored: LoopState) -> None:
-    """Carry `restored` on in `state` (rollouts only if it read them)."""
-    state.policy, state.preferences, state.model = (
-        restored.policy,
-        restored.preferences,
-        restored.model,
-    )
-    state.tier, state.tiers, state.records = restored.tier, restored.tiers, restored.records
-    state.loop_id = restored.loop_id
-    if restored.rollouts:
-        state.rollouts, state.groups = restored.rollouts, restored.groups
-
-
-def _extend(state: LoopState, rollouts: list[Trajectory], *, round_: int) -> None:
-    # The advantage baseline of a rollout is the other candidates from its placement and round.
-    state.rollouts += rollouts
-    state.groups += [round_ * 1_000_000 + int(t.metadata["seed"] or 0) for t in rollouts]
 
 
 def _rollout_tier(

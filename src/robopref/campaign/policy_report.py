@@ -18,12 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from robopref.atomic import write_atomic, write_text_atomic
-from robopref.campaign.policy_loop import (
-    COMPARISONS_PER_HOUR,
-    REDUNDANCY,
-    REPLACEMENT,
-    RoundRecord,
-)
+from robopref.campaign.loop_state import RoundRecord
+from robopref.campaign.policy_loop import COMPARISONS_PER_HOUR, REDUNDANCY, REPLACEMENT
 
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"

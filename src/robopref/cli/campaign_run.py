@@ -18,7 +18,7 @@ from robopref.errors import InputError
 
 if TYPE_CHECKING:
 
-    from robopref.campaign.policy_loop import PolicyLoopConfig, RoundRecord
+    from robopref.campaign.loop_state import PolicyLoopConfig, RoundRecord
     from robopref.policy.gaussian import GaussianPolicy
     from robopref.pool.pool import Pool
 
@@ -92,7 +92,7 @@ class PolicyRunConfig:
 
     def loop_config(self) -> PolicyLoopConfig:
         """The loop's settings for one task."""
-        from robopref.campaign.policy_loop import PolicyLoopConfig
+        from robopref.campaign.loop_state import PolicyLoopConfig
         from robopref.policy.best_of_n import BestOfNConfig
         from robopref.policy.finetune import FinetuneConfig
 
@@ -207,8 +207,8 @@ def _run_tasks(
     ray: str | None,
 ) -> None:
     """Each task's loop in `out/<task>`, printing its rounds; the report after each task."""
+    from robopref.campaign.loop_work import read_records
     from robopref.campaign.policy_loop import (
-        read_records,
         run_policy_loop,
         simulated_labeler,
         state_reward_trainer,
