@@ -135,8 +135,13 @@ def test_abstains_when_the_probability_is_near_one_half(
         abs(build.scorer.p_a(rows.loc[p, "trajectory_a_id"], rows.loc[p, "trajectory_b_id"]) - 0.5)
         for p in assignments.pair_id
     )
-    cut = float(np.median(margins))
-    config = VLMConfig(adapter=FAST, abstain_margin=cut, tie_margin=min(0.5, cut + 1e-3))
+    # Both margins fall half-way between distinct margins, so the pairs at the median margin
+    # (and only they) are ties, whatever the last bits of each float.
+    distinct = sorted(set(margins))
+    k = len(distinct) // 2
+    cut = (distinct[k - 1] + distinct[k]) / 2
+    tie = (distinct[k] + distinct[k + 1]) / 2 if k + 1 < len(distinct) else 0.5
+    config = VLMConfig(adapter=FAST, abstain_margin=cut, tie_margin=tie)
     labelers = [build.labeler(a, config) for a in ANNOTATORS]
     created = label_batch(store, batch_id, labelers, seed=0)
     after = assignments_frame(store, batch_id)
